@@ -1,0 +1,1 @@
+//! ifinfo (being written)

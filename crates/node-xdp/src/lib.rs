@@ -1,0 +1,28 @@
+//! node-xdp: AF_XDP sockets, UMEM, our own XDP program and batched ring calls for Node.js.
+//!
+//! Module map (one concept per file):
+//! - `error`   errno -> JS `Error` with `code` and an actionable message
+//! - `sys`     thin safe wrappers around the raw syscalls (mmap, setsockopt, ioctl)
+//! - `ifinfo`  interface facts: ifindex, MAC, MTU, driver, channels, link state
+//! - `umem`    UMEM registered over a JS SharedArrayBuffer
+//! - `ring`    views of the kernel's mmap'd producer/consumer rings
+//! - `xsk`     AF_XDP sockets (one per interface queue, shared UMEM) and their statistics
+//! - `port`    the data path: batched RX / fill / TX / completion calls from any thread
+//! - `bpf`     our XDP program: instructions, maps, load, bpf_link attach
+
+use napi_derive::napi;
+
+pub mod bpf;
+pub mod error;
+pub mod ifinfo;
+pub mod port;
+pub mod ring;
+pub mod sys;
+pub mod umem;
+pub mod xsk;
+
+/// The addon's version, to check that JS loaded the binary it expects.
+#[napi]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}

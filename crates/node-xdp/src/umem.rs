@@ -1,0 +1,1 @@
+//! umem (being written)

@@ -1,0 +1,1 @@
+//! xsk (being written)
