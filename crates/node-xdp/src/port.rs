@@ -1,1 +1,354 @@
-//! port (being written)
+//! The data path: batched moves between a socket's kernel rings and the caller's typed arrays,
+//! from whichever thread runs the loop. One native call per batch; arguments and results are
+//! plain numbers; the socket's counters are updated once per batch.
+//!
+//! Descriptors cross into JS as u32 pairs `[addr, len]` (UMEM is at most 4 GiB); fill and
+//! completion entries as single u32 addresses.
+
+use std::os::fd::RawFd;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{Object, Uint32Array};
+use napi::Unknown;
+use napi_derive::napi;
+
+use crate::error::{self, err, Result};
+use crate::ring::{Consumer, Producer};
+use crate::sys;
+use crate::umem::shared_array;
+use crate::xsk::{self, Counters, XskShared};
+
+#[napi(object)]
+pub struct RingOccupancy {
+    pub fill: u32,
+    pub rx: u32,
+    pub tx: u32,
+    pub comp: u32,
+}
+
+/// A JS Uint32Array we read and write by index from native code.
+struct Words {
+    ptr: NonNull<u32>,
+    len: usize,
+    /// Keeps the array (and so its memory) alive; dropped on the owning JS thread by napi-rs.
+    _held: Uint32Array,
+}
+
+impl Words {
+    fn new(mut held: Uint32Array) -> Words {
+        // SAFETY: we only take the data pointer; all later accesses go through atomics below.
+        let slice = unsafe { held.as_mut() };
+        let len = slice.len();
+        let ptr = NonNull::new(slice.as_mut_ptr()).unwrap_or(NonNull::dangling());
+        Words {
+            ptr,
+            len,
+            _held: held,
+        }
+    }
+
+    fn word(&self, i: usize) -> &AtomicU32 {
+        assert!(
+            i < self.len,
+            "index {i} outside a Uint32Array of {}",
+            self.len
+        );
+        // SAFETY: `i < len` and the array stays alive in `_held`; the memory may be shared with
+        // other JS threads, so it is accessed as atomics (relaxed: plain loads/stores on x86),
+        // which is what JS Atomics on the same SharedArrayBuffer would see.
+        unsafe { AtomicU32::from_ptr(self.ptr.as_ptr().add(i)) }
+    }
+
+    fn get(&self, i: usize) -> u32 {
+        self.word(i).load(Ordering::Relaxed)
+    }
+
+    fn set(&self, i: usize, value: u32) {
+        self.word(i).store(value, Ordering::Relaxed);
+    }
+}
+
+/// Our ends of the four kernel rings plus what validating descriptors needs.
+struct Inner {
+    rx: Consumer<libc::xdp_desc>,
+    tx: Producer<libc::xdp_desc>,
+    fill: Producer<u64>,
+    comp: Consumer<u64>,
+    rx_words: Words,
+    tx_words: Words,
+    fill_words: Words,
+    comp_words: Words,
+    fd: RawFd,
+    need_wakeup: bool,
+    umem_size: u64,
+    frame_size: u64,
+    /// Keeps the fd and ring mappings alive; declared after the rings that point into them.
+    socket: Arc<XskShared>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.socket.release_port();
+    }
+}
+
+/// Exclusive data-path access to one AF_XDP socket.
+#[napi]
+pub struct XskPort {
+    inner: Option<Inner>,
+}
+
+#[napi]
+impl XskPort {
+    /// Claims the data path of socket `socketId` (EBUSY if another port has it). `buffers` are
+    /// Uint32Arrays over SharedArrayBuffers: rx/tx hold `[addr, len]` pairs, fill/comp addresses.
+    #[napi(
+        factory,
+        ts_args_type = "socketId: number, buffers: { rx: Uint32Array; tx: Uint32Array; fill: Uint32Array; comp: Uint32Array }"
+    )]
+    pub fn open(socket_id: u32, buffers: Object<'_>) -> Result<XskPort> {
+        let words = |name: &str| -> Result<Words> {
+            let value: Unknown = buffers
+                .get(name)
+                .map_err(error::from_napi)?
+                .ok_or_else(|| err("EINVAL", format!("buffers.{name} is missing")))?;
+            let requirement =
+                format!("buffers.{name} must be a Uint32Array over a SharedArrayBuffer");
+            let (held, _) = shared_array::<Uint32Array>(
+                &value,
+                napi::sys::TypedarrayType::uint32_array,
+                &requirement,
+            )?;
+            Ok(Words::new(held))
+        };
+        let (rx_words, tx_words) = (words("rx")?, words("tx")?);
+        let (fill_words, comp_words) = (words("fill")?, words("comp")?);
+        let socket = xsk::lookup(socket_id).ok_or_else(|| {
+            err(
+                "ENOENT",
+                format!(
+                    "no open AF_XDP socket with id {socket_id}: it was closed or never created"
+                ),
+            )
+        })?;
+        if !socket.claim_port() {
+            return Err(err(
+                "EBUSY",
+                format!(
+                    "AF_XDP socket {socket_id} already has an open port (in this or another thread): \
+                     close that port first"
+                ),
+            ));
+        }
+        // SAFETY: the rings live in mappings owned by `socket`, which `Inner` holds for as long
+        // as these ends exist; the claim above makes this the only user-space producer/consumer.
+        let (rx, tx, fill, comp) = unsafe {
+            (
+                Consumer::new(socket.rx.ptrs()),
+                Producer::new(socket.tx.ptrs()),
+                Producer::new(socket.fill.ptrs()),
+                Consumer::new(socket.comp.ptrs()),
+            )
+        };
+        Ok(XskPort {
+            inner: Some(Inner {
+                rx,
+                tx,
+                fill,
+                comp,
+                rx_words,
+                tx_words,
+                fill_words,
+                comp_words,
+                fd: socket.raw_fd(),
+                need_wakeup: socket.need_wakeup,
+                umem_size: socket.umem.size,
+                frame_size: u64::from(socket.umem.frame_size),
+                socket,
+            }),
+        })
+    }
+
+    /// Moves up to `max` received descriptors into `rx` as `[addr, len]` pairs; returns how many.
+    #[napi]
+    pub fn rx(&mut self, max: u32) -> Result<u32> {
+        self.inner()?.rx(max)
+    }
+
+    /// Gives the first `count` addresses of `fill` to the kernel; returns how many fit.
+    #[napi]
+    pub fn fill(&mut self, count: u32) -> Result<u32> {
+        self.inner()?.fill(count)
+    }
+
+    /// Queues the first `count` `[addr, len]` pairs of `tx`; returns how many fit. `tx(0)`
+    /// just kicks the kernel if earlier descriptors are still waiting.
+    #[napi]
+    pub fn tx(&mut self, count: u32) -> Result<u32> {
+        self.inner()?.tx(count)
+    }
+
+    /// Reaps up to `max` completed TX addresses into `comp`; returns how many.
+    #[napi]
+    pub fn complete(&mut self, max: u32) -> Result<u32> {
+        Ok(self.inner()?.complete(max))
+    }
+
+    /// Wakes the kernel to transmit.
+    #[napi]
+    pub fn kick(&mut self) -> Result<()> {
+        self.inner()?.kick_tx()
+    }
+
+    /// Blocks up to `timeoutMs` for received packets (to park an idle worker).
+    #[napi]
+    pub fn wait_readable(&mut self, timeout_ms: u32) -> Result<bool> {
+        let fd = self.inner()?.fd;
+        match sys::poll_readable(fd, timeout_ms.min(i32::MAX as u32) as i32) {
+            Ok(ready) => Ok(ready),
+            Err(e) if error::errno(&e) == libc::EINTR => Ok(false),
+            Err(e) => Err(error::os(&e, "polling the AF_XDP socket")),
+        }
+    }
+
+    /// Entries in each kernel ring now (cold path, for diagnostics and frame accounting).
+    #[napi]
+    pub fn occupancy(&mut self) -> Result<RingOccupancy> {
+        let inner = self.inner()?;
+        Ok(RingOccupancy {
+            fill: inner.fill.ptrs().occupancy(),
+            rx: inner.rx.ptrs().occupancy(),
+            tx: inner.tx.ptrs().occupancy(),
+            comp: inner.comp.ptrs().occupancy(),
+        })
+    }
+
+    /// Gives up the data path; the socket can be opened by another port.
+    #[napi]
+    pub fn close(&mut self) {
+        self.inner = None;
+    }
+}
+
+impl XskPort {
+    fn inner(&mut self) -> Result<&mut Inner> {
+        self.inner
+            .as_mut()
+            .ok_or_else(|| err("EBADF", "this XskPort is closed"))
+    }
+}
+
+impl Inner {
+    fn counters(&self) -> &Counters {
+        &self.socket.counters
+    }
+
+    fn rx(&mut self, max: u32) -> Result<u32> {
+        let max = max.min((self.rx_words.len / 2) as u32);
+        let words = &self.rx_words;
+        let mut bytes = 0u64;
+        let n = self.rx.pop_with(max, |i, desc| {
+            let at = 2 * i as usize;
+            words.set(at, desc.addr as u32);
+            words.set(at + 1, desc.len);
+            bytes += u64::from(desc.len);
+        });
+        if self.fill.pending() == 0 {
+            Counters::add(&self.counters().fill_empty_events, 1);
+        }
+        if n == 0 && self.fill.needs_wakeup() {
+            self.kick(sys::kick_rx(self.fd), "waking RX")?;
+        }
+        Counters::add(&self.counters().rx_packets, u64::from(n));
+        Counters::add(&self.counters().rx_bytes, bytes);
+        Ok(n)
+    }
+
+    fn fill(&mut self, count: u32) -> Result<u32> {
+        let count = count.min(self.fill_words.len as u32);
+        let n = count.min(self.fill.free(count));
+        for i in 0..n as usize {
+            let addr = u64::from(self.fill_words.get(i));
+            if addr >= self.umem_size {
+                return Err(self.invalid(format!(
+                    "fill[{i}] = {addr} is outside the UMEM ({} bytes)",
+                    self.umem_size
+                )));
+            }
+        }
+        let words = &self.fill_words;
+        Ok(self.fill.push_with(n, |i| u64::from(words.get(i as usize))))
+    }
+
+    fn tx(&mut self, count: u32) -> Result<u32> {
+        let count = count.min((self.tx_words.len / 2) as u32);
+        let n = count.min(self.tx.free(count));
+        let mut bytes = 0u64;
+        for i in 0..n as usize {
+            let addr = u64::from(self.tx_words.get(2 * i));
+            let len = u64::from(self.tx_words.get(2 * i + 1));
+            // Aligned mode: a descriptor must sit inside one frame (net/xdp/xsk_queue.h
+            // `xp_aligned_validate_desc`); the kernel would drop it without a completion and the
+            // frame would be lost to the caller's accounting.
+            let in_frame = addr % self.frame_size + len <= self.frame_size;
+            if len == 0 || addr >= self.umem_size || !in_frame {
+                return Err(self.invalid(format!(
+                    "tx[{i}] = [{addr}, {len}] is not inside one {}-byte frame of the UMEM ({} bytes)",
+                    self.frame_size, self.umem_size
+                )));
+            }
+            bytes += len;
+        }
+        let words = &self.tx_words;
+        let pushed = self.tx.push_with(n, |i| libc::xdp_desc {
+            addr: u64::from(words.get(2 * i as usize)),
+            len: words.get(2 * i as usize + 1),
+            options: 0,
+        });
+        Counters::add(&self.counters().tx_packets, u64::from(pushed));
+        Counters::add(&self.counters().tx_bytes, bytes);
+        // Copy mode transmits only inside sendto (at most a small batch per call), so kick
+        // whenever descriptors are waiting and the kernel wants it (or never says).
+        if self.tx.pending() > 0 && (!self.need_wakeup || self.tx.needs_wakeup()) {
+            self.kick_tx()?;
+        }
+        Ok(pushed)
+    }
+
+    fn complete(&mut self, max: u32) -> u32 {
+        let max = max.min(self.comp_words.len as u32);
+        let words = &self.comp_words;
+        self.comp
+            .pop_with(max, |i, addr| words.set(i as usize, addr as u32))
+    }
+
+    fn kick_tx(&mut self) -> Result<()> {
+        self.kick(sys::kick_tx(self.fd), "waking TX")
+    }
+
+    /// Counts a wake-up; "busy, try later" answers are not errors.
+    fn kick(&self, result: std::io::Result<()>, what: &str) -> Result<()> {
+        Counters::add(&self.counters().kicks, 1);
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) => match error::errno(&e) {
+                libc::EAGAIN | libc::EBUSY | libc::ENOBUFS | libc::EINTR => Ok(()),
+                libc::ENETDOWN => Err(err(
+                    "ENETDOWN",
+                    format!("{what}: interface {} is down", self.socket.ifname),
+                )),
+                _ => Err(error::os(
+                    &e,
+                    format!("{what} on AF_XDP socket {}", self.socket.id),
+                )),
+            },
+        }
+    }
+
+    fn invalid(&self, message: String) -> error::Error {
+        Counters::add(&self.counters().invalid_descs, 1);
+        err("EINVAL", message)
+    }
+}
