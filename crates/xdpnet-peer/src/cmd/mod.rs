@@ -1,0 +1,6 @@
+//! One module per command; each parses its own options and returns its JSON line.
+
+pub mod flood;
+pub mod sink;
+pub mod udp_echo;
+pub mod udp_rr;
