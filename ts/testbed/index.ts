@@ -1,0 +1,4 @@
+// The built-in test bed (veth pair + network namespace with the Linux kernel as peer).
+export { TestBed, type TestBedOptions, type BedSummary } from './testbed.js';
+export type { NetemOptions } from './netem.js';
+export type { CommandResult, CommandOptions } from './command.js';

@@ -1,0 +1,142 @@
+// The kernel objects of one bed: a network namespace and a veth pair whose peer end lives in it.
+// The engine's end stays in this namespace without kernel addresses so that only the engine
+// (through XDP/AF_XDP) answers for the bed's addresses; the peer end is an ordinary Linux host.
+import * as fs from 'node:fs';
+import { makeError, mustRun, runCommand, runCommandSync } from './command.js';
+import { type BedAddresses, type BedNames, namesMatchSlot } from './addressing.js';
+
+export interface VethConfig {
+  names: BedNames;
+  addresses: BedAddresses;
+  queues: number;
+  mtu: number;
+  staticNeighbours: boolean;
+}
+
+/** What this process created, so that a rollback deletes nothing else. */
+export interface Owned {
+  netns: boolean;
+  link: boolean;
+}
+
+function inNetns(netns: string, argv: string[]): string[] {
+  return ['ip', 'netns', 'exec', netns, ...argv];
+}
+
+/** Writes a sysctl of this (the engine's) namespace. */
+function writeSysctl(key: string, value: string): void {
+  fs.writeFileSync(`/proc/sys/${key}`, value);
+}
+
+async function createLinks(cfg: VethConfig, owned: Owned): Promise<void> {
+  const { names, addresses } = cfg;
+  const q = String(cfg.queues);
+  await mustRun(['ip', 'netns', 'add', names.netns]);
+  owned.netns = true;
+  await mustRun(
+    ['ip', 'link', 'add', 'name', names.engineIf, 'address', addresses.engineMac]
+      .concat(['numtxqueues', q, 'numrxqueues', q, 'type', 'veth'])
+      .concat(['peer', 'name', names.peerIf, 'address', addresses.peerMac])
+      .concat(['numtxqueues', q, 'numrxqueues', q, 'netns', names.netns]),
+  );
+  owned.link = true;
+}
+
+/** Engine end: no IPv6 link-local (addrgenmode none, IPv6 off), never a forwarding hop. */
+async function configureEngineEnd(cfg: VethConfig): Promise<void> {
+  const dev = cfg.names.engineIf;
+  await mustRun(['ip', 'link', 'set', 'dev', dev, 'addrgenmode', 'none']);
+  writeSysctl(`net/ipv6/conf/${dev}/disable_ipv6`, '1');
+  // Frames the XDP program passes up must not be routed on out of the host (design.md: traffic
+  // never leaves the pair), whatever net.ipv4.ip_forward says.
+  writeSysctl(`net/ipv4/conf/${dev}/forwarding`, '0');
+  await mustRun(['ip', 'link', 'set', 'dev', dev, 'mtu', String(cfg.mtu)]);
+  await mustRun(['ip', 'link', 'set', 'dev', dev, 'up']);
+}
+
+async function configurePeerEnd(cfg: VethConfig): Promise<void> {
+  const { netns, peerIf: dev } = cfg.names;
+  const a = cfg.addresses;
+  const ipn = ['ip', '-n', netns];
+  await mustRun(ipn.concat(['link', 'set', 'dev', 'lo', 'up']));
+  // No DAD on the peer: its link-local and global addresses are usable at once.
+  await mustRun(inNetns(netns, ['sysctl', '-qw', `net.ipv6.conf.${dev}.accept_dad=0`]));
+  await mustRun(ipn.concat(['link', 'set', 'dev', dev, 'mtu', String(cfg.mtu)]));
+  // With TX checksum offload the kernel sends partial checksums, which reach AF_XDP as invalid
+  // (design.md, verified facts).
+  await mustRun(inNetns(netns, ['ethtool', '-K', dev, 'tx', 'off']));
+  await mustRun(ipn.concat(['addr', 'add', `${a.peerIpv4}/${a.ipv4Prefix}`, 'dev', dev]));
+  await mustRun(ipn.concat(['addr', 'add', `${a.peerIpv6}/${a.ipv6Prefix}`, 'dev', dev, 'nodad']));
+  await mustRun(ipn.concat(['link', 'set', 'dev', dev, 'up']));
+  if (cfg.staticNeighbours) {
+    for (const ip of [a.engineIpv4, a.engineIpv6]) {
+      await mustRun(
+        ipn.concat(['neigh', 'replace', ip, 'lladdr', a.engineMac, 'dev', dev, 'nud', 'permanent']),
+      );
+    }
+  }
+}
+
+/** Builds the bed; on failure `owned` says what exists and must be rolled back. */
+export async function createVeth(cfg: VethConfig, owned: Owned): Promise<void> {
+  await createLinks(cfg, owned);
+  await configureEngineEnd(cfg);
+  await configurePeerEnd(cfg);
+}
+
+function killAll(pids: string): void {
+  for (const pid of pids.split(/\s+/).filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** The last guard before deleting anything: only names the slot derives (xn<slot>e/p, xdpnet-<slot>). */
+function refuseForeign(names: BedNames): void {
+  if (!namesMatchSlot(names)) {
+    throw makeError(
+      'EPERM',
+      `refusing to delete ${names.engineIf}/${names.peerIf}/${names.netns}: ` +
+        'not names the test bed creates (xn<slot>e, xn<slot>p, xdpnet-<slot>)',
+    );
+  }
+}
+
+/**
+ * Deletes what `owned` marks: processes left in the namespace, the veth pair (deleting one end
+ * deletes both), the namespace. Idempotent: what is already gone is skipped.
+ */
+export async function destroyVeth(names: BedNames, owned: Owned): Promise<void> {
+  refuseForeign(names);
+  if (owned.netns && fs.existsSync(`/run/netns/${names.netns}`)) {
+    killAll((await runCommand(['ip', 'netns', 'pids', names.netns])).stdout);
+  }
+  if (owned.link && fs.existsSync(`/sys/class/net/${names.engineIf}`)) {
+    await mustRun(['ip', 'link', 'del', 'dev', names.engineIf]);
+  }
+  if (owned.netns && fs.existsSync(`/run/netns/${names.netns}`)) {
+    await mustRun(['ip', 'netns', 'del', names.netns]);
+  }
+}
+
+/** destroyVeth for process 'exit' handlers; never throws. */
+export function destroyVethSync(names: BedNames, owned: Owned): void {
+  if (!namesMatchSlot(names)) return;
+  if (owned.netns && fs.existsSync(`/run/netns/${names.netns}`)) {
+    killAll(runCommandSync(['ip', 'netns', 'pids', names.netns]).stdout);
+  }
+  if (owned.link) runCommandSync(['ip', 'link', 'del', 'dev', names.engineIf]);
+  if (owned.netns) runCommandSync(['ip', 'netns', 'del', names.netns]);
+}
+
+/** True if any of the bed's names exists in the kernel, whoever made it. */
+export function anyNameInUse(names: BedNames): boolean {
+  return (
+    fs.existsSync(`/sys/class/net/${names.engineIf}`) ||
+    fs.existsSync(`/sys/class/net/${names.peerIf}`) ||
+    fs.existsSync(`/run/netns/${names.netns}`)
+  );
+}
