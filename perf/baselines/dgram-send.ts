@@ -1,0 +1,51 @@
+// Baseline sender: Node's dgram on the kernel stack sends `--size`-byte datagrams as fast as it can
+// (a bounded number of sends in flight) for `--seconds`, then prints one JSON line.
+// Usage: node dgram-send.js --bind ADDR --dst ADDR --port P --size N --seconds S
+import dgram from 'node:dgram';
+import { parseArgs, numberOption, stringOption } from '../../ts/cli/args.js';
+
+const args = parseArgs(process.argv.slice(2));
+const bind = stringOption(args, 'bind') ?? '127.0.0.1';
+const dst = stringOption(args, 'dst') ?? '127.0.0.1';
+const port = numberOption(args, 'port', 9);
+const size = numberOption(args, 'size', 18);
+const seconds = numberOption(args, 'seconds', 5);
+const IN_FLIGHT = 64;
+
+const socket = dgram.createSocket(bind.includes(':') ? 'udp6' : 'udp4');
+const payload = Buffer.alloc(size, 0x5a);
+let sent = 0;
+let errors = 0;
+let inFlight = 0;
+let stopping = false;
+const cpu0 = process.cpuUsage();
+let started = 0;
+
+function pump(): void {
+  while (!stopping && inFlight < IN_FLIGHT) {
+    inFlight++;
+    socket.send(payload, port, dst, (err) => {
+      inFlight--;
+      if (err) errors++;
+      else sent++;
+      if (stopping && inFlight === 0) finish();
+      else pump();
+    });
+  }
+}
+
+function finish(): void {
+  const cpu = process.cpuUsage(cpu0);
+  const secs = (performance.now() - started) / 1000;
+  process.stdout.write(
+    `${JSON.stringify({ sent, errors, seconds: secs, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`,
+  );
+  socket.close();
+}
+
+socket.bind(0, bind, () => {
+  process.stdout.write('ready\n');
+  started = performance.now();
+  setTimeout(() => (stopping = true), seconds * 1000);
+  pump();
+});

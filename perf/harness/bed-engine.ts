@@ -1,0 +1,87 @@
+// The pieces every perf mode on the test bed needs: the engine on the bed's interface (binding +
+// port workers), a kernel-stack baseline process on the engine's side of the bed, and CPU time.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { XdpBinding, type XdpBindingOptions } from '../../ts/dev/xdp/xdp-binding.js';
+import { PortWorkers } from '../../ts/worker/port-workers.js';
+import type { FrameAudit } from '../../ts/dev/xdp/xdp-device.js';
+
+export interface Engine {
+  binding: XdpBinding;
+  workers: PortWorkers;
+}
+
+/** Opens the engine on an interface, runs `fn`, audits frames and always closes everything. */
+export async function withEngine<T>(
+  opts: XdpBindingOptions,
+  fn: (engine: Engine) => Promise<T>,
+): Promise<{ value: T; audits: FrameAudit[] }> {
+  const binding = XdpBinding.open(opts);
+  let workers: PortWorkers | undefined;
+  try {
+    workers = await PortWorkers.start(binding);
+    const value = await fn({ binding, workers });
+    const audits = await workers.audit();
+    return { value, audits };
+  } finally {
+    await workers?.close();
+    binding.close();
+  }
+}
+
+/** CPU seconds this process (main thread and workers) used while `fn` ran. */
+export async function measureCpu<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; cpuSeconds: number }> {
+  const before = process.cpuUsage();
+  const value = await fn();
+  const used = process.cpuUsage(before);
+  return { value, cpuSeconds: (used.user + used.system) / 1e6 };
+}
+
+const baselineDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../baselines');
+
+/** A baseline script (perf/baselines/<name>.js) in a child process; resolves once it says ready. */
+export class BaselineProcess {
+  private output = '';
+  private readonly exited: Promise<number>;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  }
+
+  static async start(name: string, args: string[]): Promise<BaselineProcess> {
+    const child = spawn(process.execPath, [path.join(baselineDir, `${name}.js`), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const proc = new BaselineProcess(child);
+    const deadline = Date.now() + 10000;
+    while (!proc.output.includes('ready\n')) {
+      if (Date.now() > deadline || child.exitCode !== null) {
+        child.kill('SIGKILL');
+        throw Object.assign(new Error(`baseline ${name} did not start: ${proc.output}`), {
+          code: 'EBASELINE',
+        });
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return proc;
+  }
+
+  /** Waits for the script to finish (killing it after `timeoutMs`) and parses its JSON line. */
+  async result<T>(timeoutMs: number): Promise<T> {
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    const line = this.output.trim().split('\n').pop() ?? '';
+    if (code !== 0 || !line.startsWith('{')) {
+      throw Object.assign(new Error(`baseline exited ${code}: ${this.output}`), {
+        code: 'EBASELINE',
+      });
+    }
+    return JSON.parse(line) as T;
+  }
+}

@@ -1,0 +1,32 @@
+// Runs one perf mode: on a fresh test bed by default (removed afterwards, also on failure), or on
+// a real NIC queue when `iface` is given.
+import { TestBed } from '../ts/testbed/testbed.js';
+import { rxdrop } from './modes/rxdrop.js';
+import { txonly } from './modes/txonly.js';
+import { l2fwd } from './modes/l2fwd.js';
+import type { PerfOptions, PerfTarget } from './modes/common.js';
+import type { PerfResult } from './harness/perf-result.js';
+
+export const perfModes: Record<string, (target: PerfTarget) => Promise<PerfResult>> = {
+  rxdrop,
+  txonly,
+  l2fwd,
+};
+
+export async function runPerf(mode: string, options: PerfOptions): Promise<PerfResult> {
+  const run = perfModes[mode];
+  if (!run) {
+    throw Object.assign(
+      new Error(`unknown perf mode '${mode}'; choose one of ${Object.keys(perfModes).join(', ')}`),
+      { code: 'EINVAL' },
+    );
+  }
+  if (options.iface) return run({ options });
+  // The stack does not answer ARP/ND yet in these raw modes, so the peer gets static neighbours.
+  const bed = await TestBed.up({ staticNeighbours: true });
+  try {
+    return await run({ bed, options });
+  } finally {
+    await bed.down();
+  }
+}

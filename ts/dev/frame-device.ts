@@ -1,0 +1,34 @@
+// What the stack needs from a device: frames in one shared buffer, moved by descriptor in batches.
+// The AF_XDP device and the memory device both provide it, so every layer above runs on either.
+//
+// A packet at address `addr` starts at byte `umemOffset + addr` of `bytes`; frames are
+// `frameSize` bytes and aligned, so `addr & ~(frameSize - 1)` is the frame's base address.
+
+export interface FrameDevice {
+  /** The frame memory (a SharedArrayBuffer view); packets are read and written here in place. */
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly umemOffset: number;
+  readonly frameSize: number;
+  /** Where a new TX packet starts inside its frame (room for headers in front). */
+  readonly txDataOffset: number;
+  /** Descriptors per batch. */
+  readonly batch: number;
+  /** [addr, len] pairs of the packets the last receive() returned. */
+  readonly rxDesc: Uint32Array;
+
+  /** Takes up to one batch of received packets into rxDesc; returns how many. */
+  receive(): number;
+  /** Gives a received or allocated frame back (any address inside the frame). */
+  release(addr: number): void;
+  /** A free frame's base address, or -1 when none is free. */
+  allocate(): number;
+  /** Queues a packet for sending; false when the queue and the ring are full (frame stays yours). */
+  send(addr: number, len: number): boolean;
+  /** Pushes queued packets to the wire; returns how many went. */
+  flush(): number;
+  /** Reclaims frames whose sending finished. */
+  reap(): number;
+  /** Keeps the receive side supplied with free frames. */
+  refill(): number;
+}

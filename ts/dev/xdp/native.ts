@@ -1,0 +1,170 @@
+// Loads the node-xdp addon (crates/node-xdp) and states the contract this package relies on.
+// The addon is context-aware, so the main thread and every worker_thread load it separately and
+// reach the same process-wide sockets by id.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import fs from 'node:fs';
+
+export interface InterfaceInfo {
+  name: string;
+  ifindex: number;
+  mac: string;
+  mtu: number;
+  driver: string;
+  up: boolean;
+  carrier: boolean;
+  channels: {
+    rx: number;
+    tx: number;
+    combined: number;
+    other: number;
+    maxRx: number;
+    maxTx: number;
+    maxCombined: number;
+  };
+}
+
+export interface UmemOptions {
+  frameSize: number;
+  headroom?: number;
+  frameCount?: number;
+}
+
+/** UMEM registered over the page-aligned interior of a JS SharedArrayBuffer. */
+export interface NativeUmem {
+  /** Byte offset of UMEM address 0 from the start of the SharedArrayBuffer. */
+  readonly offset: number;
+  readonly size: number;
+  readonly frameSize: number;
+  readonly frameCount: number;
+  readonly headroom: number;
+  close(): void;
+}
+
+export type BindMode = 'auto' | 'zerocopy' | 'copy';
+
+export interface XskOptions {
+  ifname: string;
+  queue: number;
+  mode?: BindMode;
+  needWakeup?: boolean;
+  rxSize?: number;
+  txSize?: number;
+  fillSize?: number;
+  compSize?: number;
+  busyPoll?: { preferBusyPoll?: boolean; usecs?: number; budget?: number };
+}
+
+export interface XskStats {
+  rxDropped: number;
+  rxInvalidDescs: number;
+  txInvalidDescs: number;
+  rxRingFull: number;
+  rxFillRingEmptyDescs: number;
+  txRingEmptyDescs: number;
+  rxPackets: number;
+  rxBytes: number;
+  txPackets: number;
+  txBytes: number;
+  kicks: number;
+  fillEmptyEvents: number;
+  invalidDescs: number;
+}
+
+export interface RingCounts {
+  rx: number;
+  tx: number;
+  fill: number;
+  comp: number;
+}
+
+/** One AF_XDP socket bound to (interface, queue); the control-plane handle. */
+export interface NativeXskSocket {
+  readonly id: number;
+  readonly fd: number;
+  readonly ifname: string;
+  readonly ifindex: number;
+  readonly queue: number;
+  readonly zeroCopy: boolean;
+  readonly mode: 'zerocopy' | 'copy';
+  readonly needWakeup: boolean;
+  readonly ringSizes: RingCounts;
+  stats(): XskStats;
+  close(): void;
+}
+
+export interface PortBuffers {
+  rx: Uint32Array;
+  tx: Uint32Array;
+  fill: Uint32Array;
+  comp: Uint32Array;
+}
+
+/** The data path of one socket: one native call per batch, descriptors in shared arrays. */
+export interface NativeXskPort {
+  rx(max: number): number;
+  fill(count: number): number;
+  tx(count: number): number;
+  complete(max: number): number;
+  kick(): void;
+  waitReadable(timeoutMs: number): boolean;
+  occupancy(): RingCounts;
+  close(): void;
+}
+
+export type XdpAttachMode = 'auto' | 'native' | 'generic';
+
+export interface NativeXdpProgram {
+  readonly progId: number;
+  readonly ifname: string;
+  readonly ifindex: number;
+  readonly mode: 'native' | 'generic';
+  readonly attachKind: 'link' | 'netlink';
+  addIpv4(addr: string): void;
+  removeIpv4(addr: string): void;
+  addIpv6(addr: string): void;
+  removeIpv6(addr: string): void;
+  setSocket(queue: number, fd: number): void;
+  clearSocket(queue: number): void;
+  counters(): { redirected: number; passed: number };
+  detach(): void;
+}
+
+export interface NodeXdp {
+  version(): string;
+  interfaceInfo(ifname: string): InterfaceInfo;
+  attachedXdpProgram(ifname: string): { progId: number; mode: string } | null;
+  Umem: new (memory: Uint8Array, opts: UmemOptions) => NativeUmem;
+  XskSocket: { create(umem: NativeUmem, opts: XskOptions): NativeXskSocket };
+  XskPort: { open(socketId: number, buffers: PortBuffers): NativeXskPort };
+  XdpProgram: {
+    attach(
+      ifname: string,
+      opts?: { mode?: XdpAttachMode; force?: boolean; maxQueues?: number },
+    ): NativeXdpProgram;
+  };
+}
+
+/** The package root: dist/ts/dev/xdp/native.js sits four levels below it. */
+export const packageRoot = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../..',
+);
+
+const addonPath = path.join(packageRoot, 'crates/node-xdp/node-xdp.node');
+
+let loaded: NodeXdp | undefined;
+
+/** The addon, loaded on first use so that pure-TypeScript users never need it. */
+export function nodeXdp(): NodeXdp {
+  if (loaded) return loaded;
+  if (!fs.existsSync(addonPath)) {
+    throw Object.assign(
+      new Error(`the node-xdp addon is not built (${addonPath}); run \`npm run build:native\``),
+      { code: 'ENOENT' },
+    );
+  }
+  loaded = createRequire(import.meta.url)(addonPath) as NodeXdp;
+  return loaded;
+}

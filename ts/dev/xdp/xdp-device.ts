@@ -1,0 +1,264 @@
+// The worker-side device over one AF_XDP socket: batched RX, fill, TX and completion calls on
+// descriptor arrays in shared memory, a free stack of frames, and the frame ledger. Packet bytes
+// are never copied: callers read and write `bytes` at `umemOffset + addr`.
+import { nodeXdp, type NativeXskPort, type RingCounts } from './native.js';
+import type { FrameDevice } from '../frame-device.js';
+import { FrameLedger, FramePlace } from './frame-ledger.js';
+import { frameShift, XDP_PACKET_HEADROOM, type UmemLayout } from './umem-layout.js';
+
+export interface XdpDeviceConfig {
+  umem: UmemLayout;
+  /** Registry id of the XskSocket (created on the main thread). */
+  socketId: number;
+  /** The range of UMEM frames this device owns. */
+  firstFrame: number;
+  frameCount: number;
+  /** Descriptors per native call. */
+  batch: number;
+  /** Frames to keep in the fill ring (the rest serve TX); defaults to half. */
+  fillFrames?: number;
+}
+
+/** Counters of one device; read on the cold path. */
+export interface DeviceCounters {
+  rxPackets: number;
+  rxBytes: number;
+  txPackets: number;
+  txBytes: number;
+  txRingFull: number;
+  allocFailures: number;
+}
+
+/** What frame accounting finds at a quiet point. */
+export interface FrameAudit {
+  frames: number;
+  free: number;
+  fill: number;
+  app: number;
+  tx: number;
+  kernel: RingCounts;
+  violations: number;
+  ok: boolean;
+  problems: string[];
+}
+
+export class XdpDevice implements FrameDevice {
+  /** The whole UMEM buffer; packet bytes are read and written here in place. */
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  /** Byte offset of UMEM address 0 in `bytes`. */
+  readonly umemOffset: number;
+  readonly frameSize: number;
+  readonly shift: number;
+  /** Where this device writes TX packets inside a frame (same place the kernel puts RX data). */
+  readonly txDataOffset: number;
+  readonly batch: number;
+  /** RX descriptors of the last receive(): [addr, len] pairs. */
+  readonly rxDesc: Uint32Array;
+  readonly ledger: FrameLedger;
+  readonly counters: DeviceCounters = {
+    rxPackets: 0,
+    rxBytes: 0,
+    txPackets: 0,
+    txBytes: 0,
+    txRingFull: 0,
+    allocFailures: 0,
+  };
+
+  private readonly port: NativeXskPort;
+  private readonly txDesc: Uint32Array;
+  private readonly fillAddrs: Uint32Array;
+  private readonly compAddrs: Uint32Array;
+  private readonly freeStack: Uint32Array;
+  private freeTop = 0;
+  private txCount = 0;
+  private readonly fillTarget: number;
+  private inFill = 0;
+
+  constructor(config: XdpDeviceConfig) {
+    const { umem, batch } = config;
+    this.bytes = new Uint8Array(umem.memory);
+    this.view = new DataView(umem.memory);
+    this.umemOffset = umem.offset;
+    this.frameSize = umem.frameSize;
+    this.shift = frameShift(umem.frameSize);
+    this.txDataOffset = umem.headroom + XDP_PACKET_HEADROOM;
+    this.batch = batch;
+    const shared = (n: number) => new Uint32Array(new SharedArrayBuffer(n * 4));
+    this.rxDesc = shared(batch * 2);
+    this.txDesc = shared(batch * 2);
+    this.fillAddrs = shared(batch);
+    this.compAddrs = shared(batch);
+    this.port = nodeXdp().XskPort.open(config.socketId, {
+      rx: this.rxDesc,
+      tx: this.txDesc,
+      fill: this.fillAddrs,
+      comp: this.compAddrs,
+    });
+    this.ledger = new FrameLedger(config.firstFrame, config.frameCount);
+    this.freeStack = new Uint32Array(config.frameCount);
+    for (let i = config.frameCount - 1; i >= 0; i--) {
+      this.freeStack[this.freeTop++] = (config.firstFrame + i) * this.frameSize;
+    }
+    this.fillTarget = config.fillFrames ?? config.frameCount >>> 1;
+    this.refill();
+  }
+
+  /** Free frames available for TX or the fill ring. */
+  get freeFrames(): number {
+    return this.freeTop;
+  }
+
+  /** Tops the fill ring up to its target from the free stack. One native call. */
+  refill(): number {
+    let want = this.fillTarget - this.inFill;
+    if (want > this.batch) want = this.batch;
+    if (want > this.freeTop) want = this.freeTop;
+    if (want <= 0) return 0;
+    for (let i = 0; i < want; i++) this.fillAddrs[i] = this.freeStack[this.freeTop - 1 - i];
+    const n = this.port.fill(want);
+    for (let i = 0; i < n; i++) {
+      const addr = this.freeStack[--this.freeTop];
+      this.ledger.move(addr >>> this.shift, FramePlace.Free, FramePlace.Fill);
+    }
+    this.inFill += n;
+    return n;
+  }
+
+  /** Takes up to one batch of received packets; their [addr, len] are in rxDesc. */
+  receive(): number {
+    const n = this.port.rx(this.batch);
+    const desc = this.rxDesc;
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      this.ledger.move(desc[2 * i] >>> this.shift, FramePlace.Fill, FramePlace.App);
+      bytes += desc[2 * i + 1];
+    }
+    this.inFill -= n;
+    this.counters.rxPackets += n;
+    this.counters.rxBytes += bytes;
+    return n;
+  }
+
+  /** Returns a received (or allocated, unsent) frame to the free stack. */
+  release(addr: number): void {
+    const base = addr & ~(this.frameSize - 1);
+    this.ledger.move(base >>> this.shift, FramePlace.App, FramePlace.Free);
+    this.freeStack[this.freeTop++] = base;
+  }
+
+  /** A free frame's base address for building a packet, or -1 when none is free. */
+  allocate(): number {
+    if (this.freeTop === 0) {
+      this.counters.allocFailures++;
+      return -1;
+    }
+    const addr = this.freeStack[--this.freeTop];
+    this.ledger.move(addr >>> this.shift, FramePlace.Free, FramePlace.App);
+    return addr;
+  }
+
+  /** Byte offset in `bytes` of UMEM address `addr`. */
+  offsetOf(addr: number): number {
+    return this.umemOffset + addr;
+  }
+
+  /**
+   * Queues the packet at UMEM address `addr` (inside a frame the app holds) for sending, flushing
+   * a full batch first. Returns false when the TX ring is full too: the frame stays the app's.
+   * Call flush() at the end of a loop iteration.
+   */
+  send(addr: number, len: number): boolean {
+    if (this.txCount === this.batch && this.flush() === 0) return false;
+    this.txDesc[2 * this.txCount] = addr;
+    this.txDesc[2 * this.txCount + 1] = len;
+    this.txCount++;
+    return true;
+  }
+
+  /** Submits the queued packets to the TX ring. Packets that do not fit stay queued. */
+  flush(): number {
+    const count = this.txCount;
+    if (count === 0) return 0;
+    const n = this.port.tx(count);
+    const desc = this.txDesc;
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      this.ledger.move(desc[2 * i] >>> this.shift, FramePlace.App, FramePlace.Tx);
+      bytes += desc[2 * i + 1];
+    }
+    if (n < count) {
+      this.counters.txRingFull++;
+      desc.copyWithin(0, 2 * n, 2 * count);
+    }
+    this.txCount = count - n;
+    this.counters.txPackets += n;
+    this.counters.txBytes += bytes;
+    return n;
+  }
+
+  /** Packets queued by send() and not yet in the TX ring. */
+  get pendingTx(): number {
+    return this.txCount;
+  }
+
+  /** Reaps completed TX frames back into the free stack. One native call. */
+  reap(): number {
+    const n = this.port.complete(this.batch);
+    const comp = this.compAddrs;
+    for (let i = 0; i < n; i++) {
+      const base = comp[i] & ~(this.frameSize - 1);
+      this.ledger.move(base >>> this.shift, FramePlace.Tx, FramePlace.Free);
+      this.freeStack[this.freeTop++] = base;
+    }
+    return n;
+  }
+
+  /** Parks the thread in poll(2) until a packet arrives or the timeout passes. */
+  waitReadable(timeoutMs: number): boolean {
+    return this.port.waitReadable(timeoutMs);
+  }
+
+  /**
+   * Checks the frame accounting invariant. Call at a quiet point, after draining RX into the app
+   * and releasing everything: every frame must be free, in the fill ring, or still being sent.
+   */
+  audit(): FrameAudit {
+    const census = this.ledger.census();
+    const kernel = this.port.occupancy();
+    const problems: string[] = [];
+    if (this.ledger.violations > 0) {
+      problems.push(`${this.ledger.violations} frame moves started from the wrong place`);
+    }
+    if (census.free !== this.freeTop) {
+      problems.push(`ledger has ${census.free} free frames, free stack ${this.freeTop}`);
+    }
+    if (census.fill !== kernel.fill + kernel.rx) {
+      problems.push(
+        `${census.fill} frames given to the fill ring, kernel shows ${kernel.fill} + rx ${kernel.rx}`,
+      );
+    }
+    if (census.tx !== kernel.tx + kernel.comp) {
+      problems.push(
+        `${census.tx} frames sent, kernel shows tx ${kernel.tx} + completion ${kernel.comp}`,
+      );
+    }
+    if (census.app !== this.txCount) {
+      problems.push(`${census.app} frames held by the app, ${this.txCount} queued for TX`);
+    }
+    const frames = census.free + census.fill + census.app + census.tx;
+    return {
+      frames,
+      ...census,
+      kernel,
+      violations: this.ledger.violations,
+      ok: problems.length === 0 && frames === this.ledger.frameCount,
+      problems,
+    };
+  }
+
+  /** Releases the data path; the socket itself is closed by whoever created it. */
+  close(): void {
+    this.port.close();
+  }
+}

@@ -1,0 +1,94 @@
+// How a worker waits when there is little or no work, trading a little latency for much less CPU.
+// - Busy stream: when packets arrive steadily but a pass finds less than a batch, nap for about
+//   the time half a batch takes to arrive, so wake-ups are paid per batch, not per packet (the
+//   idea behind NAPI and interrupt coalescing). Sparse traffic (request/response) never naps.
+// - No work: spin a few passes (a burst that arrives now is handled at once), then park in poll(2)
+//   on the socket, so an idle engine uses next to no CPU. Every park also gives the Node event loop
+//   a turn, so the app's timers, promises and fs callbacks keep running.
+
+export interface BackoffPolicy {
+  /** Idle passes that retry at once before parking. */
+  spinPasses: number;
+  /** How long one park may block the thread, in milliseconds. */
+  parkMs: number;
+  /** Packets per second above which partial batches nap; 0 turns napping off. */
+  napAbovePps: number;
+  /** The longest nap, in microseconds. */
+  maxNapUs: number;
+}
+
+export const defaultBackoff: BackoffPolicy = {
+  spinPasses: 2,
+  parkMs: 5,
+  napAbovePps: 50_000,
+  maxNapUs: 200,
+};
+
+export const enum IdleAction {
+  Continue = 0,
+  Park = 1,
+  Nap = 2,
+}
+
+/** Rate estimate window, milliseconds. */
+const WINDOW_MS = 2;
+
+export class IdleBackoff {
+  private idlePasses = 0;
+  private windowStart = performance.now();
+  private windowPackets = 0;
+  /** Smoothed packets per millisecond. */
+  private ratePerMs = 0;
+  /** How long the next nap lasts, in milliseconds. */
+  napMs = 0;
+  parks = 0;
+  naps = 0;
+
+  constructor(
+    private readonly batch: number,
+    private readonly policy: BackoffPolicy = defaultBackoff,
+  ) {}
+
+  /** Call after every pass with the work it did; says what to do next. */
+  next(work: number): IdleAction {
+    this.track(work);
+    if (work >= this.batch) {
+      this.idlePasses = 0;
+      return IdleAction.Continue;
+    }
+    const perMs = this.ratePerMs;
+    if (this.policy.napAbovePps > 0 && perMs * 1000 >= this.policy.napAbovePps) {
+      this.idlePasses = 0;
+      this.napMs = Math.min(this.policy.maxNapUs / 1000, this.batch / 2 / perMs);
+      this.naps++;
+      return IdleAction.Nap;
+    }
+    if (work > 0) {
+      this.idlePasses = 0;
+      return IdleAction.Continue;
+    }
+    if (++this.idlePasses <= this.policy.spinPasses) return IdleAction.Continue;
+    this.parks++;
+    return IdleAction.Park;
+  }
+
+  get parkMs(): number {
+    return this.policy.parkMs;
+  }
+
+  private track(work: number): void {
+    this.windowPackets += work;
+    const now = performance.now();
+    const elapsed = now - this.windowStart;
+    if (elapsed < WINDOW_MS) return;
+    this.ratePerMs = (this.ratePerMs + this.windowPackets / elapsed) / 2;
+    this.windowPackets = 0;
+    this.windowStart = now;
+  }
+}
+
+/** Sleeps the calling worker thread for `ms` (fractions allowed) without a native call. */
+const napCell = new Int32Array(new SharedArrayBuffer(4));
+export function nap(ms: number): void {
+  Atomics.wait(napCell, 0, 0, ms);
+}

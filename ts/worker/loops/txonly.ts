@@ -1,0 +1,61 @@
+// txonly (xdpsock -t): build UDP/IPv4 datagrams carrying the test pattern in free frames and send
+// them, optionally paced to a rate and bounded by a count.
+import type { XdpDevice } from '../../dev/xdp/xdp-device.js';
+import type { PacketLoop } from './packet-loop.js';
+import { writePattern } from './pattern.js';
+import { writeUdp4Headers, type Udp4Flow } from './udp-frame.js';
+
+export interface TxOnlyOptions {
+  flow: Udp4Flow;
+  /** UDP payload bytes per datagram. */
+  size: number;
+  /** Datagrams to send; 0 = until stopped. */
+  count: number;
+  /** Datagrams per second; 0 = as fast as the ring takes them. */
+  rate: number;
+}
+
+export class TxOnlyLoop implements PacketLoop {
+  private seq = 0;
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly device: XdpDevice,
+    private readonly opts: TxOnlyOptions,
+  ) {}
+
+  step(): number {
+    const dev = this.device;
+    dev.reap();
+    let budget = dev.batch;
+    if (this.opts.count > 0) budget = Math.min(budget, this.opts.count - this.seq);
+    if (this.opts.rate > 0) {
+      const allowed = ((performance.now() - this.started) / 1000) * this.opts.rate - this.seq;
+      budget = Math.min(budget, Math.floor(allowed));
+    }
+    let sent = 0;
+    for (; sent < budget; sent++) {
+      const frame = dev.allocate();
+      if (frame < 0) break;
+      const addr = frame + dev.txDataOffset;
+      const off = dev.umemOffset + addr;
+      const len = writeUdp4Headers(dev.bytes, dev.view, off, this.opts.flow, this.opts.size);
+      writePattern(dev.bytes, off + 42, this.opts.size, this.seq);
+      if (!dev.send(addr, len)) {
+        dev.release(frame);
+        break;
+      }
+      this.seq++;
+    }
+    dev.flush();
+    return sent;
+  }
+
+  done(): boolean {
+    return this.opts.count > 0 && this.seq >= this.opts.count && this.device.pendingTx === 0;
+  }
+
+  result(): Record<string, number> {
+    return { generated: this.seq };
+  }
+}
