@@ -1,0 +1,168 @@
+// The consumer side of a single-producer/single-consumer ring (AF_XDP's xsk_ring_cons):
+// peek at published entries, read them in place, release the slots with one store.
+
+import {
+  ADDR_ENTRY_SIZE,
+  CONSUMER_OFFSET,
+  CONSUMER_WAKEUP_OFFSET,
+  DESC_ENTRY_SIZE,
+  ENTRIES_OFFSET,
+  type EntrySize,
+  NEED_WAKEUP,
+  PRODUCER_OFFSET,
+  PRODUCER_WAKEUP_OFFSET,
+  readRingHeader,
+  ringError,
+} from './layout.js';
+import { parkAsync, parkSync } from './wait.js';
+
+const PROD = PRODUCER_OFFSET / 4;
+const CONS = CONSUMER_OFFSET / 4;
+const CONS_WAKE = CONSUMER_WAKEUP_OFFSET / 4;
+const PROD_WAKE = PRODUCER_WAKEUP_OFFSET / 4;
+
+/** Consumer state common to descriptor and address rings. Exactly one thread may own it. */
+export class RingConsumer {
+  /** Entries the ring holds. */
+  readonly capacity: number;
+  protected readonly mask: number;
+  /** Header words; Atomics on these publish and observe the indices. */
+  protected readonly ctl: Uint32Array;
+  /** The same words as Int32Array, which Atomics.wait/notify require. */
+  protected readonly ctl32: Int32Array;
+  /** The entry area as u32 words. */
+  protected readonly entries: Uint32Array;
+  /** Our consumer index; only this side writes it, so the local copy is authoritative. */
+  protected cons: number;
+  /** Last producer index we read; refreshed only when the cached view shows too few entries. */
+  protected cachedProd: number;
+  /** Entries handed out by the last peek() and not yet released. */
+  protected peeked = 0;
+
+  constructor(sab: SharedArrayBuffer, byteOffset: number, entrySize: EntrySize) {
+    this.capacity = readRingHeader(sab, byteOffset, entrySize);
+    this.mask = this.capacity - 1;
+    this.ctl = new Uint32Array(sab, byteOffset, ENTRIES_OFFSET / 4);
+    this.ctl32 = new Int32Array(sab, byteOffset, ENTRIES_OFFSET / 4);
+    this.entries = new Uint32Array(
+      sab,
+      byteOffset + ENTRIES_OFFSET,
+      (this.capacity * entrySize) / 4,
+    );
+    this.cons = Atomics.load(this.ctl, CONS);
+    this.cachedProd = Atomics.load(this.ctl, PROD);
+  }
+
+  /** Entries available as far as the cached producer index knows (may under-count). */
+  cachedAvailable(): number {
+    return (this.cachedProd - this.cons) >>> 0;
+  }
+
+  /** Entries available, re-reading the producer index (acquire) first. */
+  available(): number {
+    this.cachedProd = Atomics.load(this.ctl, PROD);
+    return this.cachedAvailable();
+  }
+
+  /**
+   * Returns how many entries (up to `n`) can be read at positions 0..got-1 with the subclass's
+   * read methods; 0 when empty. Reads the producer index only when the cached copy shows fewer
+   * than `n`. Entries stay valid until release().
+   */
+  peek(n: number): number {
+    let avail = this.cachedAvailable();
+    if (avail < n) avail = this.available();
+    const got = n < avail ? n : avail;
+    this.peeked = got;
+    return got;
+  }
+
+  /**
+   * Gives the first `n` peeked slots back to the producer (one store of the consumer index,
+   * ordered after our reads of the entries). Notifies the producer only if it is parked.
+   */
+  release(n: number): void {
+    if (n > this.peeked || n < 0) {
+      throw ringError('EINVAL', `release(${n}) exceeds the ${this.peeked} entries peeked`);
+    }
+    this.peeked = 0;
+    this.cons = (this.cons + n) >>> 0;
+    Atomics.store(this.ctl, CONS, this.cons);
+    if (Atomics.load(this.ctl, PROD_WAKE) & NEED_WAKEUP) {
+      Atomics.notify(this.ctl32, CONS, 1);
+    }
+  }
+
+  /** True when the producer has asked to be notified (it is parked or about to park). */
+  producerNeedsWakeup(): boolean {
+    return (Atomics.load(this.ctl, PROD_WAKE) & NEED_WAKEUP) !== 0;
+  }
+
+  /**
+   * Sets the need-wakeup flag and parks the thread until an entry is published or `timeoutMs`
+   * passes; returns the available count. The producer's submit() notifies only while the flag
+   * is set, so a consumer that spins (never calls this) costs the producer nothing.
+   */
+  waitForEntries(timeoutMs: number): number {
+    const seen = this.announceWait();
+    if (this.cachedAvailable() === 0) parkSync(this.ctl32, PROD, seen, timeoutMs);
+    return this.endWait();
+  }
+
+  /** Like waitForEntries but yields to the event loop while parked (Atomics.waitAsync). */
+  async waitForEntriesAsync(timeoutMs: number): Promise<number> {
+    const seen = this.announceWait();
+    if (this.cachedAvailable() === 0) await parkAsync(this.ctl32, PROD, seen, timeoutMs);
+    return this.endWait();
+  }
+
+  // Dekker-style handshake with submit(): set the flag, then re-read the producer index (both
+  // sequentially consistent). Either the producer sees the flag and notifies, or we see its index.
+  private announceWait(): number {
+    Atomics.store(this.ctl, CONS_WAKE, NEED_WAKEUP);
+    this.cachedProd = Atomics.load(this.ctl, PROD);
+    return this.cachedProd;
+  }
+
+  private endWait(): number {
+    Atomics.store(this.ctl, CONS_WAKE, 0);
+    return this.available();
+  }
+}
+
+/** Consumer of a descriptor ring: entries are [addr u32, len u32]. */
+export class DescConsumer extends RingConsumer {
+  constructor(sab: SharedArrayBuffer, byteOffset: number) {
+    super(sab, byteOffset, DESC_ENTRY_SIZE);
+  }
+
+  /** Address of peeked entry `i` (0-based within the current peek). */
+  addr(i: number): number {
+    return this.entries[((this.cons + i) & this.mask) << 1];
+  }
+
+  /** Length of peeked entry `i`. */
+  len(i: number): number {
+    return this.entries[(((this.cons + i) & this.mask) << 1) + 1];
+  }
+}
+
+/** Consumer of an address ring: entries are [addr u32]. */
+export class AddrConsumer extends RingConsumer {
+  constructor(sab: SharedArrayBuffer, byteOffset: number) {
+    super(sab, byteOffset, ADDR_ENTRY_SIZE);
+  }
+
+  /** Address of peeked entry `i` (0-based within the current peek). */
+  addr(i: number): number {
+    return this.entries[(this.cons + i) & this.mask];
+  }
+
+  /** Peeks, reads and releases one address; -1 when the ring is empty. */
+  pop(): number {
+    if (this.peek(1) === 0) return -1;
+    const a = this.addr(0);
+    this.release(1);
+    return a;
+  }
+}

@@ -1,0 +1,175 @@
+// The producer side of a single-producer/single-consumer ring (AF_XDP's xsk_ring_prod):
+// reserve slots, write entries, submit them with one release store of the producer index.
+
+import {
+  ADDR_ENTRY_SIZE,
+  CONSUMER_OFFSET,
+  CONSUMER_WAKEUP_OFFSET,
+  DESC_ENTRY_SIZE,
+  ENTRIES_OFFSET,
+  type EntrySize,
+  NEED_WAKEUP,
+  PRODUCER_OFFSET,
+  PRODUCER_WAKEUP_OFFSET,
+  readRingHeader,
+  ringError,
+} from './layout.js';
+import { parkAsync, parkSync } from './wait.js';
+
+const PROD = PRODUCER_OFFSET / 4;
+const CONS = CONSUMER_OFFSET / 4;
+const CONS_WAKE = CONSUMER_WAKEUP_OFFSET / 4;
+const PROD_WAKE = PRODUCER_WAKEUP_OFFSET / 4;
+
+/** Producer state common to descriptor and address rings. Exactly one thread may own it. */
+export class RingProducer {
+  /** Entries the ring holds. */
+  readonly capacity: number;
+  protected readonly mask: number;
+  /** Header words; Atomics on these publish and observe the indices. */
+  protected readonly ctl: Uint32Array;
+  /** The same words as Int32Array, which Atomics.wait/notify require. */
+  protected readonly ctl32: Int32Array;
+  /** The entry area as u32 words. */
+  protected readonly entries: Uint32Array;
+  /** Our producer index; only this side writes it, so the local copy is authoritative. */
+  protected prod: number;
+  /** Last consumer index we read; refreshed only when the cached view shows too little room. */
+  protected cachedCons: number;
+  /** Slots handed out by the last reserve() and not yet submitted. */
+  protected reserved = 0;
+
+  constructor(sab: SharedArrayBuffer, byteOffset: number, entrySize: EntrySize) {
+    this.capacity = readRingHeader(sab, byteOffset, entrySize);
+    this.mask = this.capacity - 1;
+    this.ctl = new Uint32Array(sab, byteOffset, ENTRIES_OFFSET / 4);
+    this.ctl32 = new Int32Array(sab, byteOffset, ENTRIES_OFFSET / 4);
+    this.entries = new Uint32Array(
+      sab,
+      byteOffset + ENTRIES_OFFSET,
+      (this.capacity * entrySize) / 4,
+    );
+    this.prod = Atomics.load(this.ctl, PROD);
+    this.cachedCons = Atomics.load(this.ctl, CONS);
+  }
+
+  /** Free slots as far as the cached consumer index knows (may under-count, never over-count). */
+  cachedFree(): number {
+    return this.capacity - ((this.prod - this.cachedCons) >>> 0);
+  }
+
+  /** Free slots, re-reading the consumer index (acquire) first. */
+  free(): number {
+    this.cachedCons = Atomics.load(this.ctl, CONS);
+    return this.cachedFree();
+  }
+
+  /**
+   * Reserves up to `n` slots and returns how many it got (0 when full). Fill them with the
+   * subclass's write methods at positions 0..got-1, then submit(). Reads the consumer index
+   * only when the cached copy shows fewer than `n` free slots.
+   */
+  reserve(n: number): number {
+    let free = this.cachedFree();
+    if (free < n) free = this.free();
+    const got = n < free ? n : free;
+    this.reserved = got;
+    return got;
+  }
+
+  /**
+   * Publishes the first `n` reserved entries (release store of the producer index); the rest of
+   * the reservation is dropped. Notifies the consumer only if it set its need-wakeup flag, so a
+   * busy-polling consumer costs one load of a line nobody writes.
+   */
+  submit(n: number): void {
+    if (n > this.reserved || n < 0) {
+      throw ringError('EINVAL', `submit(${n}) exceeds the ${this.reserved} slots reserved`);
+    }
+    this.reserved = 0;
+    this.prod = (this.prod + n) >>> 0;
+    // Atomics.store is sequentially consistent: it orders the entry writes before the index
+    // (release) and the index before the flag load below (the need-wakeup handshake needs that).
+    Atomics.store(this.ctl, PROD, this.prod);
+    if (Atomics.load(this.ctl, CONS_WAKE) & NEED_WAKEUP) {
+      Atomics.notify(this.ctl32, PROD, 1);
+    }
+  }
+
+  /** True when the consumer has asked to be notified (it is parked or about to park). */
+  consumerNeedsWakeup(): boolean {
+    return (Atomics.load(this.ctl, CONS_WAKE) & NEED_WAKEUP) !== 0;
+  }
+
+  /**
+   * Parks the thread until at least `n` slots are free or `timeoutMs` passes; returns the free
+   * count. Use after spinning a while; the consumer's release() wakes us.
+   */
+  waitForSpace(n: number, timeoutMs: number): number {
+    const seen = this.announceWait();
+    if (this.cachedFree() < n) parkSync(this.ctl32, CONS, seen, timeoutMs);
+    return this.endWait();
+  }
+
+  /** Like waitForSpace but yields to the event loop while parked. */
+  async waitForSpaceAsync(n: number, timeoutMs: number): Promise<number> {
+    const seen = this.announceWait();
+    if (this.cachedFree() < n) await parkAsync(this.ctl32, CONS, seen, timeoutMs);
+    return this.endWait();
+  }
+
+  // Dekker-style handshake: set our flag, then re-read the consumer index. Either the consumer's
+  // release() sees the flag and notifies, or we see its new index and do not park.
+  private announceWait(): number {
+    Atomics.store(this.ctl, PROD_WAKE, NEED_WAKEUP);
+    this.cachedCons = Atomics.load(this.ctl, CONS);
+    return this.cachedCons;
+  }
+
+  private endWait(): number {
+    Atomics.store(this.ctl, PROD_WAKE, 0);
+    return this.free();
+  }
+}
+
+/** Producer of a descriptor ring: entries are [addr u32, len u32]. */
+export class DescProducer extends RingProducer {
+  constructor(sab: SharedArrayBuffer, byteOffset: number) {
+    super(sab, byteOffset, DESC_ENTRY_SIZE);
+  }
+
+  /** Writes reserved slot `i` (0-based within the current reservation). */
+  write(i: number, addr: number, len: number): void {
+    const w = ((this.prod + i) & this.mask) << 1;
+    this.entries[w] = addr;
+    this.entries[w + 1] = len;
+  }
+
+  /** Reserves, writes and submits one descriptor; false when the ring is full. */
+  push(addr: number, len: number): boolean {
+    if (this.reserve(1) === 0) return false;
+    this.write(0, addr, len);
+    this.submit(1);
+    return true;
+  }
+}
+
+/** Producer of an address ring (fill/completion/free-frame rings): entries are [addr u32]. */
+export class AddrProducer extends RingProducer {
+  constructor(sab: SharedArrayBuffer, byteOffset: number) {
+    super(sab, byteOffset, ADDR_ENTRY_SIZE);
+  }
+
+  /** Writes reserved slot `i` (0-based within the current reservation). */
+  write(i: number, addr: number): void {
+    this.entries[(this.prod + i) & this.mask] = addr;
+  }
+
+  /** Reserves, writes and submits one address; false when the ring is full. */
+  push(addr: number): boolean {
+    if (this.reserve(1) === 0) return false;
+    this.write(0, addr);
+    this.submit(1);
+    return true;
+  }
+}
