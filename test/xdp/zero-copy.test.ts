@@ -6,8 +6,8 @@ import crypto from 'node:crypto';
 import { TestBed } from '../../ts/testbed/testbed.js';
 import { XdpBinding } from '../../ts/dev/xdp/xdp-binding.js';
 import { XdpDevice } from '../../ts/dev/xdp/xdp-device.js';
-import { macBytes, ipv4Number } from '../../ts/worker/loop-spec.js';
-import { writeUdp4Headers } from '../../ts/worker/loops/udp-frame.js';
+import { Ipv4Header, parseIpv4Address, parseMac } from '../../ts/wire/index.js';
+import { UDP4_HEADERS, writeUdp4Headers } from '../../ts/worker/loops/udp-frame.js';
 
 const PY_RECV = `
 import socket, sys
@@ -55,20 +55,19 @@ describe('zero copy between the AF_XDP rings and TypeScript', function () {
       while (!out.includes('ready')) await new Promise((r) => setTimeout(r, 20));
       // Write the packet through a view of our own over the SharedArrayBuffer, not the device's.
       const umem = new Uint8Array(binding.umemLayout.memory);
-      const view = new DataView(binding.umemLayout.memory);
       const frame = device.allocate();
       const addr = frame + device.txDataOffset;
       const off = binding.umemLayout.offset + addr;
       const flow = {
-        srcMac: macBytes(binding.info.mac),
-        dstMac: macBytes(bed.peerMac),
-        srcIp: ipv4Number(bed.engineIpv4),
-        dstIp: ipv4Number(bed.peerIpv4),
+        srcMac: parseMac(binding.info.mac),
+        dstMac: parseMac(bed.peerMac),
+        srcIp: parseIpv4Address(bed.engineIpv4),
+        dstIp: parseIpv4Address(bed.peerIpv4),
         srcPort: 40000,
         dstPort: 9,
       };
-      const len = writeUdp4Headers(umem, view, off, flow, payload.length);
-      umem.set(payload, off + 42);
+      const len = writeUdp4Headers(umem, off, flow, new Ipv4Header(), payload.length);
+      umem.set(payload, off + UDP4_HEADERS);
       assert.ok(device.send(addr, len));
       device.flush();
       await exited;

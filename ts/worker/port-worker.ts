@@ -11,7 +11,8 @@ import { L2FwdLoop } from './loops/l2fwd.js';
 import { TxOnlyLoop } from './loops/txonly.js';
 import { IdleAction, IdleBackoff, nap } from './idle-backoff.js';
 import { threadCpuSeconds } from './thread-cpu.js';
-import { macBytes, ipv4Number, type LoopReport, type LoopSpec } from './loop-spec.js';
+import type { LoopReport, LoopSpec } from './loop-spec.js';
+import { parseIpv4Address, parseMac } from '../wire/index.js';
 
 let device: XdpDevice | undefined;
 let stopRequested = false;
@@ -36,10 +37,10 @@ function makeLoop(dev: XdpDevice, spec: LoopSpec): PacketLoop {
     case 'txonly':
       return new TxOnlyLoop(dev, {
         flow: {
-          srcMac: macBytes(spec.srcMac),
-          dstMac: macBytes(spec.dstMac),
-          srcIp: ipv4Number(spec.srcIp),
-          dstIp: ipv4Number(spec.dstIp),
+          srcMac: parseMac(spec.srcMac),
+          dstMac: parseMac(spec.dstMac),
+          srcIp: parseIpv4Address(spec.srcIp),
+          dstIp: parseIpv4Address(spec.dstIp),
           srcPort: spec.srcPort,
           dstPort: spec.dstPort,
         },

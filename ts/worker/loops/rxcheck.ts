@@ -3,7 +3,7 @@
 import type { XdpDevice } from '../../dev/xdp/xdp-device.js';
 import type { PacketLoop } from './packet-loop.js';
 import { checkPattern } from './pattern.js';
-import { findUdpPayload, type UdpPayload } from './udp-frame.js';
+import { UdpFrameParser } from './udp-frame.js';
 
 export class RxCheckLoop implements PacketLoop {
   private readonly seen: Uint8Array;
@@ -12,7 +12,7 @@ export class RxCheckLoop implements PacketLoop {
   private duplicates = 0;
   private notUdp = 0;
   private payloadBytes = 0;
-  private readonly payload: UdpPayload = { offset: 0, length: 0 };
+  private readonly parser = new UdpFrameParser();
 
   constructor(
     private readonly device: XdpDevice,
@@ -35,13 +35,12 @@ export class RxCheckLoop implements PacketLoop {
   }
 
   private check(off: number, len: number): void {
-    const dev = this.device;
-    const p = this.payload;
-    if (!findUdpPayload(dev.view, off, len, p) || dev.view.getUint16(p.offset - 6) !== this.port) {
+    const udp = this.parser.udp;
+    if (!this.parser.parse(this.device.bytes, off, len) || udp.dstPort !== this.port) {
       this.notUdp++;
       return;
     }
-    const seq = checkPattern(dev.bytes, p.offset, p.length);
+    const seq = checkPattern(this.device.bytes, udp.payloadOff, udp.payloadLen);
     if (seq < 0 || seq >= this.expect) {
       this.corrupt++;
     } else if (this.seen[seq]) {
@@ -49,7 +48,7 @@ export class RxCheckLoop implements PacketLoop {
     } else {
       this.seen[seq] = 1;
       this.intact++;
-      this.payloadBytes += p.length;
+      this.payloadBytes += udp.payloadLen;
     }
   }
 

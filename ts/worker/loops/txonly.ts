@@ -3,7 +3,8 @@
 import type { XdpDevice } from '../../dev/xdp/xdp-device.js';
 import type { PacketLoop } from './packet-loop.js';
 import { writePattern } from './pattern.js';
-import { writeUdp4Headers, type Udp4Flow } from './udp-frame.js';
+import { UDP4_HEADERS, writeUdp4Headers, type Udp4Flow } from './udp-frame.js';
+import { Ipv4Header } from '../../wire/index.js';
 
 export interface TxOnlyOptions {
   flow: Udp4Flow;
@@ -18,6 +19,7 @@ export interface TxOnlyOptions {
 export class TxOnlyLoop implements PacketLoop {
   private seq = 0;
   private readonly started = performance.now();
+  private readonly ip = new Ipv4Header();
 
   constructor(
     private readonly device: XdpDevice,
@@ -39,8 +41,8 @@ export class TxOnlyLoop implements PacketLoop {
       if (frame < 0) break;
       const addr = frame + dev.txDataOffset;
       const off = dev.umemOffset + addr;
-      const len = writeUdp4Headers(dev.bytes, dev.view, off, this.opts.flow, this.opts.size);
-      writePattern(dev.bytes, off + 42, this.opts.size, this.seq);
+      const len = writeUdp4Headers(dev.bytes, off, this.opts.flow, this.ip, this.opts.size);
+      writePattern(dev.bytes, off + UDP4_HEADERS, this.opts.size, this.seq);
       if (!dev.send(addr, len)) {
         dev.release(frame);
         break;

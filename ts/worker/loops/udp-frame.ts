@@ -1,43 +1,53 @@
-// Just enough Ethernet/IP/UDP for the foundation loops (rxcheck, txonly): find a UDP payload in a
-// received frame and write a UDP/IPv4 header in place. The full, validating codecs live in ts/wire.
+// UDP datagrams for the foundation loops (rxcheck, txonly), on top of the wire layer: find a UDP
+// payload in a received frame (fully validated, checksums included) and build a UDP/IPv4 frame
+// in place.
+import {
+  DropReason,
+  EthernetHeader,
+  EtherType,
+  Ipv4Header,
+  Ipv6Header,
+  IpProtocol,
+  UdpHeader,
+  parseEthernet,
+  parseIpv4,
+  parseIpv6,
+  parseUdp4,
+  parseUdp6,
+  writeEthernetHeader,
+  writeIpv4Header,
+  writeUdpHeader,
+  ETH_HLEN,
+  IPV4_MIN_HLEN,
+  UDP_HLEN,
+} from '../../wire/index.js';
 
-const ETH_HLEN = 14;
-const ETHERTYPE_IPV4 = 0x0800;
-const ETHERTYPE_IPV6 = 0x86dd;
-const PROTO_UDP = 17;
+/** Reusable parse state of one loop; finds the UDP datagram of a frame without allocating. */
+export class UdpFrameParser {
+  readonly udp = new UdpHeader();
+  private readonly eth = new EthernetHeader();
+  private readonly ip4 = new Ipv4Header();
+  private readonly ip6 = new Ipv6Header();
 
-/** Where a UDP payload sits; one reusable instance per loop, filled by findUdpPayload. */
-export interface UdpPayload {
-  offset: number;
-  length: number;
-}
-
-/**
- * Finds the UDP payload of the frame at [off, off + len): false when the frame is not a
- * well-formed UDP datagram over IPv4 or IPv6 without extension headers.
- */
-export function findUdpPayload(view: DataView, off: number, len: number, out: UdpPayload): boolean {
-  if (len < ETH_HLEN + 28) return false;
-  const type = view.getUint16(off + 12);
-  let l4: number;
-  if (type === ETHERTYPE_IPV4) {
-    const vihl = view.getUint8(off + ETH_HLEN);
-    const ihl = (vihl & 0x0f) * 4;
-    if (vihl >> 4 !== 4 || ihl < 20 || view.getUint8(off + ETH_HLEN + 9) !== PROTO_UDP) {
-      return false;
+  /** True when the frame at [off, off + len) is a valid, unfragmented UDP datagram. */
+  parse(buf: Uint8Array, off: number, len: number): boolean {
+    if (parseEthernet(buf, off, len, this.eth) !== DropReason.Ok) return false;
+    const { etherType, payloadOff, payloadLen } = this.eth;
+    if (etherType === EtherType.Ipv4) {
+      const ip = this.ip4;
+      if (parseIpv4(buf, payloadOff, payloadLen, ip) !== DropReason.Ok) return false;
+      if (ip.protocol !== IpProtocol.Udp || ip.moreFragments || ip.fragmentOffset !== 0)
+        return false;
+      return parseUdp4(buf, ip.payloadOff, ip.payloadLen, ip, this.udp) === DropReason.Ok;
     }
-    l4 = ETH_HLEN + ihl;
-  } else if (type === ETHERTYPE_IPV6) {
-    if (len < ETH_HLEN + 48 || view.getUint8(off + ETH_HLEN + 6) !== PROTO_UDP) return false;
-    l4 = ETH_HLEN + 40;
-  } else {
+    if (etherType === EtherType.Ipv6) {
+      const ip = this.ip6;
+      if (parseIpv6(buf, payloadOff, payloadLen, ip) !== DropReason.Ok) return false;
+      if (ip.upperProtocol !== IpProtocol.Udp || ip.fragmentHeaderOff >= 0) return false;
+      return parseUdp6(buf, ip.upperOff, ip.upperLen, ip, this.udp) === DropReason.Ok;
+    }
     return false;
   }
-  const udpLen = view.getUint16(off + l4 + 4);
-  if (udpLen < 8 || l4 + udpLen > len) return false;
-  out.offset = off + l4 + 8;
-  out.length = udpLen - 8;
-  return true;
 }
 
 /** Addresses and ports of a UDP/IPv4 flow, for building frames. */
@@ -50,37 +60,35 @@ export interface Udp4Flow {
   dstPort: number;
 }
 
-/** Writes Ethernet + IPv4 + UDP headers (42 bytes) for `payloadLen` bytes; UDP checksum 0. */
+/** Bytes of Ethernet + IPv4 + UDP headers in front of the payload. */
+export const UDP4_HEADERS = ETH_HLEN + IPV4_MIN_HLEN + UDP_HLEN;
+
+/**
+ * Writes Ethernet + IPv4 + UDP headers at `off` for `payloadLen` bytes (UDP checksum 0, which
+ * RFC 768 allows over IPv4) and returns the frame length. `ip` is the caller's reusable header.
+ */
 export function writeUdp4Headers(
-  bytes: Uint8Array,
-  view: DataView,
+  buf: Uint8Array,
   off: number,
   flow: Udp4Flow,
+  ip: Ipv4Header,
   payloadLen: number,
 ): number {
-  bytes.set(flow.dstMac, off);
-  bytes.set(flow.srcMac, off + 6);
-  view.setUint16(off + 12, ETHERTYPE_IPV4);
-  const ip = off + ETH_HLEN;
-  view.setUint16(ip, 0x4500);
-  view.setUint16(ip + 2, 28 + payloadLen);
-  view.setUint32(ip + 4, 0x00004000); // id 0, DF
-  view.setUint16(ip + 8, 0x4000 | PROTO_UDP); // TTL 64
-  view.setUint16(ip + 10, 0);
-  view.setUint32(ip + 12, flow.srcIp);
-  view.setUint32(ip + 16, flow.dstIp);
-  view.setUint16(ip + 10, ipv4HeaderChecksum(view, ip));
-  const udp = ip + 20;
-  view.setUint16(udp, flow.srcPort);
-  view.setUint16(udp + 2, flow.dstPort);
-  view.setUint16(udp + 4, 8 + payloadLen);
-  view.setUint16(udp + 6, 0);
-  return 42 + payloadLen;
-}
-
-function ipv4HeaderChecksum(view: DataView, ip: number): number {
-  let sum = 0;
-  for (let i = 0; i < 20; i += 2) sum += view.getUint16(ip + i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
+  writeEthernetHeader(buf, off, flow.dstMac, 0, flow.srcMac, 0, EtherType.Ipv4);
+  ip.headerLength = IPV4_MIN_HLEN;
+  ip.totalLength = IPV4_MIN_HLEN + UDP_HLEN + payloadLen;
+  ip.dontFragment = true;
+  ip.ttl = 64;
+  ip.protocol = IpProtocol.Udp;
+  ip.src = flow.srcIp;
+  ip.dst = flow.dstIp;
+  writeIpv4Header(buf, off + ETH_HLEN, ip);
+  writeUdpHeader(
+    buf,
+    off + ETH_HLEN + IPV4_MIN_HLEN,
+    flow.srcPort,
+    flow.dstPort,
+    UDP_HLEN + payloadLen,
+  );
+  return UDP4_HEADERS + payloadLen;
 }
