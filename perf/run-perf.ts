@@ -4,6 +4,7 @@ import { TestBed } from '../ts/testbed/testbed.js';
 import { rxdrop } from './modes/rxdrop.js';
 import { txonly } from './modes/txonly.js';
 import { l2fwd } from './modes/l2fwd.js';
+import { rssRxdrop } from './modes/rss-rxdrop.js';
 import type { PerfOptions, PerfTarget } from './modes/common.js';
 import type { PerfResult } from './harness/perf-result.js';
 
@@ -11,6 +12,7 @@ export const perfModes: Record<string, (target: PerfTarget) => Promise<PerfResul
   rxdrop,
   txonly,
   l2fwd,
+  'rss-rxdrop': rssRxdrop,
 };
 
 export async function runPerf(mode: string, options: PerfOptions): Promise<PerfResult> {

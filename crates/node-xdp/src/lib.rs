@@ -9,14 +9,18 @@
 //! - `xsk`     AF_XDP sockets (one per interface queue, shared UMEM) and their statistics
 //! - `port`    the data path: batched RX / fill / TX / completion calls from any thread
 //! - `bpf`     our XDP program: instructions, maps, load, bpf_link attach
+//! - `rss`     the Toeplitz hash (Microsoft RSS), table-driven
+//! - `dispatch` the software-RSS dispatcher thread: one socket's RX spread over worker rings
 
 use napi_derive::napi;
 
 pub mod bpf;
+pub mod dispatch;
 pub mod error;
 pub mod ifinfo;
 pub mod port;
 pub mod ring;
+pub mod rss;
 pub mod sys;
 pub mod umem;
 pub mod xsk;

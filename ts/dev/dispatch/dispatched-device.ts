@@ -1,0 +1,257 @@
+// The worker-side device of software RSS: the same FrameDevice as the AF_XDP device, but its
+// descriptors come from and go to the dispatcher thread's rings instead of a socket. Every call
+// is plain JS on shared memory (no native call); the dispatcher does the syscalls.
+//
+// Received frames belong to the dispatcher's RX partition: release() returns them through the
+// free ring. Frames for sending come from this worker's TX partition: the dispatcher returns
+// them through the comp ring when the kernel is done. A received frame may also be sent as is
+// (echo, forward); its completion then goes back to the dispatcher by address range.
+import { AddrConsumer, AddrProducer, DescConsumer, DescProducer } from '../../../rings/index.js';
+import type { FrameDevice } from '../frame-device.js';
+import { FrameLedger, FramePlace } from '../xdp/frame-ledger.js';
+import { frameShift, XDP_PACKET_HEADROOM } from '../xdp/umem-layout.js';
+import type { DispatchWorkerConfig } from './dispatch-layout.js';
+
+export interface DispatchedCounters {
+  rxPackets: number;
+  rxBytes: number;
+  txPackets: number;
+  txBytes: number;
+  txRingFull: number;
+  allocFailures: number;
+}
+
+/** The frames this worker holds at a quiet point, for the engine-wide audit. */
+export interface WorkerHoldings {
+  /** Frame base addresses held here: TX free stack, frames the app holds, staged returns. */
+  frames: number[];
+  violations: number;
+  problems: string[];
+}
+
+export class DispatchedDevice implements FrameDevice {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly umemOffset: number;
+  readonly frameSize: number;
+  readonly txDataOffset: number;
+  readonly batch: number;
+  readonly rxDesc: Uint32Array;
+  readonly worker: number;
+  readonly counters: DispatchedCounters = {
+    rxPackets: 0,
+    rxBytes: 0,
+    txPackets: 0,
+    txBytes: 0,
+    txRingFull: 0,
+    allocFailures: 0,
+  };
+  /** RX partition: App while this worker holds a frame, Fill while anyone else does. */
+  readonly rxLedger: FrameLedger;
+  /** This worker's TX partition: Free, App or Tx (with the dispatcher/kernel). */
+  readonly txLedger: FrameLedger;
+
+  private readonly shift: number;
+  private readonly rxRing: DescConsumer;
+  private readonly freeRing: AddrProducer;
+  private readonly txRing: DescProducer;
+  private readonly compRing: AddrConsumer;
+  private readonly rxFirst: number;
+  private readonly rxCount: number;
+  private readonly freeStack: Uint32Array;
+  private freeTop = 0;
+  /** RX frames released and not yet pushed into the free ring. */
+  private readonly returns: Uint32Array;
+  private returnCount = 0;
+  private readonly txDesc: Uint32Array;
+  private txCount = 0;
+
+  constructor(config: DispatchWorkerConfig) {
+    const { layout, worker, batch } = config;
+    const { umem, rings } = layout;
+    const o = layout.offsets[worker];
+    this.worker = worker;
+    this.bytes = new Uint8Array(umem.memory);
+    this.view = new DataView(umem.memory);
+    this.umemOffset = umem.offset;
+    this.frameSize = umem.frameSize;
+    this.shift = frameShift(umem.frameSize);
+    this.txDataOffset = umem.headroom + XDP_PACKET_HEADROOM;
+    this.batch = batch;
+    this.rxDesc = new Uint32Array(2 * batch);
+    this.rxRing = new DescConsumer(rings, o.rx);
+    this.freeRing = new AddrProducer(rings, o.free);
+    this.txRing = new DescProducer(rings, o.tx);
+    this.compRing = new AddrConsumer(rings, o.comp);
+    this.rxFirst = layout.rxFirstFrame;
+    this.rxCount = layout.rxFrameCount;
+    this.rxLedger = new FrameLedger(layout.rxFirstFrame, layout.rxFrameCount);
+    this.rxLedger.places.fill(FramePlace.Fill);
+    const txFirst = layout.txFirstFrame + worker * layout.txFramesPerWorker;
+    this.txLedger = new FrameLedger(txFirst, layout.txFramesPerWorker);
+    this.freeStack = new Uint32Array(layout.txFramesPerWorker);
+    for (let i = layout.txFramesPerWorker - 1; i >= 0; i--) {
+      this.freeStack[this.freeTop++] = (txFirst + i) * this.frameSize;
+    }
+    this.returns = new Uint32Array(batch);
+    this.txDesc = new Uint32Array(2 * batch);
+  }
+
+  private isRx(frame: number): boolean {
+    return frame - this.rxFirst >= 0 && frame - this.rxFirst < this.rxCount;
+  }
+
+  /** Takes up to one batch from the dispatcher; [addr, len] pairs land in rxDesc. */
+  receive(): number {
+    const ring = this.rxRing;
+    const n = ring.peek(this.batch);
+    const desc = this.rxDesc;
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const addr = ring.addr(i);
+      const len = ring.len(i);
+      desc[2 * i] = addr;
+      desc[2 * i + 1] = len;
+      bytes += len;
+      this.rxLedger.move(addr >>> this.shift, FramePlace.Fill, FramePlace.App);
+    }
+    ring.release(n);
+    this.counters.rxPackets += n;
+    this.counters.rxBytes += bytes;
+    return n;
+  }
+
+  /** Gives a frame back: RX frames to the dispatcher (batched), TX frames to our free stack. */
+  release(addr: number): void {
+    const frame = addr >>> this.shift;
+    const base = frame << this.shift;
+    if (this.isRx(frame)) {
+      this.rxLedger.move(frame, FramePlace.App, FramePlace.Fill);
+      if (this.returnCount === this.returns.length) this.pushReturns();
+      this.returns[this.returnCount++] = base;
+    } else {
+      this.txLedger.move(frame, FramePlace.App, FramePlace.Free);
+      this.freeStack[this.freeTop++] = base;
+    }
+  }
+
+  /** A free TX frame's base address, or -1 when none is free. */
+  allocate(): number {
+    if (this.freeTop === 0) {
+      this.counters.allocFailures++;
+      return -1;
+    }
+    const addr = this.freeStack[--this.freeTop];
+    this.txLedger.move(addr >>> this.shift, FramePlace.Free, FramePlace.App);
+    return addr;
+  }
+
+  /** Queues a packet for the dispatcher to send; false when the queue and the ring are full. */
+  send(addr: number, len: number): boolean {
+    if (this.txCount === this.batch && this.flush() === 0) return false;
+    this.txDesc[2 * this.txCount] = addr;
+    this.txDesc[2 * this.txCount + 1] = len;
+    this.txCount++;
+    return true;
+  }
+
+  /** Publishes queued packets to the TX ring; what does not fit stays queued. */
+  flush(): number {
+    const count = this.txCount;
+    if (count === 0) return 0;
+    const ring = this.txRing;
+    const n = ring.reserve(count);
+    const desc = this.txDesc;
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const addr = desc[2 * i];
+      ring.write(i, addr, desc[2 * i + 1]);
+      bytes += desc[2 * i + 1];
+      const frame = addr >>> this.shift;
+      // A received frame sent on leaves us for good: its completion goes to the dispatcher.
+      if (this.isRx(frame)) this.rxLedger.move(frame, FramePlace.App, FramePlace.Fill);
+      else this.txLedger.move(frame, FramePlace.App, FramePlace.Tx);
+    }
+    ring.submit(n);
+    if (n < count) {
+      this.counters.txRingFull++;
+      desc.copyWithin(0, 2 * n, 2 * count);
+    }
+    this.txCount = count - n;
+    this.counters.txPackets += n;
+    this.counters.txBytes += bytes;
+    return n;
+  }
+
+  get pendingTx(): number {
+    return this.txCount;
+  }
+
+  /** Takes completed TX frames back into the free stack. */
+  reap(): number {
+    const ring = this.compRing;
+    const n = ring.peek(this.compRing.capacity);
+    for (let i = 0; i < n; i++) {
+      const base = ring.addr(i);
+      this.txLedger.move(base >>> this.shift, FramePlace.Tx, FramePlace.Free);
+      this.freeStack[this.freeTop++] = base;
+    }
+    ring.release(n);
+    return n;
+  }
+
+  /** Hands released RX frames back to the dispatcher, which keeps the kernel's fill ring full. */
+  refill(): number {
+    const n = this.returnCount;
+    if (n > 0) this.pushReturns();
+    return n - this.returnCount;
+  }
+
+  private pushReturns(): void {
+    const ring = this.freeRing;
+    // The free ring holds the whole RX partition, so it always has room for our returns.
+    const n = ring.reserve(this.returnCount);
+    for (let i = 0; i < n; i++) ring.write(i, this.returns[i]);
+    ring.submit(n);
+    this.returns.copyWithin(0, n, this.returnCount);
+    this.returnCount -= n;
+  }
+
+  /**
+   * Parks until the dispatcher publishes a descriptor or `timeoutMs` passes. The dispatcher is a
+   * native thread and cannot notify an Atomics.wait (shared/design.md), so the timeout bounds
+   * the wake-up latency of an idle worker.
+   */
+  waitForWork(timeoutMs: number): number {
+    return this.rxRing.waitForEntries(timeoutMs);
+  }
+
+  /** Free TX frames. */
+  get freeFrames(): number {
+    return this.freeTop;
+  }
+
+  /** The frames held here, for the engine-wide audit (call at a quiet point). */
+  holdings(): WorkerHoldings {
+    const frames: number[] = [];
+    for (let i = 0; i < this.freeTop; i++) frames.push(this.freeStack[i]);
+    for (let i = 0; i < this.returnCount; i++) frames.push(this.returns[i]);
+    for (const ledger of [this.rxLedger, this.txLedger]) {
+      for (let i = 0; i < ledger.frameCount; i++) {
+        if (ledger.places[i] === FramePlace.App) {
+          frames.push((ledger.firstFrame + i) * this.frameSize);
+        }
+      }
+    }
+    const problems: string[] = [];
+    const violations = this.rxLedger.violations + this.txLedger.violations;
+    if (violations > 0) problems.push(`worker ${this.worker}: ${violations} misplaced frame moves`);
+    const census = this.txLedger.census();
+    if (census.free !== this.freeTop) {
+      problems.push(
+        `worker ${this.worker}: ledger has ${census.free} free TX frames, free stack ${this.freeTop}`,
+      );
+    }
+    return { frames, violations, problems };
+  }
+}

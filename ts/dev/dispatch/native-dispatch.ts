@@ -1,0 +1,86 @@
+// The addon's software-RSS dispatcher (crates/node-xdp/src/dispatch) as TypeScript sees it. Kept
+// beside the dispatch device rather than in ../xdp/native.ts: only this folder uses it.
+import { nodeXdp } from '../xdp/native.js';
+
+export interface DispatcherOptions {
+  socketId: number;
+  workers: number;
+  /** Byte offsets in the rings buffer: [rx, free, tx, comp] per worker. */
+  ringOffsets: number[];
+  rxFirstFrame: number;
+  rxFrameCount: number;
+  txFirstFrame: number;
+  txFramesPerWorker: number;
+  /** RSS key bytes (at least 40). */
+  key: number[];
+  /** bucket -> worker. */
+  reta: number[];
+  batch?: number;
+}
+
+export interface DispatcherStats {
+  rxPackets: number;
+  rxBytes: number;
+  txPackets: number;
+  txBytes: number;
+  /** ARP/ND/non-IP frames, given to worker 0. */
+  control: number;
+  /** Frames steered by a pin instead of the RETA. */
+  pinned: number;
+  invalidDescs: number;
+  violations: number;
+  kicks: number;
+  naps: number;
+  parks: number;
+  delivered: number[];
+  dropped: number[];
+  appliedGeneration: number;
+  lastError?: string;
+}
+
+/** Place codes of DispatcherAudit.places. */
+export const enum DispatchPlace {
+  Free = 0,
+  Kernel = 1,
+  KernelTx = 2,
+  Worker = 3,
+  Unused = 4,
+}
+
+export interface DispatcherAudit {
+  places: number[];
+  freeStack: number;
+  kernelFill: number;
+  kernelRx: number;
+  kernelTx: number;
+  kernelComp: number;
+  violations: number;
+  problems: string[];
+  ok: boolean;
+}
+
+export interface NativeDispatcher {
+  readonly appliedGeneration: number;
+  readonly running: boolean;
+  update(
+    reta?: number[] | null,
+    pins?: { tuple: number[]; owner: number }[] | null,
+    unpins?: number[][] | null,
+  ): number;
+  stats(): DispatcherStats;
+  stop(): void;
+  audit(): DispatcherAudit;
+  close(): void;
+}
+
+export interface NodeXdpDispatch {
+  Dispatcher: {
+    start(umem: Uint8Array, rings: Uint8Array, opts: DispatcherOptions): NativeDispatcher;
+  };
+  toeplitzHashMany(key: Uint8Array, inputs: Uint8Array, stride: number, out: Uint32Array): number;
+}
+
+/** The addon's dispatch functions. */
+export function nodeXdpDispatch(): NodeXdpDispatch {
+  return nodeXdp() as unknown as NodeXdpDispatch;
+}
