@@ -1,12 +1,12 @@
 // l2fwd (xdpsock -l, testpmd macswap): receive, swap the MAC addresses in place, send back the
 // same frame. No byte is copied: the descriptor goes from the RX ring to the TX ring.
-import type { XdpDevice } from '../../dev/xdp/xdp-device.js';
+import type { FrameDevice } from '../../dev/frame-device.js';
 import type { PacketLoop } from './packet-loop.js';
 
 export class L2FwdLoop implements PacketLoop {
   private dropped = 0;
 
-  constructor(private readonly device: XdpDevice) {}
+  constructor(private readonly device: FrameDevice) {}
 
   step(): number {
     const dev = this.device;

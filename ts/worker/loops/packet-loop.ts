@@ -1,6 +1,6 @@
 // A packet loop is what a port worker runs: step() does one batch of work and says how much.
 
-import type { XdpDevice } from '../../dev/xdp/xdp-device.js';
+import type { FrameDevice } from '../../dev/frame-device.js';
 
 export interface PacketLoop {
   /** One batch: returns the packets handled (0 when idle). */
@@ -12,7 +12,7 @@ export interface PacketLoop {
 }
 
 /** Gives every frame the app still holds back to the device, and drains RX and completions. */
-export function drainDevice(device: XdpDevice): void {
+export function drainDevice(device: FrameDevice): void {
   for (let i = 0; i < 1024; i++) {
     const n = device.receive();
     for (let j = 0; j < n; j++) device.release(device.rxDesc[2 * j]);

@@ -1,6 +1,6 @@
 // rxcheck: receive UDP datagrams carrying xdpnet-peer's pattern and verify every byte in place.
 // Done when `expect` distinct sequence numbers (0 .. expect-1) have arrived intact.
-import type { XdpDevice } from '../../dev/xdp/xdp-device.js';
+import type { FrameDevice } from '../../dev/frame-device.js';
 import type { PacketLoop } from './packet-loop.js';
 import { checkPattern } from './pattern.js';
 import { UdpFrameParser } from './udp-frame.js';
@@ -15,7 +15,7 @@ export class RxCheckLoop implements PacketLoop {
   private readonly parser = new UdpFrameParser();
 
   constructor(
-    private readonly device: XdpDevice,
+    private readonly device: FrameDevice,
     private readonly expect: number,
     private readonly port: number,
   ) {

@@ -1,5 +1,5 @@
 // rxdrop (xdpsock -r): receive, read each frame's Ethernet type in place, drop.
-import type { XdpDevice } from '../../dev/xdp/xdp-device.js';
+import type { FrameDevice } from '../../dev/frame-device.js';
 import type { PacketLoop } from './packet-loop.js';
 
 export class RxDropLoop implements PacketLoop {
@@ -7,7 +7,7 @@ export class RxDropLoop implements PacketLoop {
   private ipv6 = 0;
   private other = 0;
 
-  constructor(private readonly device: XdpDevice) {}
+  constructor(private readonly device: FrameDevice) {}
 
   step(): number {
     const dev = this.device;

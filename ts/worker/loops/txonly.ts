@@ -1,6 +1,6 @@
 // txonly (xdpsock -t): build UDP/IPv4 datagrams carrying the test pattern in free frames and send
 // them, optionally paced to a rate and bounded by a count.
-import type { XdpDevice } from '../../dev/xdp/xdp-device.js';
+import type { FrameDevice } from '../../dev/frame-device.js';
 import type { PacketLoop } from './packet-loop.js';
 import { writePattern } from './pattern.js';
 import { UDP4_HEADERS, writeUdp4Headers, type Udp4Flow } from './udp-frame.js';
@@ -22,7 +22,7 @@ export class TxOnlyLoop implements PacketLoop {
   private readonly ip = new Ipv4Header();
 
   constructor(
-    private readonly device: XdpDevice,
+    private readonly device: FrameDevice & { readonly pendingTx: number },
     private readonly opts: TxOnlyOptions,
   ) {}
 
