@@ -1,0 +1,55 @@
+// What the dgram-sink and dgram-echo baselines share: options, the socket, and the rule for when
+// a run ends (`--seconds` passed, or no traffic for `--idle` seconds after it started), after
+// which the caller prints its one JSON line.
+import dgram from 'node:dgram';
+import { parseArgs, numberOption, stringOption } from '../../ts/cli/args.js';
+
+export interface DgramServer {
+  socket: dgram.Socket;
+  /** Call on every datagram: tracks when traffic started and last arrived. */
+  seen(): void;
+  /** Seconds from the first datagram to the last one. */
+  activeSeconds(): number;
+  cpuSeconds(): number;
+}
+
+/** Binds per the command line, says "ready", and calls `finish` once the run is over. */
+export function startDgramServer(finish: (server: DgramServer) => void): DgramServer {
+  const args = parseArgs(process.argv.slice(2));
+  const bind = stringOption(args, 'bind') ?? '127.0.0.1';
+  const port = numberOption(args, 'port', 9);
+  const seconds = numberOption(args, 'seconds', 10);
+  const idleSeconds = numberOption(args, 'idle', 1);
+  const socket = dgram.createSocket({
+    type: bind.includes(':') ? 'udp6' : 'udp4',
+    recvBufferSize: 1 << 24,
+  });
+  const cpu0 = process.cpuUsage();
+  let first = 0;
+  let last = 0;
+  const server: DgramServer = {
+    socket,
+    seen() {
+      last = performance.now();
+      if (first === 0) first = last;
+    },
+    activeSeconds: () => (first ? (last - first) / 1000 : 0),
+    cpuSeconds() {
+      const cpu = process.cpuUsage(cpu0);
+      return (cpu.user + cpu.system) / 1e6;
+    },
+  };
+  socket.bind(port, bind, () => {
+    process.stdout.write('ready\n');
+    const started = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      if ((first !== 0 && now - last > idleSeconds * 1000) || now - started > seconds * 1000) {
+        clearInterval(timer);
+        finish(server);
+        socket.close();
+      }
+    }, 50);
+  });
+  return server;
+}
