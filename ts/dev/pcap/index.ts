@@ -1,0 +1,5 @@
+// pcap capture: a writer for classic pcap files, a tap that records any FrameDevice, a reader.
+export { PcapWriter, type PcapWriterOptions } from './pcap-writer.js';
+export { PcapTap, type PcapTapOptions } from './pcap-tap.js';
+export { readPcap, type PcapFile, type PcapRecord } from './pcap-reader.js';
+export { LINKTYPE_ETHERNET, PCAP_MAGIC_MICROS, PCAP_MAGIC_NANOS } from './pcap-format.js';
