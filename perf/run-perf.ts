@@ -5,6 +5,7 @@ import { rxdrop } from './modes/rxdrop.js';
 import { txonly } from './modes/txonly.js';
 import { l2fwd } from './modes/l2fwd.js';
 import { rssRxdrop } from './modes/rss-rxdrop.js';
+import { steeredRxdrop } from './modes/steered-rxdrop.js';
 import type { PerfOptions, PerfTarget } from './modes/common.js';
 import type { PerfResult } from './harness/perf-result.js';
 
@@ -13,7 +14,11 @@ export const perfModes: Record<string, (target: PerfTarget) => Promise<PerfResul
   txonly,
   l2fwd,
   'rss-rxdrop': rssRxdrop,
+  'steered-rxdrop': steeredRxdrop,
 };
+
+/** Modes that need a queue per worker get a multi-queue bed. */
+const bedQueues: Record<string, number> = { 'steered-rxdrop': 2 };
 
 export async function runPerf(mode: string, options: PerfOptions): Promise<PerfResult> {
   const run = perfModes[mode];
@@ -25,7 +30,7 @@ export async function runPerf(mode: string, options: PerfOptions): Promise<PerfR
   }
   if (options.iface) return run({ options });
   // The stack does not answer ARP/ND yet in these raw modes, so the peer gets static neighbours.
-  const bed = await TestBed.up({ staticNeighbours: true });
+  const bed = await TestBed.up({ queues: bedQueues[mode] ?? 1, staticNeighbours: true });
   try {
     return await run({ bed, options });
   } finally {

@@ -108,7 +108,7 @@ describe('AF_XDP data path on the test bed (kernel peer)', function () {
       dstPort: PORT,
       size: 512,
       count: 10000,
-      rate: 20000,
+      rate: 10000,
       seconds: 20,
     }));
     const got = await sink;

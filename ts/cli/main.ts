@@ -5,7 +5,7 @@ import { parseArgs } from './args.js';
 const commands: Record<string, string> = {
   demo: 'run the demo on the built-in test bed',
   testbed: 'testbed up|down: create or remove a veth + namespace test bed (prints JSON)',
-  perf: 'perf <mode>: the perf harness (rxdrop, txonly, l2fwd, rss-rxdrop)',
+  perf: 'perf <mode>: the perf harness (rxdrop, txonly, l2fwd, rss-rxdrop, steered-rxdrop)',
 };
 
 function usage(): string {
