@@ -91,8 +91,11 @@ export async function rssRxdrop(target: PerfTarget): Promise<PerfResult> {
       process.stderr.write(
         `  dispatcher: ${dispatcherCpu.toFixed(2)} s CPU (${(dispatcherCpu / (packets / 1e6)).toFixed(3)} s/Mpkt), ` +
           `delivered ${stats.delivered.join('/')}, dropped ${stats.dropped.join('/')}, ` +
-          `naps ${stats.naps}, parks ${stats.parks}, kicks ${stats.kicks}; workers: ${run.value.reports
-            .map((r) => `${r.rxPackets} pkts ${r.threadCpuSeconds.toFixed(2)} s CPU`)
+          `naps ${stats.naps}, parks ${stats.parks}, kicks ${stats.kicks}, wakes ${stats.wakes}; workers: ${run.value.reports
+            .map(
+              (r) =>
+                `${r.rxPackets} pkts ${r.threadCpuSeconds.toFixed(3)} s CPU (${(r.threadCpuSeconds / (r.rxPackets / 1e6)).toFixed(3)} s/Mpkt) parks ${r.loop.parks}`,
+            )
             .join(', ')}\n`,
       );
       const audit = await w.audit();

@@ -11,6 +11,7 @@ import type { FrameDevice } from '../frame-device.js';
 import { FrameLedger, FramePlace } from '../xdp/frame-ledger.js';
 import { frameShift, XDP_PACKET_HEADROOM } from '../xdp/umem-layout.js';
 import type { DispatchWorkerConfig } from './dispatch-layout.js';
+import { nodeXdpDispatch, type NativeRingWaiter } from './native-dispatch.js';
 
 export interface DispatchedCounters {
   rxPackets: number;
@@ -56,6 +57,7 @@ export class DispatchedDevice implements FrameDevice {
   private readonly freeRing: AddrProducer;
   private readonly txRing: DescProducer;
   private readonly compRing: AddrConsumer;
+  private readonly waiter: NativeRingWaiter;
   private readonly rxFirst: number;
   private readonly rxCount: number;
   private readonly freeStack: Uint32Array;
@@ -83,6 +85,7 @@ export class DispatchedDevice implements FrameDevice {
     this.freeRing = new AddrProducer(rings, o.free);
     this.txRing = new DescProducer(rings, o.tx);
     this.compRing = new AddrConsumer(rings, o.comp);
+    this.waiter = nodeXdpDispatch().RingWaiter.attach(new Uint8Array(rings), o.rx, o.comp);
     this.rxFirst = layout.rxFirstFrame;
     this.rxCount = layout.rxFrameCount;
     this.rxLedger = new FrameLedger(layout.rxFirstFrame, layout.rxFrameCount);
@@ -218,12 +221,20 @@ export class DispatchedDevice implements FrameDevice {
   }
 
   /**
-   * Parks until the dispatcher publishes a descriptor or `timeoutMs` passes. The dispatcher is a
-   * native thread and cannot notify an Atomics.wait (shared/design.md), so the timeout bounds
-   * the wake-up latency of an idle worker.
+   * Parks until the dispatcher publishes a received frame or a TX completion, or `timeoutMs`
+   * passes; returns the entries waiting. The dispatcher is a native thread and cannot notify an
+   * Atomics.wait (shared/design.md), so the park is a native futex wait that the dispatcher
+   * wakes (rings/README.md "Native wake-ups").
    */
   waitForWork(timeoutMs: number): number {
-    return this.rxRing.waitForEntries(timeoutMs);
+    // Completions already waiting would end every park at once: take them first.
+    this.reap();
+    return this.waiter.wait(timeoutMs);
+  }
+
+  /** Native parks so far. */
+  get parks(): number {
+    return this.waiter.parks;
   }
 
   /** Free TX frames. */

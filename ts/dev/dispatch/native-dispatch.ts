@@ -32,6 +32,8 @@ export interface DispatcherStats {
   kicks: number;
   naps: number;
   parks: number;
+  /** Futex wakes of workers parked in RingWaiter.wait. */
+  wakes: number;
   delivered: number[];
   dropped: number[];
   appliedGeneration: number;
@@ -73,9 +75,31 @@ export interface NativeDispatcher {
   close(): void;
 }
 
+/**
+ * A worker's native park on its rx and comp rings (the dispatcher is a native thread and cannot
+ * notify an Atomics.wait; rings/README.md "Native wake-ups").
+ */
+export interface NativeRingWaiter {
+  /** Blocks until the dispatcher publishes into either ring or `timeoutMs` passes; returns the entries waiting. */
+  wait(timeoutMs: number): number;
+  readonly parks: number;
+}
+
+/** For a JS producer into a ring whose consumer parks in a RingWaiter: call ring() after submit(). */
+export interface NativeRingDoorbell {
+  /** Wakes the consumer if it is parked; true if it was. */
+  ring(): boolean;
+}
+
 export interface NodeXdpDispatch {
   Dispatcher: {
     start(umem: Uint8Array, rings: Uint8Array, opts: DispatcherOptions): NativeDispatcher;
+  };
+  RingWaiter: {
+    attach(rings: Uint8Array, rxOffset: number, compOffset: number): NativeRingWaiter;
+  };
+  RingDoorbell: {
+    attach(rings: Uint8Array, offset: number, entrySize: number): NativeRingDoorbell;
   };
   toeplitzHashMany(key: Uint8Array, inputs: Uint8Array, stride: number, out: Uint32Array): number;
 }

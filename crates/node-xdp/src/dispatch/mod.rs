@@ -13,6 +13,7 @@
 //! `steering` (RETA + pins), `engine` (the thread's loop and frame ledger).
 
 mod classify;
+mod doorbell;
 mod engine;
 mod shm_ring;
 mod steering;
@@ -25,6 +26,8 @@ use std::thread::JoinHandle;
 use napi::bindgen_prelude::Uint8Array;
 use napi::Unknown;
 use napi_derive::napi;
+
+pub use doorbell::{RingDoorbell, RingWaiter};
 
 use crate::error::{err, Result};
 use crate::ring::{Consumer, Producer};
@@ -76,6 +79,8 @@ pub struct DispatcherStats {
     pub kicks: i64,
     pub naps: i64,
     pub parks: i64,
+    /// Futex wakes of parked workers (doorbell.rs).
+    pub wakes: i64,
     /// Per worker: descriptors pushed into its RX ring.
     pub delivered: Vec<i64>,
     /// Per worker: packets dropped because its RX ring was full.
@@ -423,6 +428,7 @@ impl Dispatcher {
             kicks: n(&s.kicks),
             naps: n(&s.naps),
             parks: n(&s.parks),
+            wakes: n(&s.wakes),
             delivered: s.delivered.iter().map(n).collect(),
             dropped: s.dropped.iter().map(n).collect(),
             applied_generation: self.applied_generation(),

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub const PRODUCER_OFFSET: usize = 0;
 pub const CONSUMER_OFFSET: usize = 64;
+pub const CONSUMER_WAKEUP_OFFSET: usize = 128;
 pub const MAGIC_OFFSET: usize = 192;
 pub const VERSION_OFFSET: usize = 196;
 pub const CAPACITY_OFFSET: usize = 200;
@@ -115,7 +116,12 @@ impl ShmRing {
         self.word(CONSUMER_OFFSET).load(Ordering::Acquire)
     }
 
-    /// Entries in the ring now (cold path).
+    /// The consumer's need-wakeup word (rings/README.md "Native wake-ups": also the futex word).
+    pub fn consumer_wakeup(&self) -> &AtomicU32 {
+        self.word(CONSUMER_WAKEUP_OFFSET)
+    }
+
+    /// Entries in the ring now.
     pub fn occupancy(&self) -> u32 {
         let cons = self.consumer();
         self.producer().wrapping_sub(cons)
@@ -174,6 +180,10 @@ impl ShmProducer {
         self.ring
             .entry(self.prod.wrapping_add(i), 0)
             .store(addr, Ordering::Relaxed);
+    }
+
+    pub fn ring(&self) -> ShmRing {
+        self.ring
     }
 
     /// Publishes `n` written slots (release: the entries are visible before the index).
