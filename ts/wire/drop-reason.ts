@@ -77,6 +77,36 @@ export enum DropReason {
   TcpBadFlags,
   TcpOptionTruncated,
   TcpBadOptionLength,
+
+  // Interface layer (ts/iface): frames that parse but are not ours or cannot be delivered
+  EthNotForUs, // destination MAC neither ours, broadcast nor a group we joined
+  EthUnknownType,
+  EthVlanNotConfigured,
+  ArpNotForUs, // target protocol address not one of ours
+  ArpAddressConflict, // someone else claims one of our IPv4 addresses (RFC 5227 2.4)
+  Ipv4NotForUs,
+  Ipv4UnknownProtocol,
+  Ipv6NotForUs,
+  Ipv6UnknownNextHeader,
+  Ipv6TentativeAddress, // RFC 4862 5.4: a tentative address is not yet assigned
+  NdNotForUs, // target not one of our addresses
+  DadDuplicate, // RFC 4862 5.4.5: duplicate address detection found our address in use
+  FragOverlap, // RFC 5722, RFC 791 policy: the whole datagram is discarded
+  FragDuplicate, // an exact duplicate fragment (RFC 8200 4.5 allows dropping just it)
+  FragDiscarded, // a fragment of a datagram already discarded for an overlap
+  FragTimeout, // RFC 791, RFC 8200 4.5: reassembly did not finish in time
+  FragEvicted, // reassembly memory full: the oldest datagram made room
+  FragTooManyPieces,
+  FragTooBig, // reassembled datagram would exceed the buffer (65535 + headers)
+  IcmpIgnored, // an ICMP/ICMPv6 type the host does not act on
+  IcmpErrorUnmatched, // an ICMP error quoting something we cannot attribute
+  UdpNoSocket, // nobody bound to the port: ICMP port unreachable (rate limited)
+  NoTransport, // TCP/UDP with no transport registered
+  NeighbourQueueOverflow, // RFC 1122 2.3.2.2: the oldest packet waiting for resolution went
+  NeighbourUnresolved, // resolution failed or timed out
+  NeighbourTableFull,
+  TxNoFrame, // no free frame to build a packet or fragment in
+  TxRingFull,
 }
 
 function snakeCase(name: string): string {
