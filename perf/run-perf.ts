@@ -6,6 +6,7 @@ import { txonly } from './modes/txonly.js';
 import { l2fwd } from './modes/l2fwd.js';
 import { rssRxdrop } from './modes/rss-rxdrop.js';
 import { steeredRxdrop } from './modes/steered-rxdrop.js';
+import { udpEcho } from './modes/udp-echo.js';
 import type { PerfOptions, PerfTarget } from './modes/common.js';
 import type { PerfResult } from './harness/perf-result.js';
 
@@ -15,7 +16,11 @@ export const perfModes: Record<string, (target: PerfTarget) => Promise<PerfResul
   l2fwd,
   'rss-rxdrop': rssRxdrop,
   'steered-rxdrop': steeredRxdrop,
+  'udp-echo': udpEcho,
 };
+
+/** Modes that run the full stack, which resolves neighbours itself (no static entries). */
+const withStack = new Set(['udp-echo']);
 
 /** Modes that need a queue per worker get a multi-queue bed. */
 const bedQueues: Record<string, number> = { 'steered-rxdrop': 2 };
@@ -29,8 +34,11 @@ export async function runPerf(mode: string, options: PerfOptions): Promise<PerfR
     );
   }
   if (options.iface) return run({ options });
-  // The stack does not answer ARP/ND yet in these raw modes, so the peer gets static neighbours.
-  const bed = await TestBed.up({ queues: bedQueues[mode] ?? 1, staticNeighbours: true });
+  // The raw modes (rxdrop, ...) do not answer ARP/ND, so the peer gets static neighbours there.
+  const bed = await TestBed.up({
+    queues: bedQueues[mode] ?? 1,
+    staticNeighbours: !withStack.has(mode),
+  });
   try {
     return await run({ bed, options });
   } finally {

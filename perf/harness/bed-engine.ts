@@ -1,6 +1,7 @@
 // The pieces every perf mode on the test bed needs: the engine on the bed's interface (binding +
 // port workers), a kernel-stack baseline process on the engine's side of the bed, and CPU time.
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XdpBinding, type XdpBindingOptions } from '../../ts/dev/xdp/xdp-binding.js';
@@ -69,6 +70,13 @@ export class BaselineProcess {
       await new Promise((r) => setTimeout(r, 20));
     }
     return proc;
+  }
+
+  /** CPU seconds the baseline process has used so far (from /proc, so readable while it runs). */
+  cpuSeconds(): number {
+    const stat = fs.readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   }
 
   /** Waits for the script to finish (killing it after `timeoutMs`) and parses its JSON line. */

@@ -4,8 +4,9 @@ import { parseArgs } from './args.js';
 
 const commands: Record<string, string> = {
   demo: 'run the demo on the built-in test bed',
+  run: 'run <app-module>: start the engine and load the app in every worker',
   testbed: 'testbed up|down: create or remove a veth + namespace test bed (prints JSON)',
-  perf: 'perf <mode>: the perf harness (rxdrop, txonly, l2fwd, rss-rxdrop, steered-rxdrop)',
+  perf: 'perf <mode>: the perf harness (rxdrop, txonly, l2fwd, rss-rxdrop, steered-rxdrop, udp-echo)',
 };
 
 function usage(): string {

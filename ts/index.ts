@@ -1,0 +1,15 @@
+// xdpnet's public API.
+export * as dgram from './api/dgram.js';
+export { Engine, type EngineOptions } from './runtime/engine.js';
+export {
+  toeplitzHash,
+  ToeplitzHasher,
+  Reta,
+  DEFAULT_RSS_KEY,
+  SYMMETRIC_RSS_KEY,
+} from './rss/index.js';
+export { pickEphemeralPort } from './rss/index.js';
+export { TestBed, type TestBedOptions } from './testbed/index.js';
+export { MemoryPair, MemoryPort } from './dev/memory/index.js';
+export { PcapWriter, PcapTap } from './dev/pcap/index.js';
+export type { FrameDevice } from './dev/frame-device.js';

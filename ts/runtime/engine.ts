@@ -1,0 +1,178 @@
+// The engine: the main thread's control of an interface and its stack workers. It attaches the
+// XDP program and opens the sockets, picks how frames reach the workers (each worker on its own
+// queue, or a Rust dispatcher spreading one queue over the workers by RSS), starts one stack
+// worker per core and loads the app module in each.
+import { spawn, Thread, Worker, type ModuleThread } from 'threads';
+import { XdpBinding, type XdpBindingOptions } from '../dev/xdp/xdp-binding.js';
+import { DispatchBinding } from '../dev/dispatch/dispatch-binding.js';
+import { createSteeringLayout, type SteeringLayout } from '../dev/steering/index.js';
+import { nodeXdp } from '../dev/xdp/native.js';
+import { createSharedInterfaceState } from '../iface/interface.js';
+import { linkLocalFromMac, type InterfaceConfig } from '../iface/config.js';
+import { parseMac } from '../wire/index.js';
+import { DEFAULT_RSS_KEY, Reta } from '../rss/index.js';
+import type { StackWorkerApi } from './stack-worker.js';
+import type { DeviceSpec, StackWorkerConfig, StackWorkerStats } from './stack-config.js';
+
+export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
+  /** The interface to run on. */
+  ifname: string;
+  /** Stack workers (default: the interface's queue count, or the CPU count when it has fewer). */
+  workers?: number;
+  /** The app module loaded in every worker (an absolute path or file URL). */
+  app?: string;
+  /** XDP attach mode and AF_XDP bind mode (default auto for both). */
+  xdpMode?: 'auto' | 'native' | 'generic';
+  bindMode?: 'auto' | 'zerocopy' | 'copy';
+  /** Replace a foreign XDP program on the interface instead of failing. */
+  force?: boolean;
+}
+
+type Binding =
+  | { kind: 'xdp'; binding: XdpBinding }
+  | { kind: 'steered'; binding: XdpBinding; layout: SteeringLayout }
+  | { kind: 'dispatch'; binding: DispatchBinding };
+
+/**
+ * How frames reach the workers. One worker per queue reads its queue directly, and when there
+ * are several, packets the NIC put on the wrong queue go to their owner through inter-worker
+ * rings (steering). More workers than queues need the Rust dispatcher (software RSS).
+ */
+function bind(workers: number, queues: number, common: Omit<XdpBindingOptions, 'queues'>): Binding {
+  if (workers === 1) return { kind: 'xdp', binding: XdpBinding.open({ ...common, queues: [0] }) };
+  if (workers > queues) {
+    return { kind: 'dispatch', binding: DispatchBinding.open({ ...common, workers }) };
+  }
+  const queueList = Array.from({ length: workers }, (_, i) => i);
+  const binding = XdpBinding.open({ ...common, queues: queueList });
+  try {
+    const layout = createSteeringLayout({ workers, frames: binding.umemLayout.frameCount });
+    return { kind: 'steered', binding, layout };
+  } catch (err) {
+    binding.close();
+    throw err;
+  }
+}
+
+function deviceSpec(bound: Binding, worker: number): DeviceSpec {
+  switch (bound.kind) {
+    case 'xdp':
+      return { kind: 'xdp', assignment: bound.binding.assignment(0), batch: 64 };
+    case 'steered':
+      return {
+        kind: 'steered',
+        assignment: bound.binding.assignment(worker),
+        layout: bound.layout,
+        batch: 64,
+      };
+    case 'dispatch':
+      return { kind: 'dispatch', config: bound.binding.workerConfig(worker) };
+  }
+}
+
+// threads.js resolves a worker script relative to the file that constructs the Worker (this one).
+const workerPath = './stack-worker.js';
+
+function hostPart(cidr: string): string {
+  return cidr.split('/')[0];
+}
+
+export class Engine {
+  private closed = false;
+
+  private constructor(
+    private readonly bound: Binding,
+    private readonly threads: ModuleThread<StackWorkerApi>[],
+  ) {}
+
+  static async start(opts: EngineOptions): Promise<Engine> {
+    const info = nodeXdp().interfaceInfo(opts.ifname);
+    const queues = Math.max(info.channels.rx, info.channels.combined, 1);
+    const workers = opts.workers ?? queues;
+    if (!Number.isInteger(workers) || workers < 1) {
+      throw Object.assign(new Error(`workers must be a positive integer, got ${workers}`), {
+        code: 'EINVAL',
+      });
+    }
+    const ipv4 = (opts.ipv4 ?? []).map(hostPart);
+    const ipv6 = (opts.ipv6 ?? []).map(hostPart);
+    if (ipv6.length > 0) {
+      // The XDP program must also take what comes to the link-local address the interface uses
+      // (RFC 4291 2.5.6) and to all-nodes, where DAD hears a defending advertisement (RFC 4862
+      // 5.4.5).
+      const linkLocal = opts.ipv6LinkLocal ?? linkLocalFromMac(parseMac(info.mac));
+      if (linkLocal) ipv6.push(hostPart(linkLocal), 'ff02::1');
+    }
+    const common = {
+      ifname: opts.ifname,
+      ipv4,
+      ipv6,
+      xdpMode: opts.xdpMode,
+      bindMode: opts.bindMode,
+      force: opts.force,
+    };
+    const bound = bind(workers, queues, common);
+    const threads: ModuleThread<StackWorkerApi>[] = [];
+    const engine = new Engine(bound, threads);
+    try {
+      const shared = createSharedInterfaceState();
+      // The RETA the workers' connect() ports must agree with: the dispatcher's, or the default
+      // spread that the steering layout also uses.
+      const reta =
+        bound.kind === 'dispatch'
+          ? bound.binding.steering.reta.table
+          : new Reta(workers, 128).table;
+      for (let w = 0; w < workers; w++) {
+        const config: StackWorkerConfig = {
+          workerId: w,
+          workerCount: workers,
+          device: deviceSpec(bound, w),
+          iface: { ...opts, mac: info.mac },
+          shared,
+          rssKey: DEFAULT_RSS_KEY,
+          reta: Uint8Array.from(reta),
+          app: opts.app,
+        };
+        const thread = await spawn<StackWorkerApi>(new Worker(workerPath), { timeout: 30000 });
+        threads.push(thread);
+        await thread.start(config);
+      }
+    } catch (err) {
+      await engine.stop();
+      throw err;
+    }
+    return engine;
+  }
+
+  /** Per-worker counters of the interface, drops, UDP and the run loop. */
+  stats(): Promise<StackWorkerStats[]> {
+    return Promise.all(this.threads.map((t) => t.stats()));
+  }
+
+  get workers(): number {
+    return this.threads.length;
+  }
+
+  /** How frames reach the workers: 'xdp' (direct) or 'dispatch' (software RSS). */
+  get mode(): string {
+    return this.bound.kind;
+  }
+
+  /** Stops every worker, detaches the XDP program and closes the sockets. Idempotent. */
+  async stop(): Promise<void> {
+    const threads = this.threads.splice(0);
+    await Promise.allSettled(
+      threads.map(async (t) => {
+        try {
+          await t.stop();
+        } finally {
+          await Thread.terminate(t);
+        }
+      }),
+    );
+    if (!this.closed) {
+      this.closed = true;
+      this.bound.binding.close();
+    }
+  }
+}

@@ -1,0 +1,35 @@
+// What the main thread hands each stack worker: how to open its device, the interface settings,
+// the state every worker of the interface shares, RSS facts and the app to load. Plain data.
+import type { QueueAssignment } from '../dev/xdp/xdp-binding.js';
+import type { DispatchWorkerConfig } from '../dev/dispatch/dispatch-layout.js';
+import type { SteeringLayout } from '../dev/steering/index.js';
+import type { InterfaceConfig } from '../iface/config.js';
+import type { SharedInterfaceState } from '../iface/interface.js';
+
+/** How a worker reaches its frames. */
+export type DeviceSpec =
+  | { kind: 'xdp'; assignment: QueueAssignment; batch: number }
+  | { kind: 'dispatch'; config: DispatchWorkerConfig }
+  | { kind: 'steered'; assignment: QueueAssignment; layout: SteeringLayout; batch: number };
+
+export interface StackWorkerConfig {
+  workerId: number;
+  workerCount: number;
+  device: DeviceSpec;
+  iface: InterfaceConfig;
+  shared: SharedInterfaceState;
+  /** The RSS key and RETA that decide which worker owns a flow (for connect() ports). */
+  rssKey: Uint8Array;
+  reta: Uint8Array;
+  /** Absolute path or file URL of the app module loaded in this worker, if any. */
+  app?: string;
+}
+
+/** What a stack worker reports. */
+export interface StackWorkerStats {
+  workerId: number;
+  iface: Record<string, number>;
+  drops: Record<string, number>;
+  udp: Record<string, number>;
+  loop: { passes: number; parks: number; naps: number; cpuSeconds: number };
+}

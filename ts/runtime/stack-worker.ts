@@ -1,0 +1,124 @@
+// A stack worker: one worker_thread running a full stack shard (device, interface, transports)
+// and the user's app module on top of it. Control plane through threads.js; packets never go
+// through postMessage.
+import { pathToFileURL } from 'node:url';
+import { expose } from 'threads/worker';
+import type { FrameDevice } from '../dev/frame-device.js';
+import { XdpDevice } from '../dev/xdp/xdp-device.js';
+import { DispatchedDevice } from '../dev/dispatch/dispatched-device.js';
+import { SteeredDevice } from '../dev/steering/index.js';
+import { Interface } from '../iface/interface.js';
+import { UdpStack } from '../socket/udp/udp-stack.js';
+import { Reta, ToeplitzHasher, type RetaSize } from '../rss/index.js';
+import { threadCpuSeconds } from '../worker/thread-cpu.js';
+import { setWorkerStack, type WorkerStack } from './worker-stack.js';
+import { StackLoop, type PollTarget } from './stack-loop.js';
+import type { DeviceSpec, StackWorkerConfig, StackWorkerStats } from './stack-config.js';
+
+interface Running {
+  stack: WorkerStack;
+  closeDevice(): void;
+  loop: StackLoop;
+  cpu0: number;
+}
+
+let running: Running | undefined;
+
+function openDevice(
+  spec: DeviceSpec,
+  workerId: number,
+): { device: FrameDevice; park(ms: number): void; close(): void } {
+  switch (spec.kind) {
+    case 'xdp': {
+      const device = new XdpDevice({ ...spec.assignment, batch: spec.batch });
+      return { device, park: (ms) => void device.waitReadable(ms), close: () => device.close() };
+    }
+    case 'steered': {
+      const queue = new XdpDevice({ ...spec.assignment, batch: spec.batch });
+      const device = new SteeredDevice(queue, spec.layout, workerId);
+      return { device, park: (ms) => void device.waitReadable(ms), close: () => queue.close() };
+    }
+    case 'dispatch': {
+      const device = new DispatchedDevice(spec.config);
+      return { device, park: (ms) => void device.waitForWork(ms), close: () => undefined };
+    }
+  }
+}
+
+function counters(obj: object): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(obj)) if (typeof v === 'number') out[k] = v;
+  return out;
+}
+
+const api = {
+  async start(config: StackWorkerConfig): Promise<void> {
+    if (running)
+      throw Object.assign(new Error('stack worker already started'), { code: 'EISCONN' });
+    const { device, park, close: closeDevice } = openDevice(config.device, config.workerId);
+    const iface = new Interface(device, config.iface, {
+      neighbours: config.shared.neighbours,
+      pmtu: config.shared.pmtu,
+      addressStates: config.shared.addressStates,
+      workerId: config.workerId,
+    });
+    const reta = new Reta(config.workerCount, config.reta.length as RetaSize);
+    reta.table.set(config.reta);
+    const udp = new UdpStack(iface, {
+      workerId: config.workerId,
+      workerCount: config.workerCount,
+      steering: { hasher: new ToeplitzHasher(config.rssKey), reta },
+    });
+    const stack: WorkerStack = {
+      workerId: config.workerId,
+      workerCount: config.workerCount,
+      iface,
+      udp,
+    };
+    const target: PollTarget = {
+      poll: () => iface.poll(),
+      tick: () => iface.tick(),
+      park,
+    };
+    const loop = new StackLoop(target, device.batch);
+    running = { stack, closeDevice, loop, cpu0: threadCpuSeconds() };
+    setWorkerStack(stack);
+    loop.start();
+    if (config.app) {
+      const url = config.app.startsWith('file:') ? config.app : pathToFileURL(config.app).href;
+      await import(url);
+    }
+  },
+
+  stats(): StackWorkerStats {
+    if (!running) throw Object.assign(new Error('stack worker not started'), { code: 'ENOTCONN' });
+    const { stack, loop } = running;
+    return {
+      workerId: stack.workerId,
+      iface: counters(stack.iface.stats),
+      drops: stack.iface.dropCounts(),
+      udp: counters(stack.udp.stats),
+      loop: {
+        passes: loop.passes,
+        parks: loop.backoff.parks,
+        naps: loop.backoff.naps,
+        cpuSeconds: threadCpuSeconds() - running.cpu0,
+      },
+    };
+  },
+
+  /** Stops the loop and closes the device; the app's sockets go with it. */
+  async stop(): Promise<void> {
+    if (!running) return;
+    const { loop, stack, closeDevice } = running;
+    running = undefined;
+    await loop.stop();
+    setWorkerStack(undefined);
+    stack.iface.close();
+    closeDevice();
+  },
+};
+
+export type StackWorkerApi = typeof api;
+
+expose(api);

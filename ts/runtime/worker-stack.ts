@@ -1,0 +1,32 @@
+// The stack of the current worker thread. The worker runtime builds it (device, interface,
+// transports) and sets it before it loads the app module, so the public APIs (`dgram`, `net`)
+// called from the app reach this worker's stack without the app passing anything around.
+import type { Interface } from '../iface/interface.js';
+import type { UdpStack } from '../socket/udp/udp-stack.js';
+
+export interface WorkerStack {
+  readonly workerId: number;
+  readonly workerCount: number;
+  readonly iface: Interface;
+  readonly udp: UdpStack;
+}
+
+let current: WorkerStack | undefined;
+
+export function setWorkerStack(stack: WorkerStack | undefined): void {
+  current = stack;
+}
+
+/** This thread's stack; a clear error when called outside an engine worker. */
+export function workerStack(): WorkerStack {
+  if (!current) {
+    throw Object.assign(
+      new Error(
+        'no xdpnet stack in this thread: xdpnet sockets work inside an engine worker ' +
+          '(load your module with `xdpnet run <module>` or Engine.start({ app }))',
+      ),
+      { code: 'ENOTSUP' },
+    );
+  }
+  return current;
+}
