@@ -13,7 +13,7 @@ export async function run(args: ParsedArgs): Promise<number> {
       'Each run: the kernel peer drives the engine (AF_XDP + TypeScript worker), then Node dgram\n' +
       'on the kernel stack gets the same load for comparison.\n\n',
   );
-  for (const mode of ['rxdrop', 'txonly', 'l2fwd']) {
+  for (const mode of ['rxdrop', 'txonly', 'l2fwd', 'udp-echo']) {
     process.stdout.write(`== ${mode} (${seconds} s) ==\n`);
     const result = await runPerf(mode, { seconds, size: 18, rate: 0, batch: 64 });
     process.stdout.write(`${formatTable(result)}\n${JSON.stringify(result)}\n\n`);
