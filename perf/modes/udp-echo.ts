@@ -97,7 +97,12 @@ export async function udpEcho(target: PerfTarget): Promise<PerfResult> {
   try {
     figures = (await measureCpu(() => drive(bed, bed.engineIpv4, target, processCpuSeconds))).value;
   } finally {
-    await engine.stop();
+    const audit = await engine.stop();
+    if (!audit.ok) {
+      throw Object.assign(new Error(`frame accounting failed: ${audit.problems.join('; ')}`), {
+        code: 'EFRAMES',
+      });
+    }
   }
   const result: PerfResult = { mode: 'udp-echo', ...figures, workers, xdpMode: 'native' };
   result.baseline = await dgramEchoBaseline(bed, target);

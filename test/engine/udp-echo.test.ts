@@ -63,7 +63,9 @@ describe('engine: UDP echo on the test bed with the kernel as peer', function ()
 
   afterEach(async function () {
     try {
-      await engine?.stop();
+      const audit = await engine?.stop();
+      // Frame accounting at shutdown: every frame back in exactly one place.
+      if (audit) assert.ok(audit.ok && audit.audited, audit.problems.join('; '));
     } finally {
       engine = undefined;
       await bed?.down();

@@ -11,7 +11,7 @@ import { createSharedInterfaceState } from '../iface/interface.js';
 import { linkLocalFromMac, type InterfaceConfig } from '../iface/config.js';
 import { parseMac } from '../wire/index.js';
 import { DEFAULT_RSS_KEY, Reta } from '../rss/index.js';
-import type { StackWorkerApi } from './stack-worker.js';
+import type { ShutdownReport, StackWorkerApi } from './stack-worker.js';
 import type { DeviceSpec, StackWorkerConfig, StackWorkerStats } from './stack-config.js';
 
 export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
@@ -77,6 +77,14 @@ function hostPart(cidr: string): string {
   return cidr.split('/')[0];
 }
 
+/** Frame accounting at shutdown. */
+export interface EngineAudit {
+  /** False when this engine's kind of device could not be audited (or it was stopped before). */
+  audited: boolean;
+  ok: boolean;
+  problems: string[];
+}
+
 export class Engine {
   private closed = false;
 
@@ -138,7 +146,7 @@ export class Engine {
         await thread.start(config);
       }
     } catch (err) {
-      await engine.stop();
+      await engine.stop().catch(() => undefined);
       throw err;
     }
     return engine;
@@ -158,21 +166,47 @@ export class Engine {
     return this.bound.kind;
   }
 
-  /** Stops every worker, detaches the XDP program and closes the sockets. Idempotent. */
-  async stop(): Promise<void> {
+  /**
+   * Stops every worker, detaches the XDP program and closes the sockets. Idempotent. Returns the
+   * frame accounting at shutdown: every frame in exactly one place (steered engines excepted,
+   * whose lent frames only settle with all workers running; `audited` is false there).
+   */
+  async stop(): Promise<EngineAudit> {
     const threads = this.threads.splice(0);
-    await Promise.allSettled(
+    const reports = await Promise.allSettled(
       threads.map(async (t) => {
         try {
-          await t.stop();
+          return await t.stop();
         } finally {
           await Thread.terminate(t);
         }
       }),
     );
+    const audit = this.account(reports);
     if (!this.closed) {
       this.closed = true;
       this.bound.binding.close();
     }
+    return audit;
+  }
+
+  private account(reports: PromiseSettledResult<ShutdownReport | undefined>[]): EngineAudit {
+    const problems: string[] = [];
+    const done: ShutdownReport[] = [];
+    for (const r of reports) {
+      if (r.status === 'rejected') problems.push(`a worker failed to stop: ${String(r.reason)}`);
+      else if (r.value) done.push(r.value);
+    }
+    if (this.closed) return { audited: false, ok: problems.length === 0, problems };
+    const bound = this.bound;
+    if (bound.kind === 'dispatch') {
+      const holdings = done.flatMap((d) => (d.kind === 'dispatch' ? [d.holdings] : []));
+      if (holdings.length === done.length && done.length > 0) {
+        problems.push(...bound.binding.audit(holdings).problems);
+      }
+    }
+    for (const d of done) if (d.kind === 'xdp') problems.push(...d.audit.problems);
+    const audited = bound.kind !== 'steered' && done.length > 0;
+    return { audited, ok: problems.length === 0, problems };
   }
 }

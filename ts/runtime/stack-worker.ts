@@ -11,36 +11,74 @@ import { Interface } from '../iface/interface.js';
 import { UdpStack } from '../socket/udp/udp-stack.js';
 import { Reta, ToeplitzHasher, type RetaSize } from '../rss/index.js';
 import { threadCpuSeconds } from '../worker/thread-cpu.js';
+import { drainDevice } from '../worker/loops/packet-loop.js';
+import type { FrameAudit } from '../dev/xdp/xdp-device.js';
+import type { WorkerHoldings } from '../dev/dispatch/dispatched-device.js';
 import { setWorkerStack, type WorkerStack } from './worker-stack.js';
 import { StackLoop, type PollTarget } from './stack-loop.js';
 import type { DeviceSpec, StackWorkerConfig, StackWorkerStats } from './stack-config.js';
 
 interface Running {
   stack: WorkerStack;
-  closeDevice(): void;
+  opened: OpenDevice;
   loop: StackLoop;
   cpu0: number;
 }
 
 let running: Running | undefined;
 
-function openDevice(
-  spec: DeviceSpec,
-  workerId: number,
-): { device: FrameDevice; park(ms: number): void; close(): void } {
+/** How a worker's frames stood when it stopped, for the engine's frame accounting. */
+export type ShutdownReport =
+  | { kind: 'xdp'; audit: FrameAudit }
+  | { kind: 'dispatch'; holdings: WorkerHoldings }
+  | { kind: 'steered' };
+
+interface OpenDevice {
+  device: FrameDevice;
+  park(ms: number): void;
+  /** Drains what is in flight and reports where every frame is; then closes the data path. */
+  shutdown(): ShutdownReport;
+}
+
+function openDevice(spec: DeviceSpec, workerId: number): OpenDevice {
   switch (spec.kind) {
     case 'xdp': {
       const device = new XdpDevice({ ...spec.assignment, batch: spec.batch });
-      return { device, park: (ms) => void device.waitReadable(ms), close: () => device.close() };
+      return {
+        device,
+        park: (ms) => void device.waitReadable(ms),
+        shutdown() {
+          drainDevice(device);
+          const audit = device.audit();
+          device.close();
+          return { kind: 'xdp', audit };
+        },
+      };
     }
     case 'steered': {
+      // Frames lent between workers settle only with every worker's help (SteeredWorkers.audit);
+      // a single worker cannot account for them alone.
       const queue = new XdpDevice({ ...spec.assignment, batch: spec.batch });
       const device = new SteeredDevice(queue, spec.layout, workerId);
-      return { device, park: (ms) => void device.waitReadable(ms), close: () => queue.close() };
+      return {
+        device,
+        park: (ms) => void device.waitReadable(ms),
+        shutdown() {
+          queue.close();
+          return { kind: 'steered' };
+        },
+      };
     }
     case 'dispatch': {
       const device = new DispatchedDevice(spec.config);
-      return { device, park: (ms) => void device.waitForWork(ms), close: () => undefined };
+      return {
+        device,
+        park: (ms) => void device.waitForWork(ms),
+        shutdown() {
+          drainDevice(device);
+          return { kind: 'dispatch', holdings: device.holdings() };
+        },
+      };
     }
   }
 }
@@ -55,7 +93,8 @@ const api = {
   async start(config: StackWorkerConfig): Promise<void> {
     if (running)
       throw Object.assign(new Error('stack worker already started'), { code: 'EISCONN' });
-    const { device, park, close: closeDevice } = openDevice(config.device, config.workerId);
+    const opened = openDevice(config.device, config.workerId);
+    const { device, park } = opened;
     const iface = new Interface(device, config.iface, {
       neighbours: config.shared.neighbours,
       pmtu: config.shared.pmtu,
@@ -81,7 +120,7 @@ const api = {
       park,
     };
     const loop = new StackLoop(target, device.batch);
-    running = { stack, closeDevice, loop, cpu0: threadCpuSeconds() };
+    running = { stack, opened, loop, cpu0: threadCpuSeconds() };
     setWorkerStack(stack);
     loop.start();
     if (config.app) {
@@ -107,15 +146,18 @@ const api = {
     };
   },
 
-  /** Stops the loop and closes the device; the app's sockets go with it. */
-  async stop(): Promise<void> {
-    if (!running) return;
-    const { loop, stack, closeDevice } = running;
+  /**
+   * Stops the loop, drops what waits in the interface, and closes the device; the app's sockets
+   * go with it. Reports where every frame was, for the engine's frame accounting.
+   */
+  async stop(): Promise<ShutdownReport | undefined> {
+    if (!running) return undefined;
+    const { loop, stack, opened } = running;
     running = undefined;
     await loop.stop();
     setWorkerStack(undefined);
     stack.iface.close();
-    closeDevice();
+    return opened.shutdown();
   },
 };
 
