@@ -1,0 +1,155 @@
+// Loss recovery state of a sender: fast recovery on duplicate ACKs / SACK (RFC 6675 5, with
+// RFC 6582 NewReno partial ACKs when the peer does not do SACK) and recovery after a
+// retransmission timeout (RFC 6675 5.1, RFC 5681 3.1). It decides what to retransmit; the
+// congestion controller (congestion/) decides how much may be in flight.
+//
+// One mechanism serves every case: bytes are "lost" when the SACK scoreboard says so (IsLost) or
+// when they lie below `lossMark`, and the sender keeps sending while pipe < cwnd, choosing
+// segments with NextSeg. Without SACK, duplicate ACKs count as SACKed segments in pipe
+// (`renoSacked`), which is RFC 6582's window inflation expressed as pipe.
+
+import { DUP_THRESH, SackScoreboard } from './sack-scoreboard.js';
+import { seqAdd, seqGe, seqGt, seqMax } from './seq.js';
+
+export const RecoveryKind = { None: 0, Fast: 1, Timeout: 2 } as const;
+export type RecoveryKind = (typeof RecoveryKind)[keyof typeof RecoveryKind];
+
+export class LossRecovery {
+  kind: RecoveryKind = RecoveryKind.None;
+  /** RFC 6675 RecoveryPoint: recovery ends when SND.UNA reaches it. */
+  point = 0;
+  /** RFC 6582 `recover`: no new fast retransmit until SND.UNA passes it (when active). */
+  private recover = 0;
+  private recoverActive = false;
+  /** RFC 6675 HighRxt: retransmissions so far cover [SND.UNA, highRxt). */
+  highRxt = 0;
+  /** Everything below this is presumed lost. */
+  lossMark = 0;
+  dupAcks = 0;
+  /** Duplicate ACKs counted as SACKed segments when the peer does not SACK. */
+  private renoSacked = 0;
+  /** Our TSval when recovery started (to spot stale timestamp echoes). */
+  startTsVal = 0;
+  /** NextSeg's answer. */
+  nextSeq = 0;
+  nextLen = 0;
+
+  constructor(readonly scoreboard: SackScoreboard) {}
+
+  get active(): boolean {
+    return this.kind !== RecoveryKind.None;
+  }
+
+  /** A new connection whose first data byte is `start`. */
+  reset(start: number): void {
+    this.kind = RecoveryKind.None;
+    this.recover = start;
+    this.recoverActive = false;
+    this.highRxt = start;
+    this.lossMark = start;
+    this.dupAcks = 0;
+    this.renoSacked = 0;
+    this.scoreboard.clear();
+  }
+
+  /**
+   * SND.UNA advanced to `ack` by `acked` bytes. Returns true when the congestion controller
+   * should grow cwnd for it (outside fast recovery).
+   */
+  onNewAck(ack: number, acked: number, sackOk: boolean, mss: number): boolean {
+    this.scoreboard.ackTo(ack);
+    // Keep the marks from falling 2^31 behind SND.UNA, where comparisons would flip.
+    this.highRxt = seqMax(this.highRxt, ack);
+    this.lossMark = seqMax(this.lossMark, ack);
+    if (this.recoverActive && seqGt(ack, this.recover)) this.recoverActive = false;
+    if (this.kind !== RecoveryKind.None && seqGe(ack, this.point)) {
+      this.kind = RecoveryKind.None; // full ACK (RFC 6582 3.2 step 3, RFC 6675 5 step 3)
+      this.dupAcks = 0;
+      this.renoSacked = 0;
+      return false;
+    }
+    if (this.kind === RecoveryKind.Fast) {
+      // Partial ACK (RFC 6582 3.2 step 4): the segment at the new SND.UNA is lost too.
+      if (!sackOk) {
+        this.lossMark = seqMax(this.lossMark, seqAdd(ack, mss));
+        const segments = Math.ceil(acked / mss);
+        this.renoSacked = Math.max(0, this.renoSacked - Math.max(0, segments - 1));
+      }
+      return false;
+    }
+    this.dupAcks = 0;
+    return true; // no recovery, or after a timeout (slow start from one segment)
+  }
+
+  /**
+   * A duplicate ACK (RFC 5681 2 / RFC 6675 2) arrived. Returns true when it starts fast
+   * recovery (RFC 6675 5 step 4; RFC 6582 3.2 step 2 guards against a second start).
+   */
+  onDuplicateAck(sndUna: number, sackOk: boolean, mss: number): boolean {
+    this.dupAcks++;
+    if (this.kind === RecoveryKind.Fast && !sackOk) this.renoSacked++;
+    if (this.kind !== RecoveryKind.None) return false;
+    const lost = this.dupAcks >= DUP_THRESH || (sackOk && this.scoreboard.isLost(sndUna, mss));
+    if (!lost) return false;
+    return !(this.recoverActive && !seqGt(sndUna, this.recover));
+  }
+
+  /** Enter fast recovery; the caller retransmits the first segment at once. */
+  enterFast(sndUna: number, sndNxt: number, sackOk: boolean, mss: number, tsVal: number): void {
+    this.kind = RecoveryKind.Fast;
+    this.startTsVal = tsVal;
+    this.point = sndNxt;
+    this.recover = sndNxt;
+    this.recoverActive = true;
+    this.highRxt = sndUna;
+    this.lossMark = seqAdd(sndUna, mss);
+    this.renoSacked = sackOk ? 0 : this.dupAcks;
+  }
+
+  /** RFC 6675 5.1: after a timeout everything outstanding is presumed lost. */
+  enterTimeout(sndUna: number, sndNxt: number, tsVal: number, forgetSacks: boolean): void {
+    if (this.kind === RecoveryKind.None) this.startTsVal = tsVal;
+    this.kind = RecoveryKind.Timeout;
+    this.point = sndNxt;
+    this.recover = sndNxt;
+    this.recoverActive = true;
+    this.lossMark = sndNxt;
+    this.highRxt = sndUna;
+    this.dupAcks = 0;
+    this.renoSacked = 0;
+    // RFC 2018 8: after repeated timeouts the receiver may have reneged on its SACKs.
+    if (forgetSacks) this.scoreboard.clear();
+  }
+
+  /** RFC 6675 SetPipe. */
+  pipe(sndUna: number, sndNxt: number, mss: number): number {
+    const p = this.scoreboard.pipe(sndUna, sndNxt, this.highRxt, this.lossMark, mss);
+    return Math.max(0, p - this.renoSacked * mss);
+  }
+
+  /**
+   * NextSeg rules 1 and 3 of RFC 6675 4 (rule 2, new data, is the caller's). Fills
+   * nextSeq/nextLen; returns false when nothing needs retransmitting.
+   */
+  nextRetransmission(sndUna: number, sndNxt: number, mss: number, rule: 1 | 3): boolean {
+    const sb = this.scoreboard;
+    const from = seqMax(this.highRxt, sndUna);
+    const found =
+      rule === 1
+        ? sb.nextLost(from, sndUna, sndNxt, this.lossMark, mss)
+        : sb.nextUnsacked(from, sndUna, sndNxt);
+    this.nextSeq = sb.nextSeq;
+    this.nextLen = Math.min(sb.nextLen, mss);
+    return found;
+  }
+
+  /** A retransmission covered sequence numbers up to `end`. */
+  retransmitted(end: number): void {
+    this.highRxt = seqMax(this.highRxt, end);
+  }
+
+  /** RFC 3042 limited transmit: how far past cwnd the first duplicate ACKs let new data go. */
+  limitedTransmitBytes(mss: number): number {
+    return this.kind === RecoveryKind.None ? Math.min(this.dupAcks, DUP_THRESH - 1) * mss : 0;
+  }
+}

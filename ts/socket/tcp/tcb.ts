@@ -1,0 +1,1237 @@
+// The transmission control block: one TCP connection's state machine (RFC 9293 3.3.2, 3.10),
+// driven by three kinds of calls and nothing else:
+//
+// - input(h, buf): a parsed segment for this connection (header fields and options in `h`, the
+//   payload at buf[h.payloadOff .. + h.payloadLen]);
+// - the application's calls: connect/listen/openPassive, write/read, shutdown/close/abort and
+//   the socket options;
+// - onTimer(): the owner calls it once clock.now() >= nextDeadline(). Every timer of the
+//   connection (retransmission, persist, delayed ACK, keep-alive, TIME-WAIT, FIN-WAIT-2) is a
+//   deadline field here; nextDeadline() is their minimum. The owner keeps TCBs in its own timer
+//   wheel or heap keyed by nextDeadline(), and re-reads it after every call into the TCB (input,
+//   app calls, onTimer), since any of them may move it. No setTimeout per segment.
+//
+// Output goes through the stack's TcpHost (host.ts): transmit() for segments, notify() for
+// events, initialSequence() for ISNs. Time comes from the injected clock, in milliseconds.
+
+import { TcpFlag, type TcpHeader, type TcpOptions } from '../../wire/tcp.js';
+import { AckCheck, checkAck, segmentAcceptable } from './acceptable.js';
+import { type TcpConfig, tcpConfig } from './config.js';
+import { type CongestionControl, createCongestionControl } from './congestion/index.js';
+import { KeepAlive, KeepAliveAction } from './keepalive.js';
+import { type Clock, TcpEvent, type TcpHost, TcpOutSegment } from './host.js';
+import { ReceiveBuffer } from './receive-buffer.js';
+import { Reassembly } from './reassembly.js';
+import { RttEstimator } from './rto.js';
+import { LossRecovery, RecoveryKind } from './recovery.js';
+import { SackScoreboard } from './sack-scoreboard.js';
+import { SendBuffer } from './send-buffer.js';
+import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMin, seqSub } from './seq.js';
+import { canReceiveData, canSendData, TcpState } from './state.js';
+import { Timestamps } from './timestamps.js';
+import {
+  MAX_UNSCALED_WINDOW,
+  receiveWindow,
+  type SendDecisionInput,
+  sendableBytes,
+  windowScaleFor,
+} from './window.js';
+
+/** RFC 9293 3.7.1: the MSS assumed when the peer sends none. */
+const DEFAULT_PEER_MSS = 536;
+/** Bytes a timestamps option takes in every segment (with its two NOPs). */
+const TS_OPTION_BYTES = 12;
+
+/** What input() asks of its caller. */
+export const TcpInputResult = {
+  Done: 0,
+  /**
+   * A SYN arrived in TIME-WAIT that may start a new incarnation (RFC 9293 3.10.7.4, RFC 6191):
+   * close this TCB (abortQuietly) and hand the same segment to the listener.
+   */
+  NewConnection: 1,
+} as const;
+export type TcpInputResult = (typeof TcpInputResult)[keyof typeof TcpInputResult];
+
+/** Shared by every TCB of one stack: created once. */
+export class TcpContext {
+  /** The one outgoing segment struct, filled just before each transmit(). */
+  readonly seg = new TcpOutSegment();
+  constructor(
+    readonly clock: Clock,
+    readonly host: TcpHost,
+    readonly config: TcpConfig = tcpConfig(),
+  ) {}
+}
+
+export class Tcb {
+  state: TcpState = TcpState.Closed;
+  /** For the owner (addresses, socket object); the TCB never looks at it. */
+  context: unknown = null;
+  /** Errno code after an Error event. */
+  error: string | null = null;
+  readonly config: TcpConfig;
+
+  // Send sequence space (RFC 9293 3.3.1). sndNxt is the highest sequence sent so far: loss
+  // recovery retransmits below it without moving it.
+  iss = 0;
+  sndUna = 0;
+  sndNxt = 0;
+  sndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  maxSndWnd = 0;
+  /** Shift applied to the peer's window field (its window scale). */
+  sndShift = 0;
+  // Receive sequence space.
+  irs = 0;
+  rcvNxt = 0;
+  /** The right edge of the window we last advertised (never moves left). */
+  rcvAdvRight = 0;
+  /** Shift applied to our window field (our window scale). */
+  rcvShift = 0;
+
+  // Negotiated options.
+  sendMss = DEFAULT_PEER_MSS;
+  sackOk = false;
+  readonly timestamps = new Timestamps();
+  /** Timestamps negotiated (RFC 7323). */
+  get tsOk(): boolean {
+    return this.timestamps.enabled;
+  }
+  private lastAckSent = 0;
+  private offerWindowScale = false;
+
+  readonly sendBuffer: SendBuffer;
+  readonly receiveBuffer: ReceiveBuffer;
+  readonly reassembly: Reassembly;
+  readonly rtt: RttEstimator;
+  cc: CongestionControl;
+
+  // FIN bookkeeping.
+  private finQueued = false;
+  private finSent = false;
+  private finSeq = 0;
+  private peerFinPending = false;
+  private peerFinSeq = 0;
+  private orphaned = false;
+  private passiveOpen = false;
+
+  /** Loss recovery (RFC 6675, RFC 6582), with the SACK scoreboard. */
+  readonly recovery: LossRecovery;
+  private cwndLimited = false;
+  retransmits = 0;
+  private firstRtxTime = -1;
+
+  // RTT timing without timestamps (Karn).
+  private rttTiming = false;
+  private rttSeq = 0;
+  private rttStart = 0;
+
+  // ACK generation.
+  private ackNow = false;
+  private unackedBytes = 0;
+  private rcvMss = DEFAULT_PEER_MSS;
+
+  private readonly sendDecision: SendDecisionInput = {
+    queued: 0,
+    usable: 0,
+    mss: 0,
+    inFlight: 0,
+    maxSendWindow: 0,
+    noDelay: false,
+    cork: false,
+    finQueued: false,
+  };
+
+  // Socket options.
+  noDelay: boolean;
+  cork = false;
+  readonly keepAlive: KeepAlive;
+
+  // Timers: absolute deadlines in ms, Infinity when off.
+  rtxDeadline = Infinity;
+  persistDeadline = Infinity;
+  delAckDeadline = Infinity;
+  timeWaitDeadline = Infinity;
+  finWait2Deadline = Infinity;
+  private persistBackoff = 0;
+  private challengeWindowStart = -Infinity;
+  private challengeCount = 0;
+  /** Events raised while processing, delivered when the TCB is consistent again (bit per event). */
+  private pendingEvents = 0;
+  private flushing = false;
+
+  constructor(
+    private readonly ctx: TcpContext,
+    readonly localPort: number,
+    readonly remotePort: number,
+    overrides: Partial<TcpConfig> = {},
+  ) {
+    this.config = { ...ctx.config, ...overrides };
+    const c = this.config;
+    this.sendBuffer = new SendBuffer(c.sendBufferBytes);
+    this.receiveBuffer = new ReceiveBuffer(c.receiveBufferBytes, c.receiveBufferMaxBytes);
+    this.reassembly = new Reassembly(c.reassemblyRanges);
+    this.recovery = new LossRecovery(new SackScoreboard(c.scoreboardRanges));
+    this.rtt = new RttEstimator(c);
+    this.cc = createCongestionControl(c.congestion, DEFAULT_PEER_MSS);
+    this.noDelay = c.noDelay;
+    this.keepAlive = new KeepAlive(c.keepAliveIdleMs, c.keepAliveIntervalMs, c.keepAliveCount);
+    this.keepAlive.enabled = c.keepAlive;
+  }
+
+  private now(): number {
+    return this.ctx.clock.now();
+  }
+
+  // ---- Application calls -------------------------------------------------------------------
+
+  /** Active open (RFC 9293 3.10.1): send a SYN and enter SYN-SENT. */
+  connect(): void {
+    this.openActive();
+    this.flush();
+  }
+
+  private openActive(): void {
+    if (this.state !== TcpState.Closed) throw this.stateError('connect');
+    this.chooseIss();
+    this.offerWindowScale = this.config.windowScaling;
+    this.rcvShift = this.offerWindowScale ? windowScaleFor(this.receiveBuffer.maxCapacity) : 0;
+    this.state = TcpState.SynSent;
+    this.sendSyn(false);
+  }
+
+  /** Passive open (RFC 9293 3.10.1): wait for a SYN. */
+  listen(): void {
+    if (this.state !== TcpState.Closed) throw this.stateError('listen');
+    this.state = TcpState.Listen;
+  }
+
+  /** A listener's new connection: LISTEN plus the SYN that created it. */
+  openPassive(syn: TcpHeader, buf: Uint8Array): void {
+    this.listen();
+    this.input(syn, buf);
+  }
+
+  /** Queue up to `len` bytes for sending; returns how many were taken (0 when full). */
+  write(src: Uint8Array, off: number, len: number): number {
+    const r = this.writeData(src, off, len);
+    this.flush();
+    return r;
+  }
+
+  private writeData(src: Uint8Array, off: number, len: number): number {
+    if (this.finQueued || !this.canQueueData()) return 0;
+    const n = this.sendBuffer.write(src, off, len);
+    if (n > 0 && canSendData(this.state)) this.output();
+    return n;
+  }
+
+  /** Copy up to `len` in-order received bytes out; returns how many. */
+  read(dst: Uint8Array, off: number, len: number): number {
+    const r = this.readData(dst, off, len);
+    this.flush();
+    return r;
+  }
+
+  private readData(dst: Uint8Array, off: number, len: number): number {
+    const n = this.receiveBuffer.read(dst, off, len);
+    if (n === 0) return 0;
+    this.receiveBuffer.autotune(this.now(), this.rtt.hasSample ? this.rtt.srtt : 100);
+    if (canReceiveData(this.state) && this.windowUpdateWorthSending()) this.sendAck();
+    return n;
+  }
+
+  /** Bytes ready for read(). */
+  readable(): number {
+    return this.receiveBuffer.length;
+  }
+
+  /** Room in the send buffer. */
+  writable(): number {
+    return this.finQueued || !this.canQueueData() ? 0 : this.sendBuffer.free;
+  }
+
+  /** Bytes written but not yet acknowledged. */
+  unacknowledged(): number {
+    return this.sendBuffer.length;
+  }
+
+  /** Close the sending side (shutdown(SHUT_WR)): a FIN follows the queued data. */
+  shutdown(): void {
+    this.shutdownWrite();
+    this.flush();
+  }
+
+  private shutdownWrite(): void {
+    switch (this.state) {
+      case TcpState.Listen:
+      case TcpState.SynSent:
+        this.enterClosed(null);
+        return;
+      case TcpState.SynReceived:
+        this.finQueued = true; // RFC 9293 3.10.4: sent once ESTABLISHED
+        return;
+      case TcpState.Established:
+        this.finQueued = true;
+        this.state = TcpState.FinWait1;
+        this.output();
+        return;
+      case TcpState.CloseWait:
+        this.finQueued = true;
+        this.state = TcpState.LastAck;
+        this.output();
+        return;
+    }
+  }
+
+  /**
+   * Close both directions (close(2)). Unread received data turns it into an abort (RFC 2525
+   * 2.17, as Linux does); data arriving afterwards is answered with a reset (RFC 1122 4.2.2.13).
+   */
+  close(): void {
+    this.closeBoth();
+    this.flush();
+  }
+
+  private closeBoth(): void {
+    if (this.state === TcpState.Closed) return;
+    if (this.receiveBuffer.length > 0) {
+      this.abortNow();
+      return;
+    }
+    this.orphaned = true;
+    this.shutdownWrite();
+    if (this.state === TcpState.FinWait2) this.armFinWait2(this.now());
+  }
+
+  /** ABORT (RFC 9293 3.10.5): reset the peer if synchronized, then CLOSED. */
+  abort(): void {
+    this.abortNow();
+    this.flush();
+  }
+
+  private abortNow(): void {
+    if (this.isSynchronized() && this.state !== TcpState.TimeWait) {
+      this.sendReset(this.sndNxt);
+    }
+    this.enterClosed(null);
+  }
+
+  /** Go to CLOSED without sending anything (e.g. TIME-WAIT handing over to a new SYN). */
+  abortQuietly(): void {
+    this.enterClosed(null);
+    this.flush();
+  }
+
+  setNoDelay(on: boolean): void {
+    this.noDelay = on;
+    if (on && canSendData(this.state)) this.output();
+    this.flush();
+  }
+
+  /** TCP_CORK: only full segments go out until uncorked. */
+  setCork(on: boolean): void {
+    this.cork = on;
+    if (!on && this.isSendingState()) this.output();
+    this.flush();
+  }
+
+  setKeepAlive(on: boolean, idleMs?: number, intervalMs?: number, count?: number): void {
+    const k = this.keepAlive;
+    if (idleMs !== undefined) k.idleMs = idleMs;
+    if (intervalMs !== undefined) k.intervalMs = intervalMs;
+    if (count !== undefined) k.count = count;
+    k.set(on);
+  }
+
+  setUserTimeout(ms: number): void {
+    this.config.userTimeoutMs = ms;
+  }
+
+  /** The earliest deadline of any timer, in clock milliseconds (Infinity if none). */
+  nextDeadline(): number {
+    return Math.min(
+      this.rtxDeadline,
+      this.persistDeadline,
+      this.delAckDeadline,
+      this.keepAlive.deadline,
+      this.timeWaitDeadline,
+      this.finWait2Deadline,
+    );
+  }
+
+  /** Run every timer whose deadline has passed. */
+  onTimer(): void {
+    this.runTimers();
+    this.flush();
+  }
+
+  private runTimers(): void {
+    const now = this.now();
+    if (this.timeWaitDeadline <= now || this.finWait2Deadline <= now) {
+      this.enterClosed(null);
+      return;
+    }
+    // A timer that closes the connection stops the others (enterClosed), so the order is safe.
+    if (this.rtxDeadline <= now) this.onRetransmitTimeout(now);
+    if (this.persistDeadline <= now) this.onPersistTimeout(now);
+    if (this.keepAlive.deadline <= now) this.onKeepAliveTimeout(now);
+    if (this.delAckDeadline <= now) {
+      this.delAckDeadline = Infinity;
+      this.sendAck();
+    }
+  }
+
+  // ---- Segment arrival (RFC 9293 3.10.7) ---------------------------------------------------
+
+  input(h: TcpHeader, buf: Uint8Array): TcpInputResult {
+    const r = this.inputSegment(h, buf);
+    this.flush();
+    return r;
+  }
+
+  private inputSegment(h: TcpHeader, buf: Uint8Array): TcpInputResult {
+    switch (this.state) {
+      case TcpState.Closed:
+        return TcpInputResult.Done; // the owner answers with fillResetFor (reset.ts)
+      case TcpState.Listen:
+        this.inputListen(h);
+        return TcpInputResult.Done;
+      case TcpState.SynSent:
+        this.inputSynSent(h);
+        return TcpInputResult.Done;
+      default:
+        return this.inputSynchronized(h, buf);
+    }
+  }
+
+  /** RFC 9293 3.10.7.2. */
+  private inputListen(h: TcpHeader): void {
+    const f = h.flags;
+    if ((f & TcpFlag.Rst) !== 0) return;
+    if ((f & TcpFlag.Ack) !== 0) {
+      this.sendReset(h.ack);
+      return;
+    }
+    if ((f & TcpFlag.Syn) === 0) return;
+    this.irs = h.seq;
+    this.rcvNxt = seqAdd(h.seq, 1);
+    this.rcvAdvRight = this.rcvNxt;
+    this.lastAckSent = this.rcvNxt;
+    this.offerWindowScale = this.config.windowScaling && h.options.windowScale >= 0;
+    this.negotiate(h.options);
+    this.chooseIss();
+    this.setInitialWindow(h);
+    this.passiveOpen = true;
+    this.state = TcpState.SynReceived;
+    this.sendSyn(true);
+  }
+
+  /** RFC 9293 3.10.7.3. */
+  private inputSynSent(h: TcpHeader): void {
+    const f = h.flags;
+    const hasAck = (f & TcpFlag.Ack) !== 0;
+    if (hasAck && (seqLe(h.ack, this.iss) || seqGt(h.ack, this.sndNxt))) {
+      if ((f & TcpFlag.Rst) === 0) this.sendReset(h.ack);
+      return;
+    }
+    if ((f & TcpFlag.Rst) !== 0) {
+      // RFC 5961 3.2: only a RST that acknowledges our SYN is believed.
+      if (hasAck) this.fail('ECONNREFUSED');
+      return;
+    }
+    if ((f & TcpFlag.Syn) === 0) return;
+    this.irs = h.seq;
+    this.rcvNxt = seqAdd(h.seq, 1);
+    this.rcvAdvRight = this.rcvNxt;
+    this.lastAckSent = this.rcvNxt;
+    this.negotiate(h.options);
+    this.setInitialWindow(h);
+    if (!hasAck) {
+      this.state = TcpState.SynReceived; // simultaneous open (RFC 9293 3.5 figure 7)
+      this.sendSyn(true);
+      return;
+    }
+    this.sampleRttOnAck(h, h.ack, this.now());
+    this.sndUna = h.ack;
+    this.establish();
+    this.ackNow = true;
+    this.output();
+  }
+
+  private inputSynchronized(h: TcpHeader, buf: Uint8Array): TcpInputResult {
+    const now = this.now();
+    const f = h.flags;
+    const syn = (f & TcpFlag.Syn) !== 0;
+    const rst = (f & TcpFlag.Rst) !== 0;
+    if (
+      this.state === TcpState.SynReceived &&
+      syn &&
+      (f & TcpFlag.Ack) === 0 &&
+      h.seq === this.irs
+    ) {
+      this.sendSyn(true); // our SYN-ACK was lost: the peer retransmitted its SYN
+      return TcpInputResult.Done;
+    }
+    if (this.state === TcpState.TimeWait && syn && (f & (TcpFlag.Ack | TcpFlag.Rst)) === 0) {
+      if (this.timeWaitAcceptsSyn(h)) return TcpInputResult.NewConnection;
+    }
+    if (this.timestamps.rejects(h.options, rst, now)) {
+      if (!rst) this.sendAck();
+      return TcpInputResult.Done;
+    }
+    let fin = (f & TcpFlag.Fin) !== 0;
+    let payLen = h.payloadLen;
+    const segLen = payLen + (syn ? 1 : 0) + (fin ? 1 : 0);
+    const rcvWnd = Math.max(0, seqSub(this.rcvAdvRight, this.rcvNxt));
+    if (!segmentAcceptable(h.seq, segLen, this.rcvNxt, rcvWnd)) {
+      // RFC 9293 3.10.7.4: with a zero window, ACKs (and RSTs) at RCV.NXT still count.
+      if (!(rcvWnd === 0 && h.seq === this.rcvNxt)) {
+        if (!rst) {
+          if (this.state === TcpState.TimeWait && fin) this.armTimeWait(now);
+          this.sendAck();
+        }
+        return TcpInputResult.Done;
+      }
+      payLen = 0;
+      fin = false;
+      this.ackNow = true;
+    }
+    if (rst) {
+      this.inputReset(h, now);
+      return TcpInputResult.Done;
+    }
+    if (syn) {
+      this.challengeAck(now); // RFC 5961 4.2: any SYN in a synchronized state
+      return TcpInputResult.Done;
+    }
+    if ((f & TcpFlag.Ack) === 0) return TcpInputResult.Done;
+    this.keepAlive.heard(now);
+    this.timestamps.update(h.options, h.seq, this.lastAckSent, now);
+    if (!this.inputAck(h, now)) return TcpInputResult.Done;
+    this.inputText(h, buf, payLen, fin, now);
+    if (this.state !== TcpState.Closed) this.output();
+    return TcpInputResult.Done;
+  }
+
+  /** RFC 9293 3.10.7.4 second check, as amended by RFC 5961 3.2 and RFC 1337. */
+  private inputReset(h: TcpHeader, now: number): void {
+    if (h.seq !== this.rcvNxt) {
+      this.challengeAck(now);
+      return;
+    }
+    switch (this.state) {
+      case TcpState.SynReceived:
+        if (this.passiveOpen) this.enterClosed(null);
+        else this.fail('ECONNREFUSED');
+        return;
+      case TcpState.Established:
+      case TcpState.FinWait1:
+      case TcpState.FinWait2:
+      case TcpState.CloseWait:
+        this.fail('ECONNRESET');
+        return;
+      case TcpState.TimeWait:
+        return; // RFC 1337: a RST must not cut TIME-WAIT short
+      default:
+        this.enterClosed(null);
+    }
+  }
+
+  /** RFC 9293 3.10.7.4 fifth check. Returns false when the segment is to be dropped. */
+  private inputAck(h: TcpHeader, now: number): boolean {
+    const ack = h.ack;
+    if (this.state === TcpState.SynReceived) {
+      if (!(seqGt(ack, this.sndUna) && seqLe(ack, this.sndNxt))) {
+        this.sendReset(ack);
+        return false;
+      }
+      this.establish();
+      this.sndWnd = h.window << this.sndShift;
+    }
+    const check = checkAck(ack, this.sndUna, this.sndNxt, this.maxSndWnd);
+    if (check === AckCheck.Future) {
+      this.sendAck();
+      return false;
+    }
+    if (check === AckCheck.TooOld) {
+      this.challengeAck(now);
+      return false;
+    }
+    const newSack = this.absorbSack(h);
+    const window = h.window << this.sndShift;
+    if (seqGt(ack, this.sndUna)) this.onNewAck(h, ack, now);
+    else if (ack === this.sndUna) this.onSameAck(h, newSack, window, now);
+    this.updateSendWindow(h.seq, ack, window);
+    return this.afterAck(now);
+  }
+
+  /** State changes once our FIN is acknowledged. Returns false if the TCB closed. */
+  private afterAck(now: number): boolean {
+    const finAcked = this.finSent && seqGt(this.sndUna, this.finSeq);
+    if (!finAcked) return true;
+    switch (this.state) {
+      case TcpState.FinWait1:
+        this.state = TcpState.FinWait2;
+        if (this.orphaned) this.armFinWait2(now);
+        return true;
+      case TcpState.Closing:
+        this.enterTimeWait(now);
+        return true;
+      case TcpState.LastAck:
+        this.enterClosed(null);
+        return false;
+    }
+    return true;
+  }
+
+  /** RFC 9293 3.10.7.4 fifth check, SND.WND update. */
+  private updateSendWindow(seq: number, ack: number, window: number): void {
+    if (seqLt(this.sndWl1, seq) || (this.sndWl1 === seq && seqLe(this.sndWl2, ack))) {
+      this.sndWnd = window;
+      this.sndWl1 = seq;
+      this.sndWl2 = ack;
+      if (window > this.maxSndWnd) this.maxSndWnd = window;
+    }
+  }
+
+  private absorbSack(h: TcpHeader): boolean {
+    const o = h.options;
+    if (!this.sackOk || o.sackCount === 0) return false;
+    let news = false;
+    for (let i = 0; i < o.sackCount; i++) {
+      const left = o.sackBlocks[2 * i];
+      const right = o.sackBlocks[2 * i + 1];
+      if (this.recovery.scoreboard.addBlock(left, right, this.sndUna, this.sndNxt)) news = true;
+    }
+    return news;
+  }
+
+  /** An ACK that advances SND.UNA. */
+  private onNewAck(h: TcpHeader, ack: number, now: number): void {
+    const acked = seqSub(ack, this.sndUna);
+    this.sampleRttOnAck(h, ack, now);
+    this.rtt.resetBackoff();
+    this.retransmits = 0;
+    this.firstRtxTime = -1;
+    this.sndUna = ack;
+    const released = this.sendBuffer.ackTo(seqMin(ack, this.sendBuffer.endSeq));
+    if (this.recovery.onNewAck(ack, acked, this.sackOk, this.smss())) {
+      this.cc.onAck(acked, this.cwndLimited, now, this.rtt.srtt);
+    }
+    this.persistBackoff = 0;
+    this.rtxDeadline = this.sndNxt === this.sndUna ? Infinity : now + this.rtt.rto; // RFC 6298 5.2/5.3
+    if (released > 0) this.emit(TcpEvent.Writable);
+  }
+
+  /** An ACK that does not advance SND.UNA: a duplicate ACK or not (RFC 5681 2, RFC 6675 2). */
+  private onSameAck(h: TcpHeader, newSack: boolean, window: number, now: number): void {
+    const flight = seqSub(this.sndNxt, this.sndUna);
+    if (flight === 0 || h.payloadLen > 0 || (h.flags & (TcpFlag.Syn | TcpFlag.Fin)) !== 0) return;
+    if (this.sackOk ? !newSack : window !== this.sndWnd) return;
+    const mss = this.smss();
+    if (!this.recovery.onDuplicateAck(this.sndUna, this.sackOk, mss)) return;
+    // RFC 6675 5 steps (4.1)-(4.3): reduce, then retransmit the first segment whatever pipe says.
+    this.recovery.enterFast(this.sndUna, this.sndNxt, this.sackOk, mss, this.timestamps.value(now));
+    this.cc.onLoss(flight, now);
+    this.retransmitFrom(this.sndUna, mss, now);
+  }
+
+  /** RFC 9293 3.10.7.4 seventh and eighth steps: segment text and FIN. */
+  private inputText(
+    h: TcpHeader,
+    buf: Uint8Array,
+    payLen: number,
+    fin: boolean,
+    now: number,
+  ): void {
+    let seq = h.seq;
+    let off = h.payloadOff;
+    let len = payLen;
+    const finSeq = seqAdd(seq, len);
+    if (seqLt(seq, this.rcvNxt)) {
+      const dup = Math.min(seqSub(this.rcvNxt, seq), len);
+      off += dup;
+      len -= dup;
+      seq = seqAdd(seq, dup);
+    }
+    const room = this.receiveBuffer.free - seqSub(seq, this.rcvNxt);
+    if (len > room) {
+      len = Math.max(0, room);
+      fin = false; // the FIN lies beyond what we can take
+      this.ackNow = true;
+    }
+    if (len > 0) {
+      if (this.orphaned) {
+        this.abortNow(); // RFC 1122 4.2.2.13: nobody will read it
+        return;
+      }
+      if (canReceiveData(this.state)) this.receiveData(seq, buf, off, len, now);
+    } else if (payLen > 0) {
+      this.ackNow = true; // a duplicate: tell the sender where we are (RFC 5681 4.2)
+    }
+    if (fin && seqGe(finSeq, this.rcvNxt) && canReceiveData(this.state)) {
+      this.peerFinPending = true;
+      this.peerFinSeq = finSeq;
+    }
+    if (this.peerFinPending && this.rcvNxt === this.peerFinSeq) this.receiveFin(now);
+  }
+
+  private receiveData(seq: number, buf: Uint8Array, off: number, len: number, now: number): void {
+    const offset = seqSub(seq, this.rcvNxt);
+    if (len > this.rcvMss) this.rcvMss = Math.min(len, this.config.mss);
+    if (offset > 0) {
+      // Out of order: park it and ACK at once (RFC 5681 4.2, RFC 2018 4 SACK).
+      if (this.reassembly.insert(seq, seqAdd(seq, len))) {
+        this.receiveBuffer.writeAt(offset, buf, off, len);
+      }
+      this.ackNow = true;
+      return;
+    }
+    this.receiveBuffer.writeAt(0, buf, off, len);
+    const filledGap = !this.reassembly.isEmpty;
+    const next = this.reassembly.advance(seqAdd(this.rcvNxt, len));
+    this.receiveBuffer.commit(seqSub(next, this.rcvNxt));
+    this.unackedBytes += seqSub(next, this.rcvNxt);
+    this.rcvNxt = next;
+    // RFC 5681 4.2 / RFC 9293 3.8.6.3: ACK every second full-sized segment, at once when a gap
+    // was filled, otherwise within delayedAckMs.
+    if (filledGap || this.unackedBytes >= 2 * this.rcvMss) this.ackNow = true;
+    else if (this.delAckDeadline === Infinity) this.delAckDeadline = now + this.config.delayedAckMs;
+    this.emit(TcpEvent.Readable);
+  }
+
+  /** RFC 9293 3.10.7.4 eighth step. */
+  private receiveFin(now: number): void {
+    this.peerFinPending = false;
+    this.rcvNxt = seqAdd(this.rcvNxt, 1);
+    this.ackNow = true;
+    switch (this.state) {
+      case TcpState.SynReceived:
+      case TcpState.Established:
+        this.state = TcpState.CloseWait;
+        break;
+      case TcpState.FinWait1:
+        if (this.finSent && seqGt(this.sndUna, this.finSeq)) this.enterTimeWait(now);
+        else this.state = TcpState.Closing;
+        break;
+      case TcpState.FinWait2:
+        this.enterTimeWait(now);
+        break;
+    }
+    this.finWait2Deadline = Infinity;
+    this.emit(TcpEvent.PeerClosed);
+  }
+
+  // ---- Sending -----------------------------------------------------------------------------
+
+  /** Send what windows, Nagle and loss recovery allow, then any ACK still owed. */
+  private output(): void {
+    const now = this.now();
+    if (this.isSendingState()) {
+      this.cwndLimited = false;
+      while (this.sendOne(now));
+      this.armPersist(now);
+    }
+    if (this.ackNow) this.sendAck();
+  }
+
+  private isSendingState(): boolean {
+    const s = this.state;
+    return (
+      s === TcpState.Established ||
+      s === TcpState.CloseWait ||
+      s === TcpState.FinWait1 ||
+      s === TcpState.Closing ||
+      s === TcpState.LastAck
+    );
+  }
+
+  /** Send one segment if anything may go; returns false when nothing did. */
+  private sendOne(now: number): boolean {
+    const r = this.recovery;
+    if (!r.active) {
+      // RFC 3042 limited transmit: each of the first two duplicate ACKs lets one new segment out.
+      return this.sendNewData(now, this.flight() - r.limitedTransmitBytes(this.smss()));
+    }
+    // RFC 6675 5 step (C): while cwnd - pipe >= 1 SMSS, NextSeg().
+    const mss = this.smss();
+    const pipe = r.pipe(this.sndUna, this.sndNxt, mss);
+    if (this.cc.cwnd - pipe < mss) {
+      this.cwndLimited = true;
+      return false;
+    }
+    if (r.nextRetransmission(this.sndUna, this.sndNxt, mss, 1)) {
+      this.retransmitFrom(r.nextSeq, r.nextLen, now);
+      return true;
+    }
+    if (this.sendNewData(now, pipe)) return true;
+    // Rule 3 (un-SACKed but not yet lost) only means something with SACK information.
+    if (
+      r.kind === RecoveryKind.Fast &&
+      this.sackOk &&
+      r.nextRetransmission(this.sndUna, this.sndNxt, mss, 3)
+    ) {
+      this.retransmitFrom(r.nextSeq, r.nextLen, now);
+      return true;
+    }
+    return false;
+  }
+
+  private flight(): number {
+    return seqSub(this.sndNxt, this.sndUna);
+  }
+
+  /** New data (or a lone FIN) at SND.NXT, if the windows and Nagle allow. */
+  private sendNewData(now: number, inUse: number): boolean {
+    const queued = this.finSent ? 0 : this.sendBuffer.bytesFrom(this.sndNxt);
+    const mss = this.maxPayload();
+    const windowRoom = seqSub(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
+    const cwndRoom = this.cc.cwnd - inUse;
+    const d = this.sendDecision; // reused: no object per segment
+    d.queued = queued;
+    d.usable = Math.max(0, Math.min(windowRoom, cwndRoom));
+    d.mss = mss;
+    d.inFlight = this.flight();
+    d.maxSendWindow = this.maxSndWnd;
+    d.noDelay = this.noDelay;
+    d.cork = this.cork;
+    d.finQueued = this.finQueued;
+    const len = sendableBytes(d);
+    if (len > 0) {
+      this.transmitData(this.sndNxt, len, true, now);
+      return true;
+    }
+    if (queued > 0 && cwndRoom < Math.min(queued, mss)) this.cwndLimited = true;
+    if (queued === 0 && this.finQueued && !this.finSent) {
+      this.transmitData(this.sndNxt, 0, true, now);
+      return true;
+    }
+    return false;
+  }
+
+  /** Retransmit up to `maxLen` sequence numbers from `seq` (data, and the FIN if it is there). */
+  private retransmitFrom(seq: number, maxLen: number, now: number): void {
+    const dataEnd = this.finSent ? this.finSeq : this.sendBuffer.endSeq;
+    const len = Math.max(0, Math.min(maxLen, this.maxPayload(), seqSub(dataEnd, seq)));
+    this.rttTiming = false; // Karn: no sample from an ambiguous ACK
+    this.transmitData(seq, len, false, now);
+    const fin = this.finSent && seqAdd(seq, len) === this.finSeq;
+    this.recovery.retransmitted(seqAdd(seq, len + (fin ? 1 : 0)));
+  }
+
+  /**
+   * Emit a segment carrying `len` bytes from `seq`; a FIN rides along when the segment ends the
+   * data and the application closed. New data moves SND.NXT.
+   */
+  private transmitData(seq: number, len: number, isNew: boolean, now: number): void {
+    const end = seqAdd(seq, len);
+    const withFin = this.finQueued && end === this.sendBuffer.endSeq && (isNew || this.finSent);
+    let flags = TcpFlag.Ack;
+    if (len > 0 && end === this.sendBuffer.endSeq) flags |= TcpFlag.Psh;
+    if (withFin) flags |= TcpFlag.Fin;
+    const seg = this.prepare(seq, flags, true);
+    if (len > 0) {
+      seg.payloadLen = len;
+      seg.payloadSeq = seq;
+      seg.source = this.sendBuffer;
+    }
+    if (isNew) {
+      if (!this.rttTiming && len > 0 && !this.tsOk) {
+        this.rttTiming = true;
+        this.rttSeq = end;
+        this.rttStart = now;
+      }
+      this.sndNxt = seqAdd(end, withFin ? 1 : 0);
+      if (withFin) {
+        this.finSent = true;
+        this.finSeq = end;
+      }
+    }
+    if (this.rtxDeadline === Infinity) this.rtxDeadline = now + this.rtt.rto; // RFC 6298 5.1
+    this.ctx.host.transmit(this, seg);
+  }
+
+  /** <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
+  private sendAck(): void {
+    if (!this.isSynchronized()) return;
+    this.ctx.host.transmit(this, this.prepare(this.sndNxt, TcpFlag.Ack, true));
+  }
+
+  /** RFC 5961 7: challenge ACKs, at most challengeAckLimit per second. */
+  private challengeAck(now: number): void {
+    if (now - this.challengeWindowStart >= 1000) {
+      this.challengeWindowStart = now;
+      this.challengeCount = 0;
+    }
+    if (this.challengeCount >= this.config.challengeAckLimit) return;
+    this.challengeCount++;
+    this.sendAck();
+  }
+
+  private sendReset(seq: number): void {
+    const seg = this.ctx.seg;
+    seg.reset();
+    const o = seg.header;
+    o.srcPort = this.localPort;
+    o.dstPort = this.remotePort;
+    o.seq = seq;
+    o.ack = 0;
+    o.flags = TcpFlag.Rst;
+    o.window = 0;
+    this.ctx.host.transmit(this, seg);
+  }
+
+  /** SYN (active open) or SYN-ACK, from ISS, with our options (RFC 9293 3.10.7.2/3). */
+  private sendSyn(withAck: boolean): void {
+    const now = this.now();
+    const seg = this.ctx.seg;
+    seg.reset();
+    const h = seg.header;
+    h.srcPort = this.localPort;
+    h.dstPort = this.remotePort;
+    h.seq = this.iss;
+    h.ack = withAck ? this.rcvNxt : 0;
+    h.flags = TcpFlag.Syn | (withAck ? TcpFlag.Ack : 0);
+    // RFC 7323 2.2: the window in a SYN is never scaled.
+    const wnd = Math.min(this.receiveBuffer.free, MAX_UNSCALED_WINDOW);
+    h.window = wnd;
+    if (withAck) this.rcvAdvRight = seqAdd(this.rcvNxt, wnd);
+    this.fillSynOptions(seg.options, withAck, now);
+    seg.hasOptions = true;
+    if (this.retransmits === 0) {
+      this.rttTiming = true;
+      this.rttSeq = seqAdd(this.iss, 1);
+      this.rttStart = now;
+    }
+    if (this.rtxDeadline === Infinity) this.rtxDeadline = now + this.rtt.rto;
+    this.ctx.host.transmit(this, seg);
+  }
+
+  private fillSynOptions(o: TcpOptions, synAck: boolean, now: number): void {
+    const c = this.config;
+    o.mss = c.mss;
+    if (this.offerWindowScale) o.windowScale = this.rcvShift;
+    o.sackPermitted = synAck ? this.sackOk : c.sack;
+    if (synAck ? this.tsOk : c.timestamps) {
+      o.hasTimestamps = true;
+      o.tsVal = this.timestamps.value(now);
+      o.tsEcr = synAck ? this.timestamps.recent : 0;
+    }
+  }
+
+  /**
+   * Fill the shared segment with our ports, `seq`, RCV.NXT, `flags`, the receive window and the
+   * per-segment options (timestamps, SACK blocks). Sending an ACK settles any owed ACK.
+   */
+  private prepare(seq: number, flags: number, withOptions: boolean): TcpOutSegment {
+    const seg = this.ctx.seg;
+    seg.reset();
+    const h = seg.header;
+    h.srcPort = this.localPort;
+    h.dstPort = this.remotePort;
+    h.seq = seq;
+    h.ack = this.rcvNxt;
+    h.flags = flags;
+    h.window = this.windowField();
+    if (withOptions) this.fillOptions(seg);
+    this.ackNow = false;
+    this.unackedBytes = 0;
+    this.delAckDeadline = Infinity;
+    this.lastAckSent = this.rcvNxt;
+    return seg;
+  }
+
+  private fillOptions(seg: TcpOutSegment): void {
+    const o = seg.options;
+    if (this.tsOk) {
+      o.hasTimestamps = true;
+      o.tsVal = this.timestamps.value(this.now());
+      o.tsEcr = this.timestamps.recent;
+      seg.hasOptions = true;
+    }
+    if (this.sackOk && !this.reassembly.isEmpty) {
+      const max = this.tsOk ? 3 : 4;
+      o.sackCount = this.reassembly.sackBlocks(this.rcvNxt, o.sackBlocks, max);
+      seg.hasOptions = o.sackCount > 0 || seg.hasOptions;
+    }
+  }
+
+  /** The window field for a non-SYN segment, moving our advertised right edge. */
+  private windowField(): number {
+    const advertised = Math.max(0, seqSub(this.rcvAdvRight, this.rcvNxt));
+    const rb = this.receiveBuffer;
+    const wnd = receiveWindow(advertised, rb.free, rb.capacity, this.config.mss, this.rcvShift);
+    this.rcvAdvRight = seqAdd(this.rcvNxt, wnd);
+    return Math.min(MAX_UNSCALED_WINDOW, wnd >>> this.rcvShift);
+  }
+
+  /** After a read: does the window now open enough to tell the peer (RFC 9293 3.8.6.2.2)? */
+  private windowUpdateWorthSending(): boolean {
+    const advertised = Math.max(0, seqSub(this.rcvAdvRight, this.rcvNxt));
+    const rb = this.receiveBuffer;
+    if (advertised > rb.capacity / 2) return false;
+    return (
+      receiveWindow(advertised, rb.free, rb.capacity, this.config.mss, this.rcvShift) > advertised
+    );
+  }
+
+  // ---- Timers ------------------------------------------------------------------------------
+
+  private onRetransmitTimeout(now: number): void {
+    this.rtxDeadline = Infinity;
+    if (this.state === TcpState.SynSent || this.state === TcpState.SynReceived) {
+      this.onSynTimeout();
+      return;
+    }
+    const flight = this.flight();
+    if (flight === 0) return;
+    this.retransmits++;
+    if (this.firstRtxTime < 0) this.firstRtxTime = now;
+    const ut = this.config.userTimeoutMs;
+    if (this.retransmits > this.config.maxRetries || (ut > 0 && now - this.firstRtxTime >= ut)) {
+      this.sendReset(this.sndNxt);
+      this.fail('ETIMEDOUT');
+      return;
+    }
+    this.cc.onTimeout(flight, now);
+    this.rtt.backoff();
+    // RFC 6675 5.1: everything outstanding is presumed lost; resend it as cwnd allows.
+    const forgetSacks = this.retransmits > 1;
+    this.recovery.enterTimeout(this.sndUna, this.sndNxt, this.timestamps.value(now), forgetSacks);
+    this.rttTiming = false;
+    this.output();
+    if (this.rtxDeadline === Infinity) this.rtxDeadline = now + this.rtt.rto;
+  }
+
+  private onSynTimeout(): void {
+    if (this.retransmits >= this.config.synRetries) {
+      if (this.state === TcpState.SynReceived && this.passiveOpen) this.enterClosed(null);
+      else this.fail('ETIMEDOUT');
+      return;
+    }
+    this.retransmits++;
+    this.rtt.backoff();
+    this.rttTiming = false;
+    this.sendSyn(this.state === TcpState.SynReceived);
+  }
+
+  /** Arm the persist timer when data waits, nothing is in flight and nothing may be sent. */
+  private armPersist(now: number): void {
+    const waiting =
+      !this.finSent &&
+      this.sendBuffer.bytesFrom(this.sndNxt) > 0 &&
+      this.flight() === 0 &&
+      this.rtxDeadline === Infinity;
+    if (!waiting) {
+      this.persistDeadline = Infinity;
+      return;
+    }
+    if (this.persistDeadline !== Infinity) return;
+    const interval = Math.min(this.config.maxPersistMs, this.rtt.rto * 2 ** this.persistBackoff);
+    this.persistDeadline = now + interval;
+  }
+
+  /**
+   * RFC 9293 3.8.6.1: probe a zero window. The probe is <SEQ=SND.UNA-1> with no data (as Linux
+   * sends it), which any receiver answers with an ACK carrying its window and which never
+   * counts as data in flight. A small non-zero window held back by SWS avoidance is the override
+   * timeout of RFC 9293 3.8.6.2.1 (4): send what fits.
+   */
+  private onPersistTimeout(now: number): void {
+    this.persistDeadline = Infinity;
+    if (!this.isSendingState()) return;
+    this.persistBackoff++;
+    const room = seqSub(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
+    const queued = this.sendBuffer.bytesFrom(this.sndNxt);
+    if (room > 0 && queued > 0) {
+      this.transmitData(this.sndNxt, Math.min(room, queued, this.maxPayload()), true, now);
+    } else {
+      this.ctx.host.transmit(this, this.prepare(seqAdd(this.sndUna, -1), TcpFlag.Ack, true));
+    }
+    this.armPersist(now);
+  }
+
+  /** RFC 9293 3.8.4 / RFC 1122 4.2.3.6 keep-alive. */
+  private onKeepAliveTimeout(now: number): void {
+    const s = this.state;
+    const open = s === TcpState.Established || s === TcpState.CloseWait;
+    switch (this.keepAlive.fire(now, open && this.flight() === 0)) {
+      case KeepAliveAction.Probe:
+        // <SEQ=SND.UNA-1> with no data: any live peer answers with an ACK.
+        this.ctx.host.transmit(this, this.prepare(seqAdd(this.sndUna, -1), TcpFlag.Ack, true));
+        return;
+      case KeepAliveAction.Dead:
+        this.sendReset(this.sndNxt);
+        this.fail('ETIMEDOUT');
+        return;
+    }
+  }
+
+  private armTimeWait(now: number): void {
+    this.timeWaitDeadline = now + this.config.timeWaitMs;
+  }
+
+  private armFinWait2(now: number): void {
+    this.finWait2Deadline = now + this.config.finWait2TimeoutMs;
+  }
+
+  private enterTimeWait(now: number): void {
+    this.state = TcpState.TimeWait;
+    this.stopTimers();
+    this.armTimeWait(now);
+  }
+
+  // ---- Helpers -----------------------------------------------------------------------------
+
+  private establish(): void {
+    // RFC 6298 5.7: a handshake that needed retransmissions starts data transfer with RTO = 3 s.
+    if (this.retransmits > 0) this.rtt.synTimedOut();
+    this.rtt.resetBackoff();
+    this.retransmits = 0;
+    this.rtxDeadline = Infinity;
+    this.state = TcpState.Established;
+    this.keepAlive.start(this.now());
+    this.emit(TcpEvent.Connected);
+    if (this.finQueued) this.state = TcpState.FinWait1;
+  }
+
+  private chooseIss(): void {
+    this.iss = this.ctx.host.initialSequence(this) >>> 0;
+    this.sndUna = this.iss;
+    this.sndNxt = seqAdd(this.iss, 1);
+    this.sendBuffer.startSeq = this.sndNxt;
+    this.recovery.reset(this.sndNxt);
+    this.timestamps.setOffsetFromIss(this.iss, this.now());
+  }
+
+  /** The window from a SYN or SYN-ACK, which is never scaled (RFC 7323 2.2). */
+  private setInitialWindow(h: TcpHeader): void {
+    this.sndWnd = h.window;
+    this.maxSndWnd = h.window;
+    this.sndWl1 = h.seq;
+    this.sndWl2 = h.ack;
+  }
+
+  /** Options of the peer's SYN or SYN-ACK (RFC 9293 3.7.1, RFC 7323 2.2/3.2, RFC 2018 2). */
+  private negotiate(o: TcpOptions): void {
+    const c = this.config;
+    const peerMss = o.mss >= 0 ? o.mss : DEFAULT_PEER_MSS;
+    this.sendMss = Math.max(64, Math.min(peerMss, c.mss));
+    this.rcvMss = Math.min(this.sendMss, DEFAULT_PEER_MSS);
+    if (this.offerWindowScale && o.windowScale >= 0) {
+      this.sndShift = o.windowScale;
+      this.rcvShift = windowScaleFor(this.receiveBuffer.maxCapacity);
+    } else {
+      this.offerWindowScale = false;
+      this.sndShift = 0;
+      this.rcvShift = 0;
+    }
+    this.sackOk = c.sack && o.sackPermitted;
+    this.timestamps.negotiate(c.timestamps, o, this.now());
+    this.cc.setMss(this.smss());
+  }
+
+  /** SMSS: the payload of a full segment carrying the usual options. */
+  smss(): number {
+    return this.sendMss - (this.tsOk ? TS_OPTION_BYTES : 0);
+  }
+
+  /** Payload room of the next segment (SACK blocks take some, RFC 9293 3.7.1). */
+  private maxPayload(): number {
+    if (!this.sackOk || this.reassembly.isEmpty) return this.smss();
+    const blocks = Math.min(this.reassembly.ranges.count, this.tsOk ? 3 : 4);
+    return this.smss() - 4 - 8 * blocks;
+  }
+
+  private sampleRttOnAck(h: TcpHeader, ack: number, now: number): void {
+    const o = h.options;
+    if (this.tsOk && o.hasTimestamps && o.tsEcr !== 0) {
+      // RFC 7323 4.2, except for echoes older than the start of loss recovery: a receiver that
+      // answers a retransmitted duplicate echoes a stale TS.Recent, and the sample would count
+      // the whole recovery as path delay (Karn's ambiguity again).
+      const r = this.recovery;
+      const stale = r.active && seqLt(o.tsEcr, r.startTsVal);
+      if (!stale) this.rtt.sample(this.timestamps.rttOf(o.tsEcr, now));
+    } else if (this.rttTiming && seqGe(ack, this.rttSeq)) {
+      this.rtt.sample(now - this.rttStart);
+      this.rttTiming = false;
+    }
+  }
+
+  /** RFC 6191 / RFC 9293 3.10.7.4: a SYN in TIME-WAIT may reopen if it is clearly newer. */
+  private timeWaitAcceptsSyn(h: TcpHeader): boolean {
+    const o = h.options;
+    if (this.tsOk && o.hasTimestamps) return this.timestamps.isNewer(o);
+    return seqGt(h.seq, this.rcvNxt);
+  }
+
+  private isSynchronized(): boolean {
+    return (
+      this.state !== TcpState.Closed &&
+      this.state !== TcpState.Listen &&
+      this.state !== TcpState.SynSent
+    );
+  }
+
+  private canQueueData(): boolean {
+    const s = this.state;
+    return (
+      s === TcpState.SynSent ||
+      s === TcpState.SynReceived ||
+      s === TcpState.Established ||
+      s === TcpState.CloseWait
+    );
+  }
+
+  private stopTimers(): void {
+    this.rtxDeadline = Infinity;
+    this.persistDeadline = Infinity;
+    this.delAckDeadline = Infinity;
+    this.keepAlive.stop();
+    this.timeWaitDeadline = Infinity;
+    this.finWait2Deadline = Infinity;
+  }
+
+  private emit(event: TcpEvent): void {
+    this.pendingEvents |= 1 << event;
+  }
+
+  /**
+   * Deliver raised events, in TcpEvent order, once the call that raised them is done: the
+   * application may call back into the TCB from notify() without finding it half-updated.
+   */
+  private flush(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    while (this.pendingEvents !== 0) {
+      const bit = 31 - Math.clz32(this.pendingEvents & -this.pendingEvents);
+      this.pendingEvents &= ~(1 << bit);
+      this.ctx.host.notify(this, bit as TcpEvent);
+    }
+    this.flushing = false;
+  }
+
+  private fail(code: string): void {
+    this.enterClosed(code);
+  }
+
+  private enterClosed(code: string | null): void {
+    if (this.state === TcpState.Closed) return;
+    this.state = TcpState.Closed;
+    this.stopTimers();
+    if (code !== null) {
+      this.error = code;
+      this.emit(TcpEvent.Error);
+    }
+    this.emit(TcpEvent.Closed);
+  }
+
+  private stateError(call: string): Error {
+    return Object.assign(new Error(`${call}() needs a CLOSED connection; create a new one`), {
+      code: 'EISCONN',
+    });
+  }
+}
