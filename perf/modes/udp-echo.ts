@@ -92,17 +92,19 @@ export async function udpEcho(target: PerfTarget): Promise<PerfResult> {
     xdpMode: target.options.xdpMode,
     bindMode: target.options.bindMode,
   });
-  let figures: PerfFigures;
   const workers = engine.workers;
+  let figures: PerfFigures;
   try {
     figures = (await measureCpu(() => drive(bed, bed.engineIpv4, target, processCpuSeconds))).value;
-  } finally {
-    const audit = await engine.stop();
-    if (!audit.ok) {
-      throw Object.assign(new Error(`frame accounting failed: ${audit.problems.join('; ')}`), {
-        code: 'EFRAMES',
-      });
-    }
+  } catch (err) {
+    await engine.stop();
+    throw err;
+  }
+  const audit = await engine.stop();
+  if (!audit.ok) {
+    throw Object.assign(new Error(`frame accounting failed: ${audit.problems.join('; ')}`), {
+      code: 'EFRAMES',
+    });
   }
   const result: PerfResult = { mode: 'udp-echo', ...figures, workers, xdpMode: 'native' };
   result.baseline = await dgramEchoBaseline(bed, target);
