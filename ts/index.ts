@@ -1,5 +1,6 @@
 // xdpnet's public API.
 export * as dgram from './api/dgram.js';
+export * as net from './api/net.js';
 export { Engine, type EngineOptions } from './runtime/engine.js';
 export {
   toeplitzHash,

@@ -31,5 +31,6 @@ export interface StackWorkerStats {
   iface: Record<string, number>;
   drops: Record<string, number>;
   udp: Record<string, number>;
+  tcp: Record<string, number>;
   loop: { passes: number; parks: number; naps: number; cpuSeconds: number };
 }

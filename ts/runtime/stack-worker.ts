@@ -9,6 +9,7 @@ import { DispatchedDevice } from '../dev/dispatch/dispatched-device.js';
 import { SteeredDevice } from '../dev/steering/index.js';
 import { Interface } from '../iface/interface.js';
 import { UdpStack } from '../socket/udp/udp-stack.js';
+import { TcpStack } from '../socket/tcp/tcp-stack.js';
 import { Reta, ToeplitzHasher, type RetaSize } from '../rss/index.js';
 import { threadCpuSeconds } from '../worker/thread-cpu.js';
 import { drainDevice } from '../worker/loops/packet-loop.js';
@@ -103,19 +104,31 @@ const api = {
     });
     const reta = new Reta(config.workerCount, config.reta.length as RetaSize);
     reta.table.set(config.reta);
+    const steering = { hasher: new ToeplitzHasher(config.rssKey), reta };
     const udp = new UdpStack(iface, {
       workerId: config.workerId,
       workerCount: config.workerCount,
-      steering: { hasher: new ToeplitzHasher(config.rssKey), reta },
+      steering,
+    });
+    const tcp = new TcpStack(iface, {
+      workerId: config.workerId,
+      workerCount: config.workerCount,
+      steering,
     });
     const stack: WorkerStack = {
       workerId: config.workerId,
       workerCount: config.workerCount,
       iface,
       udp,
+      tcp,
     };
     const target: PollTarget = {
-      poll: () => iface.poll(),
+      // TCP timers (delayed ACK 40 ms, RTO >= 200 ms) run every pass: a heap peek when idle.
+      poll: () => {
+        const n = iface.poll();
+        tcp.runTimers();
+        return n;
+      },
       tick: () => iface.tick(),
       park,
     };
@@ -137,6 +150,7 @@ const api = {
       iface: counters(stack.iface.stats),
       drops: stack.iface.dropCounts(),
       udp: counters(stack.udp.stats),
+      tcp: counters(stack.tcp.stats),
       loop: {
         passes: loop.passes,
         parks: loop.backoff.parks,
@@ -156,6 +170,7 @@ const api = {
     running = undefined;
     await loop.stop();
     setWorkerStack(undefined);
+    stack.tcp.close();
     stack.iface.close();
     return opened.shutdown();
   },

@@ -3,12 +3,14 @@
 // called from the app reach this worker's stack without the app passing anything around.
 import type { Interface } from '../iface/interface.js';
 import type { UdpStack } from '../socket/udp/udp-stack.js';
+import type { TcpStack } from '../socket/tcp/tcp-stack.js';
 
 export interface WorkerStack {
   readonly workerId: number;
   readonly workerCount: number;
   readonly iface: Interface;
   readonly udp: UdpStack;
+  readonly tcp: TcpStack;
 }
 
 let current: WorkerStack | undefined;

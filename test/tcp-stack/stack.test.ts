@@ -1,0 +1,134 @@
+// TcpStack behaviour under stress on a memory pair (virtual time): a 10 MB transfer through
+// loss, reordering and duplication; accept-queue overflow (dropped and counted, never reset);
+// a SYN flood answered with cookies while a real client still gets through.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer, connect, type Socket } from '../../ts/api/net.js';
+import { InputResult, type RxDatagram, type TransportHandler } from '../../ts/iface/transport.js';
+import { TcpFlag, TcpHeader, setTcp4Checksum, writeTcpHeader } from '../../ts/wire/tcp.js';
+import { parseIpv4Address } from '../../ts/wire/address.js';
+import { A4, B4, pattern, TcpFixture } from './harness.js';
+
+describe('tcp-stack: stack behaviour', function () {
+  const fx = new TcpFixture();
+  afterEach(() => fx.closeAndAudit());
+
+  it('moves 10 MB byte-exact through 2% loss, reordering and duplication', async () => {
+    const bed = fx.open({
+      faults: { lossRate: 0.02, reorderRate: 0.02, reorderDistance: 3, duplicateRate: 0.02 },
+    });
+    const server = createServer({ stack: bed.a.tcp, allowHalfOpen: true }, (s) => {
+      const h = createHash('sha256');
+      let n = 0;
+      s.on('data', (d: Buffer) => {
+        h.update(d);
+        n += d.length;
+      });
+      s.on('end', () => s.end(`${n} ${h.digest('hex')}`));
+    });
+    server.listen(9000);
+    const total = 10 * 1024 * 1024;
+    const chunk = pattern(256 * 1024, 7);
+    const want = createHash('sha256');
+    const c = connect({ port: 9000, host: A4, stack: bed.b.tcp, allowHalfOpen: true });
+    let reply = '';
+    c.on('data', (d: Buffer) => (reply += d.toString()));
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < total) {
+        want.update(chunk);
+        sent += chunk.length;
+        if (!c.write(chunk)) return;
+      }
+      c.end();
+    };
+    c.on('drain', pump);
+    c.once('connect', pump);
+    let ended = false;
+    c.on('end', () => (ended = true));
+    assert.ok(await bed.until(() => ended, 400_000), `stalled after ${c.bytesWritten} bytes`);
+    assert.equal(reply, `${total} ${want.digest('hex')}`);
+    const st = bed.b.tcp.stats;
+    assert.ok(st.retransSegs > 0, 'losses were repaired by retransmission');
+  });
+
+  it('drops SYNs when the accept queue is full: counted, no RST; the client gets in later', async () => {
+    const bed = fx.open();
+    const l = bed.a.tcp.listen({ port: 9001, is4: true, backlog: 2 });
+    assert.ok(typeof l === 'object');
+    const clients: Socket[] = [];
+    const connected: boolean[] = [];
+    const errors: Error[] = [];
+    const open = (i: number): void => {
+      const c = connect({ port: 9001, host: A4, stack: bed.b.tcp }, () => (connected[i] = true));
+      c.on('error', (e) => errors.push(e));
+      clients.push(c);
+    };
+    open(0);
+    open(1);
+    assert.ok(await bed.until(() => l.acceptQueue.length === 2));
+    open(2);
+    open(3);
+    await bed.until(() => false, 200);
+    assert.equal(l.acceptQueue.length, 2);
+    assert.ok(bed.a.tcp.stats.listenOverflows >= 2);
+    assert.equal(bed.a.tcp.stats.outRsts, 0);
+    assert.equal(connected.filter(Boolean).length, 2);
+    assert.deepEqual(errors, []);
+    // Accept both: the SYN retransmissions of the other two now find room.
+    assert.ok(l.accept() !== null && l.accept() !== null);
+    assert.ok(await bed.until(() => l.acceptQueue.length === 2, 5000));
+    assert.ok(await bed.until(() => connected.filter(Boolean).length === 4, 5000));
+    bed.a.tcp.closeListener(l);
+  });
+
+  it('answers a SYN flood with cookies while a real client still connects and echoes', async () => {
+    const bed = fx.open();
+    // B's side swallows what comes back to the flood's ports (a real flooder ignores SYN-ACKs;
+    // B's stack would otherwise reset them and empty A's SYN queue).
+    const tcpB = bed.b.tcp;
+    const sink: TransportHandler = {
+      input: (d: RxDatagram) => {
+        const port = (d.buf[d.l4Off + 2] << 8) | d.buf[d.l4Off + 3];
+        return port >= 20000 && port < 21000 ? InputResult.Done : tcpB.input(d);
+      },
+      icmpError: (e) => tcpB.icmpError(e),
+    };
+    bed.b.iface.registerTransport(6, sink);
+    const server = createServer({ stack: bed.a.tcp }, (s) => s.pipe(s));
+    server.listen({ port: 9002, backlog: 8 });
+    await bed.round();
+    const h = new TcpHeader();
+    const dst = parseIpv4Address(A4);
+    for (let i = 0; i < 200; i++) {
+      const iface = bed.b.iface;
+      const at = iface.beginIp4(dst, 24, parseIpv4Address(B4));
+      assert.ok(at >= 0);
+      h.srcPort = 20000 + i;
+      h.dstPort = 9002;
+      h.seq = (i * 7919) >>> 0;
+      h.ack = 0;
+      h.flags = TcpFlag.Syn;
+      h.window = 65535;
+      const b = iface.tx.buf;
+      writeTcpHeader(b, at, h, null);
+      b[at + 12] = 6 << 4; // data offset 24: an MSS option
+      b.set([2, 4, 0x05, 0xb4], at + 20);
+      setTcp4Checksum(b, at, 24, iface.tx.src4, iface.tx.dst4);
+      assert.equal(iface.finishIp(6, 24, true), 0);
+      if (i % 32 === 31) await bed.round();
+    }
+    for (let i = 0; i < 10; i++) await bed.round();
+    const sa = bed.a.tcp.stats;
+    assert.ok(sa.syncookiesSent >= 150, `cookies sent: ${sa.syncookiesSent}`);
+    const c = connect({ port: 9002, host: A4, stack: tcpB });
+    const got: Buffer[] = [];
+    c.on('data', (d: Buffer) => got.push(d));
+    const msg = pattern(1_000_000, 9);
+    c.write(msg);
+    assert.ok(await bed.until(() => got.reduce((n, b) => n + b.length, 0) === msg.length, 20_000));
+    assert.ok(Buffer.concat(got).equals(msg));
+    assert.equal(sa.syncookiesRecv, 1);
+    server.close();
+  });
+});

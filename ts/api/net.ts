@@ -1,0 +1,632 @@
+// Node's `net` on xdpnet's TCP: createServer/connect, a Server that listens in this worker
+// (every worker listens: SO_REUSEPORT semantics) and a Socket that is a stream.Duplex over one
+// TCB. Backpressure is the TCB's: write() returns false once the send buffer is full and the
+// chunk waits for ACKs ('drain' follows); a paused socket stops reading, the receive buffer
+// fills and the advertised window closes. Hosts are IP literals (no DNS in the engine).
+
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import { Duplex } from 'node:stream';
+import { workerStack } from '../runtime/worker-stack.js';
+import { TcpEvent } from '../socket/tcp/host.js';
+import type { TcpConn, TcpConnUser, TcpListener } from '../socket/tcp/tcp-conn.js';
+import type { TcpStack } from '../socket/tcp/tcp-stack.js';
+import { TcpState } from '../socket/tcp/state.js';
+import {
+  formatIpv4Address,
+  formatIpv6Address,
+  parseIpv4Address,
+  parseIpv6Address,
+} from '../wire/address.js';
+import { errnoCode, nodeError, systemError } from './errors.js';
+
+const READ_CHUNK = 64 * 1024;
+
+export interface SocketOptions {
+  allowHalfOpen?: boolean;
+  signal?: AbortSignal;
+  /** The TCP stack to use; default this worker's (workerStack().tcp). */
+  stack?: TcpStack;
+  readableHighWaterMark?: number;
+  writableHighWaterMark?: number;
+}
+
+export interface ConnectOptions extends SocketOptions {
+  port: number;
+  host?: string;
+  localAddress?: string;
+  localPort?: number;
+  family?: 4 | 6 | 0;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+  timeout?: number;
+}
+
+export interface AddressInfo {
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  port: number;
+}
+
+function defaultStack(): TcpStack {
+  const s = workerStack() as { tcp?: TcpStack };
+  if (s.tcp === undefined) {
+    throw Object.assign(new Error('this worker has no TCP stack'), { code: 'ENOTSUP' });
+  }
+  return s.tcp;
+}
+
+function formatLocal(c: TcpConn): string {
+  return c.is4 ? formatIpv4Address(c.local4) : formatIpv6Address(c.local6);
+}
+
+function formatRemote(c: TcpConn): string {
+  return c.is4 ? formatIpv4Address(c.remote4) : formatIpv6Address(c.remote6);
+}
+
+export class Socket extends Duplex implements TcpConnUser {
+  connecting = false;
+  bytesRead = 0;
+  private conn: TcpConn | null = null;
+  private stack: TcpStack | null;
+  private reading = false;
+  private peerEnded = false;
+  private eofPushed = false;
+  private resetting = false;
+  private pendingChunk: Buffer | null = null;
+  private pendingOff = 0;
+  private pendingCb: ((err?: Error | null) => void) | null = null;
+  private finalCb: ((err?: Error | null) => void) | null = null;
+  private events = 0;
+  private scheduled = false;
+  private written = 0;
+  private timeoutMs = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private noDelay: boolean | null = null;
+  private keepAlive: [boolean, number] | null = null;
+  private info: { local: AddressInfo; remote: AddressInfo } | null = null;
+  private target: { host: string; port: number } = { host: '', port: 0 };
+
+  constructor(options: SocketOptions = {}) {
+    super({
+      allowHalfOpen: options.allowHalfOpen ?? false,
+      emitClose: false,
+      decodeStrings: true,
+      readableHighWaterMark: options.readableHighWaterMark,
+      writableHighWaterMark: options.writableHighWaterMark,
+    });
+    this.stack = options.stack ?? null;
+    const signal = options.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) process.nextTick(() => this.destroy(abortError(signal)));
+      else signal.addEventListener('abort', () => this.destroy(abortError(signal)), { once: true });
+    }
+  }
+
+  // ---- addresses -----------------------------------------------------------------------------
+
+  get remoteAddress(): string | undefined {
+    return this.info?.remote.address;
+  }
+  get remotePort(): number | undefined {
+    return this.info?.remote.port;
+  }
+  get remoteFamily(): string | undefined {
+    return this.info?.remote.family;
+  }
+  get localAddress(): string | undefined {
+    return this.info?.local.address;
+  }
+  get localPort(): number | undefined {
+    return this.info?.local.port;
+  }
+  get bytesWritten(): number {
+    return this.written;
+  }
+  get pending(): boolean {
+    return this.conn === null || this.connecting;
+  }
+  get readyState(): string {
+    if (this.connecting) return 'opening';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable) return 'readOnly';
+    if (this.writable) return 'writeOnly';
+    return 'closed';
+  }
+
+  address(): AddressInfo | Record<string, never> {
+    return this.info?.local ?? {};
+  }
+
+  private fillInfo(c: TcpConn): void {
+    const family = c.is4 ? 'IPv4' : 'IPv6';
+    this.info = {
+      local: { address: formatLocal(c), family, port: c.localPort },
+      remote: { address: formatRemote(c), family, port: c.remotePort },
+    };
+  }
+
+  // ---- opening -------------------------------------------------------------------------------
+
+  connect(options: ConnectOptions | number, host?: string | (() => void), cb?: () => void): this {
+    let o: ConnectOptions;
+    if (typeof options === 'number') {
+      if (typeof host === 'function') {
+        cb = host;
+        host = undefined;
+      }
+      o = { port: options, host };
+    } else {
+      o = options;
+      if (typeof host === 'function') cb = host;
+    }
+    if (cb !== undefined) this.once('connect', cb);
+    if (this.conn !== null || this.connecting) {
+      throw nodeError('ERR_SOCKET_CONNECTING', 'socket is already connecting or connected');
+    }
+    const port = o.port;
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+      throw nodeError(
+        'ERR_SOCKET_BAD_PORT',
+        `port must be 1-65535, got ${String(port)}`,
+        RangeError,
+      );
+    }
+    const hostText = o.host ?? (o.family === 6 ? '::1' : '127.0.0.1');
+    const fam = isIP(hostText);
+    if (fam === 0) {
+      throw nodeError(
+        'ERR_INVALID_ARG_VALUE',
+        `host must be an IP address (the engine does no DNS lookups), got ${hostText}`,
+        TypeError,
+      );
+    }
+    this.stack ??= defaultStack();
+    this.target = { host: hostText, port };
+    if (o.noDelay) this.noDelay = true;
+    if (o.keepAlive) this.keepAlive = [true, o.keepAliveInitialDelay ?? 0];
+    if (o.timeout !== undefined) this.setTimeout(o.timeout);
+    const is4 = fam === 4;
+    const local: { addr4?: number; addr6?: Uint8Array; port?: number } = { port: o.localPort };
+    if (o.localAddress !== undefined) {
+      if (is4) local.addr4 = parseIpv4Address(o.localAddress);
+      else local.addr6 = parseIpv6Address(o.localAddress);
+    }
+    const r = this.stack.connect(
+      {
+        is4,
+        addr4: is4 ? parseIpv4Address(hostText) : 0,
+        addr6: is4 ? new Uint8Array(16) : parseIpv6Address(hostText),
+        port,
+      },
+      local,
+    );
+    if (typeof r === 'number') {
+      const err = systemError(errnoCode(r), 'connect', hostText, port);
+      process.nextTick(() => this.destroy(err));
+      return this;
+    }
+    this.connecting = true;
+    this.attach(r);
+    return this;
+  }
+
+  /** For Server: a connection taken off a listener's accept queue. */
+  attachAccepted(c: TcpConn, stack: TcpStack): void {
+    this.stack = stack;
+    this.attach(c);
+    this.fillInfo(c);
+    this.applyOptions();
+    if (c.tcb.readable() > 0 || c.tcb.state === TcpState.CloseWait) {
+      this.onTcpEvent(c, TcpEvent.Readable);
+      if (c.tcb.state !== TcpState.Established) this.onTcpEvent(c, TcpEvent.PeerClosed);
+    }
+  }
+
+  private attach(c: TcpConn): void {
+    this.conn = c;
+    c.user = this;
+  }
+
+  private applyOptions(): void {
+    const tcb = this.conn?.tcb;
+    if (tcb === undefined) return;
+    if (this.noDelay !== null) tcb.setNoDelay(this.noDelay);
+    if (this.keepAlive !== null) {
+      const [on, delay] = this.keepAlive;
+      tcb.setKeepAlive(on, delay > 0 ? delay : undefined);
+    }
+  }
+
+  // ---- events from the stack (batched to after the current poll) -----------------------------
+
+  onTcpEvent(_c: TcpConn, event: TcpEvent): void {
+    this.events |= 1 << event;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(this.runEvents);
+    }
+  }
+
+  private readonly runEvents = (): void => {
+    this.scheduled = false;
+    const ev = this.events;
+    this.events = 0;
+    const c = this.conn;
+    if (c === null) return;
+    if ((ev & (1 << TcpEvent.Connected)) !== 0 && this.connecting) {
+      this.connecting = false;
+      this.fillInfo(c);
+      this.applyOptions();
+      this.emit('connect');
+      this.emit('ready');
+      this.pumpWrite();
+      if (this.finalCb !== null) this.finishWrite(this.finalCb);
+    }
+    if ((ev & (1 << TcpEvent.PeerClosed)) !== 0) this.peerEnded = true;
+    if ((ev & ((1 << TcpEvent.Readable) | (1 << TcpEvent.PeerClosed))) !== 0) this.pullData();
+    if ((ev & (1 << TcpEvent.Writable)) !== 0) this.pumpWrite();
+    if ((ev & ((1 << TcpEvent.Error) | (1 << TcpEvent.Closed))) !== 0) {
+      const code = c.error ?? c.tcb.error;
+      this.conn = null;
+      c.user = null;
+      if (code !== null) {
+        const syscall = this.connecting ? 'connect' : 'read';
+        const where = this.info?.remote ?? { address: this.target.host, port: this.target.port };
+        this.destroy(systemError(code, syscall, where.address, where.port));
+      } else if (this.pendingCb !== null || (!this.writableFinished && this.writableLength > 0)) {
+        this.destroy(systemError('EPIPE', 'write'));
+      } else if (!this.eofPushed) {
+        this.pushEof();
+      }
+    }
+  };
+
+  private pullData(): void {
+    const c = this.conn;
+    if (c === null) return;
+    const tcb = c.tcb;
+    while (this.reading && tcb.readable() > 0) {
+      const n = Math.min(tcb.readable(), READ_CHUNK);
+      const buf = Buffer.allocUnsafe(n);
+      const got = tcb.read(buf, 0, n);
+      this.bytesRead += got;
+      this.touch();
+      if (!this.push(got === n ? buf : buf.subarray(0, got))) this.reading = false;
+    }
+    this.stack?.flush(); // window updates
+    if (this.peerEnded && tcb.readable() === 0 && !this.eofPushed) this.pushEof();
+  }
+
+  private pushEof(): void {
+    this.eofPushed = true;
+    this.push(null);
+  }
+
+  override _read(): void {
+    this.reading = true;
+    this.pullData();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.pendingChunk = chunk;
+    this.pendingOff = 0;
+    this.pendingCb = cb;
+    this.touch();
+    if (!this.connecting) this.pumpWrite();
+  }
+
+  private pumpWrite(): void {
+    const chunk = this.pendingChunk;
+    const c = this.conn;
+    if (chunk === null || c === null || this.connecting) return;
+    const n = c.tcb.write(chunk, this.pendingOff, chunk.length - this.pendingOff);
+    this.pendingOff += n;
+    this.written += n;
+    this.stack?.flush();
+    if (this.pendingOff < chunk.length) {
+      const st = c.tcb.state;
+      if (st !== TcpState.Established && st !== TcpState.CloseWait && st !== TcpState.SynSent) {
+        this.destroy(systemError('EPIPE', 'write'));
+      }
+      return; // the rest goes when ACKs free room (Writable)
+    }
+    const cb = this.pendingCb;
+    this.pendingChunk = null;
+    this.pendingCb = null;
+    cb?.();
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    if (this.connecting) {
+      this.finalCb = cb;
+      return;
+    }
+    this.finishWrite(cb);
+  }
+
+  private finishWrite(cb: (err?: Error | null) => void): void {
+    this.finalCb = null;
+    const c = this.conn;
+    if (c !== null) {
+      c.tcb.shutdown(); // FIN after the queued data
+      this.stack?.refile(c);
+      this.stack?.flush();
+    }
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const c = this.conn;
+    this.conn = null;
+    this.connecting = false;
+    if (c !== null) {
+      c.user = null;
+      // close(2) sends a FIN (or a RST when unread data is left, RFC 2525 2.17).
+      if (this.resetting) c.tcb.abort();
+      else c.tcb.close();
+      this.stack?.refile(c);
+      this.stack?.flush();
+    }
+    const pending = this.pendingCb;
+    this.pendingCb = null;
+    this.pendingChunk = null;
+    if (pending !== null) pending(err ?? nodeError('ERR_STREAM_DESTROYED', 'socket destroyed'));
+    cb(err);
+    process.nextTick(() => this.emit('close', err !== null));
+  }
+
+  // ---- options -------------------------------------------------------------------------------
+
+  /** Closes with a RST (SO_LINGER 0): the peer gets ECONNRESET. */
+  resetAndDestroy(): this {
+    this.resetting = true;
+    return this.destroy();
+  }
+
+  setNoDelay(noDelay = true): this {
+    this.noDelay = noDelay;
+    this.conn?.tcb.setNoDelay(noDelay);
+    this.stack?.flush();
+    return this;
+  }
+
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    this.keepAlive = [enable, initialDelay];
+    if (this.conn !== null && !this.connecting) this.applyOptions();
+    return this;
+  }
+
+  setTimeout(ms: number, cb?: () => void): this {
+    if (cb !== undefined) this.once('timeout', cb);
+    this.timeoutMs = ms;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (ms > 0) this.timer = setTimeout(() => this.emit('timeout'), ms);
+    return this;
+  }
+
+  get timeout(): number | undefined {
+    return this.timeoutMs > 0 ? this.timeoutMs : undefined;
+  }
+
+  private touch(): void {
+    this.timer?.refresh();
+  }
+
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+}
+
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), {
+    code: 'ABORT_ERR',
+    name: 'AbortError',
+  });
+}
+
+// ---- Server --------------------------------------------------------------------------------
+
+export interface ServerOptions {
+  allowHalfOpen?: boolean;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+  stack?: TcpStack;
+}
+
+export interface ListenOptions {
+  port?: number;
+  host?: string;
+  backlog?: number;
+  ipv6Only?: boolean;
+  signal?: AbortSignal;
+}
+
+export class Server extends EventEmitter {
+  listening = false;
+  maxConnections = 0;
+  private listener: TcpListener | null = null;
+  private stack: TcpStack | null;
+  private readonly sockets = new Set<Socket>();
+  private draining = false;
+  private closing = false;
+  private family: 'IPv4' | 'IPv6' = 'IPv6';
+  private host = '::';
+
+  constructor(
+    private readonly options: ServerOptions = {},
+    connectionListener?: (socket: Socket) => void,
+  ) {
+    super();
+    this.stack = options.stack ?? null;
+    if (connectionListener !== undefined) this.on('connection', connectionListener);
+  }
+
+  listen(
+    portOrOptions?: number | ListenOptions,
+    hostOrCb?: string | number | (() => void),
+    backlogOrCb?: number | (() => void),
+    cb?: () => void,
+  ): this {
+    let o: ListenOptions;
+    const rest: unknown[] = [hostOrCb, backlogOrCb, cb];
+    const callback = rest.find((a) => typeof a === 'function') as (() => void) | undefined;
+    if (typeof portOrOptions === 'object') o = { ...portOrOptions };
+    else {
+      o = { port: portOrOptions ?? 0 };
+      if (typeof hostOrCb === 'string') o.host = hostOrCb;
+      if (typeof hostOrCb === 'number') o.backlog = hostOrCb;
+      else if (typeof backlogOrCb === 'number') o.backlog = backlogOrCb;
+    }
+    if (callback !== undefined) this.once('listening', callback);
+    if (this.listening) throw nodeError('ERR_SERVER_ALREADY_LISTEN', 'listen() was already called');
+    this.stack ??= defaultStack();
+    const port = o.port ?? 0;
+    const host = o.host ?? '::';
+    const fam = isIP(host);
+    if (fam === 0) {
+      throw nodeError(
+        'ERR_INVALID_ARG_VALUE',
+        `host must be an IP address, got ${host}`,
+        TypeError,
+      );
+    }
+    const is4 = fam === 4;
+    const r = this.stack.listen({
+      port,
+      is4,
+      addr4: is4 ? parseIpv4Address(host) : 0,
+      addr6: is4 ? null : parseIpv6Address(host),
+      v6Only: o.ipv6Only ?? false,
+      backlog: o.backlog ?? 511,
+      reuseAddr: true, // as Node and libuv set SO_REUSEADDR on servers
+    });
+    if (typeof r === 'number') {
+      const err = systemError(errnoCode(r), 'listen', host, port);
+      process.nextTick(() => this.emit('error', err));
+      return this;
+    }
+    this.listener = r;
+    this.family = is4 ? 'IPv4' : 'IPv6';
+    this.host = host;
+    this.listening = true;
+    r.onAcceptable = this.scheduleDrain;
+    if (o.signal !== undefined) {
+      if (o.signal.aborted) process.nextTick(() => this.close());
+      else o.signal.addEventListener('abort', () => this.close(), { once: true });
+    }
+    process.nextTick(() => this.emit('listening'));
+    return this;
+  }
+
+  private readonly scheduleDrain = (): void => {
+    if (this.draining) return;
+    this.draining = true;
+    process.nextTick(this.drain);
+  };
+
+  private readonly drain = (): void => {
+    this.draining = false;
+    const l = this.listener;
+    const stack = this.stack;
+    if (l === null || stack === null) return;
+    let c: TcpConn | null;
+    while ((c = l.accept()) !== null) {
+      if (this.maxConnections > 0 && this.sockets.size >= this.maxConnections) {
+        const info = {
+          localAddress: formatLocal(c),
+          localPort: c.localPort,
+          localFamily: c.is4 ? 'IPv4' : 'IPv6',
+          remoteAddress: formatRemote(c),
+          remotePort: c.remotePort,
+          remoteFamily: c.is4 ? 'IPv4' : 'IPv6',
+        };
+        c.tcb.abort();
+        this.emit('drop', info);
+        continue;
+      }
+      const s = new Socket({ allowHalfOpen: this.options.allowHalfOpen, stack });
+      if (this.options.noDelay) s.setNoDelay(true);
+      if (this.options.keepAlive) s.setKeepAlive(true, this.options.keepAliveInitialDelay);
+      s.attachAccepted(c, stack);
+      this.sockets.add(s);
+      s.once('close', () => {
+        this.sockets.delete(s);
+        this.maybeClosed();
+      });
+      this.emit('connection', s);
+    }
+    stack.flush();
+  };
+
+  address(): AddressInfo | null {
+    if (this.listener === null) return null;
+    return { address: this.host, family: this.family, port: this.listener.localPort };
+  }
+
+  /** Stops accepting; 'close' follows once every connection has closed. */
+  close(cb?: (err?: Error) => void): this {
+    if (cb !== undefined) {
+      if (!this.listening) {
+        process.nextTick(() => cb(nodeError('ERR_SERVER_NOT_RUNNING', 'Server is not running.')));
+      } else this.once('close', cb);
+    }
+    if (this.listener !== null && this.stack !== null) this.stack.closeListener(this.listener);
+    this.listener = null;
+    if (this.listening) {
+      this.listening = false;
+      this.closing = true;
+      this.maybeClosed();
+    }
+    return this;
+  }
+
+  private maybeClosed(): void {
+    if (this.closing && this.sockets.size === 0) {
+      this.closing = false;
+      process.nextTick(() => this.emit('close'));
+    }
+  }
+
+  getConnections(cb: (err: Error | null, count: number) => void): this {
+    const n = this.sockets.size;
+    process.nextTick(() => cb(null, n));
+    return this;
+  }
+
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+}
+
+export function createServer(
+  options?: ServerOptions | ((socket: Socket) => void),
+  connectionListener?: (socket: Socket) => void,
+): Server {
+  if (typeof options === 'function') return new Server({}, options);
+  return new Server(options ?? {}, connectionListener);
+}
+
+export function connect(
+  options: ConnectOptions | number,
+  host?: string | (() => void),
+  cb?: () => void,
+): Socket {
+  const s = new Socket(typeof options === 'object' ? options : {});
+  return s.connect(options, host, cb);
+}
+
+export const createConnection = connect;
+
+export { isIP, isIPv4, isIPv6 } from 'node:net';

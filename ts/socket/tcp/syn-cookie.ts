@@ -1,0 +1,118 @@
+// SYN cookies (RFC 4987 3.6): when a listener's SYN queue is full the SYN-ACK's ISN encodes what
+// the connection needs, so no state is kept until the final ACK returns it. Layout as Linux:
+// top 5 bits a 64-second counter, 3 bits an MSS table index, 24 bits a keyed hash of the 4-tuple,
+// the counter and the peer's ISN. With timestamps, window scale and SACK-permitted ride in the
+// low 5 bits of our TSval (Linux cookie_init_timestamp), which the peer echoes.
+
+import { randomBytes } from 'node:crypto';
+
+/** MSS values a cookie can carry; the largest not above the peer's MSS is used. */
+export const COOKIE_MSS_TABLE = [536, 1220, 1300, 1360, 1400, 1440, 1460, 8960] as const;
+/** Linux MAX_SYNCOOKIE_AGE: cookies from the current and the previous counter values. */
+const MAX_AGE = 2;
+const PERIOD_MS = 64_000;
+/** TSval low bits: 4 bits window scale (15 = none), 1 bit SACK-permitted. */
+const TS_WSCALE_NONE = 15;
+
+export class SynCookies {
+  private readonly k0: number;
+  private readonly k1: number;
+  private readonly k2: number;
+  private readonly k3: number;
+
+  constructor(secret?: Uint8Array) {
+    const s = secret ?? randomBytes(16);
+    const v = new DataView(s.buffer, s.byteOffset, s.byteLength);
+    this.k0 = v.getUint32(0);
+    this.k1 = v.getUint32(4);
+    this.k2 = v.getUint32(8);
+    this.k3 = v.getUint32(12);
+  }
+
+  /**
+   * Keyed hash of the tuple (remote and local as four 32-bit words each: an IPv4 address is one
+   * word and three zeros), the ports, the counter and the peer's ISN.
+   */
+  private hash(
+    remote: Uint32Array,
+    local: Uint32Array,
+    ports: number,
+    counter: number,
+    irs: number,
+  ): number {
+    let h = this.k0 ^ Math.imul(counter + 1, 0x9e3779b1);
+    for (let i = 0; i < 4; i++) {
+      h = mix(h ^ this.k1, remote[i]);
+      h = mix(h ^ this.k2, local[i]);
+    }
+    h = mix(h, ports);
+    h = mix(h ^ this.k3, irs);
+    return (h ^ (h >>> 16)) >>> 0;
+  }
+
+  /** The cookie ISN for a SYN with sequence `irs` and MSS `peerMss` at `nowMs`. */
+  make(
+    remote: Uint32Array,
+    local: Uint32Array,
+    ports: number,
+    irs: number,
+    peerMss: number,
+    nowMs: number,
+  ): number {
+    const counter = Math.floor(nowMs / PERIOD_MS) & 31;
+    let m = 0;
+    for (let i = COOKIE_MSS_TABLE.length - 1; i > 0; i--) {
+      if (COOKIE_MSS_TABLE[i] <= peerMss) {
+        m = i;
+        break;
+      }
+    }
+    const h = this.hash(remote, local, ports, counter, irs) & 0xffffff;
+    return ((counter << 27) | (m << 24) | h) >>> 0;
+  }
+
+  /**
+   * The MSS encoded in `cookie` (our ISN, i.e. the ACK's ack - 1) when it is valid for this
+   * tuple and the peer's ISN (seq - 1) now; -1 otherwise.
+   */
+  check(
+    remote: Uint32Array,
+    local: Uint32Array,
+    ports: number,
+    irs: number,
+    cookie: number,
+    nowMs: number,
+  ): number {
+    const counter = cookie >>> 27;
+    const age = (Math.floor(nowMs / PERIOD_MS) - counter) & 31;
+    if (age >= MAX_AGE) return -1;
+    const h = this.hash(remote, local, ports, counter, irs) & 0xffffff;
+    if (h !== (cookie & 0xffffff)) return -1;
+    return COOKIE_MSS_TABLE[(cookie >>> 24) & 7];
+  }
+}
+
+/** Our TSval in a cookie SYN-ACK: the clock with window scale and SACK-permitted in the low bits. */
+export function cookieTsVal(nowMs: number, windowScale: number, sackOk: boolean): number {
+  const w = windowScale < 0 ? TS_WSCALE_NONE : windowScale;
+  return ((Math.floor(nowMs) & ~0x1f) | (sackOk ? 0x10 : 0) | w) >>> 0;
+}
+
+/** The peer's window scale from an echoed cookie TSval, -1 when it offered none. */
+export function cookieWindowScale(tsEcr: number): number {
+  const w = tsEcr & 0xf;
+  return w === TS_WSCALE_NONE ? -1 : w;
+}
+
+export function cookieSackOk(tsEcr: number): boolean {
+  return (tsEcr & 0x10) !== 0;
+}
+
+function mix(h: number, v: number): number {
+  let k = Math.imul(v, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}

@@ -1,0 +1,81 @@
+// One connection as the stack sees it: the TCB plus what the TCB leaves to its owner (addresses,
+// the demux chain, the timer heap slot, the listener it belongs to until accepted, the socket).
+
+import type { TcpEvent } from './host.js';
+import type { Tcb } from './tcb.js';
+
+/** What the socket layer above gets from the stack. */
+export interface TcpConnUser {
+  onTcpEvent(conn: TcpConn, event: TcpEvent): void;
+}
+
+export class TcpConn {
+  tcb!: Tcb;
+  is4 = true;
+  local4 = 0;
+  remote4 = 0;
+  readonly local6 = new Uint8Array(16);
+  readonly remote6 = new Uint8Array(16);
+  localPort = 0;
+  remotePort = 0;
+  /** Demux hash (a small integer) and the next connection with the same hash. */
+  key = 0;
+  next: TcpConn | null = null;
+  inTable = false;
+  /** Slot in the timer heap, -1 when not in it; the deadline it is filed under. */
+  heapIndex = -1;
+  deadline = Infinity;
+  /** The listener of a passive open until the application accepts it. */
+  listener: TcpListener | null = null;
+  inSynQueue = false;
+  inAcceptQueue = false;
+  /** Reached ESTABLISHED once (for AttemptFails / EstabResets). */
+  established = false;
+  countedTimeWait = false;
+  /** Highest sequence sent so far (tells retransmissions apart for RetransSegs). */
+  highTx = 0;
+  highTxSet = false;
+  /** An error learned outside the TCB (ICMP unreachable), reported with the Closed event. */
+  error: string | null = null;
+  user: TcpConnUser | null = null;
+}
+
+/** A listening socket: LISTEN on (address, port) with its SYN and accept queues. */
+export class TcpListener {
+  localPort = 0;
+  /** IPv4 listener address, 0 = any. */
+  local4 = 0;
+  /** For IPv6 listeners: the address, or any. */
+  readonly local6 = new Uint8Array(16);
+  local6Any = true;
+  /** An IPv6 listener (which also takes IPv4 unless v6Only). */
+  v6Socket = false;
+  v6Only = false;
+  reuseAddr = false;
+  backlog = 511;
+  /** SYN-RECEIVED children; past synBacklog new SYNs are answered with cookies. */
+  synQueueLength = 0;
+  synBacklog = 511;
+  readonly acceptQueue: TcpConn[] = [];
+  next: TcpListener | null = null;
+  open = true;
+  /** Called when a connection joins the accept queue. */
+  onAcceptable: (() => void) | null = null;
+
+  get acceptsV4(): boolean {
+    return this.v6Socket ? !this.v6Only && this.local6Any : true;
+  }
+
+  get acceptsV6(): boolean {
+    return this.v6Socket;
+  }
+
+  /** Takes the oldest established connection off the accept queue. */
+  accept(): TcpConn | null {
+    const c = this.acceptQueue.shift();
+    if (c === undefined) return null;
+    c.inAcceptQueue = false;
+    c.listener = null;
+    return c;
+  }
+}
