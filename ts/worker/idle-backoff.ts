@@ -19,7 +19,7 @@ export interface BackoffPolicy {
 
 export const defaultBackoff: BackoffPolicy = {
   spinPasses: 2,
-  parkMs: 5,
+  parkMs: 10,
   napAbovePps: 50_000,
   maxNapUs: 200,
 };

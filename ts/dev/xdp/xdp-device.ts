@@ -72,6 +72,7 @@ export class XdpDevice implements FrameDevice {
   private readonly freeStack: Uint32Array;
   private freeTop = 0;
   private txCount = 0;
+  private sentNotReaped = 0;
   private readonly fillTarget: number;
   private inFill = 0;
 
@@ -179,7 +180,12 @@ export class XdpDevice implements FrameDevice {
   /** Submits the queued packets to the TX ring. Packets that do not fit stay queued. */
   flush(): number {
     const count = this.txCount;
-    if (count === 0) return 0;
+    if (count === 0) {
+      // In copy mode the kernel sends a bounded number of frames per wake-up; frames still in
+      // the TX ring would wait for the next send otherwise, so keep kicking until they are done.
+      if (this.sentNotReaped > 0) this.port.tx(0);
+      return 0;
+    }
     const n = this.port.tx(count);
     const desc = this.txDesc;
     let bytes = 0;
@@ -192,6 +198,7 @@ export class XdpDevice implements FrameDevice {
       desc.copyWithin(0, 2 * n, 2 * count);
     }
     this.txCount = count - n;
+    this.sentNotReaped += n;
     this.counters.txPackets += n;
     this.counters.txBytes += bytes;
     return n;
@@ -200,6 +207,11 @@ export class XdpDevice implements FrameDevice {
   /** Packets queued by send() and not yet in the TX ring. */
   get pendingTx(): number {
     return this.txCount;
+  }
+
+  /** Frames handed to the kernel for sending whose completion has not been reaped yet. */
+  get txInFlight(): number {
+    return this.sentNotReaped;
   }
 
   /** Reaps completed TX frames back into the free stack. One native call. */
@@ -211,6 +223,7 @@ export class XdpDevice implements FrameDevice {
       this.ledger.move(base >>> this.shift, FramePlace.Tx, FramePlace.Free);
       this.freeStack[this.freeTop++] = base;
     }
+    this.sentNotReaped -= n;
     return n;
   }
 

@@ -22,7 +22,10 @@ export class TxOnlyLoop implements PacketLoop {
   private readonly ip = new Ipv4Header();
 
   constructor(
-    private readonly device: FrameDevice & { readonly pendingTx: number },
+    private readonly device: FrameDevice & {
+      readonly pendingTx: number;
+      readonly txInFlight: number;
+    },
     private readonly opts: TxOnlyOptions,
   ) {}
 
@@ -54,7 +57,14 @@ export class TxOnlyLoop implements PacketLoop {
   }
 
   done(): boolean {
-    return this.opts.count > 0 && this.seq >= this.opts.count && this.device.pendingTx === 0;
+    const dev = this.device;
+    // Done once every datagram has left: queued, in the TX ring and completed.
+    return (
+      this.opts.count > 0 &&
+      this.seq >= this.opts.count &&
+      dev.pendingTx === 0 &&
+      dev.txInFlight === 0
+    );
   }
 
   result(): Record<string, number> {
