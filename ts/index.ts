@@ -14,3 +14,4 @@ export { TestBed, type TestBedOptions } from './testbed/index.js';
 export { MemoryPair, MemoryPort } from './dev/memory/index.js';
 export { PcapWriter, PcapTap } from './dev/pcap/index.js';
 export type { FrameDevice } from './dev/frame-device.js';
+export * as sys from './api/sys/index.js';

@@ -43,6 +43,13 @@ export class ReceiveBuffer {
     this.ring.commit(n);
   }
 
+  /** Copy up to `len` in-order bytes without consuming them (MSG_PEEK); returns how many. */
+  peek(dst: Uint8Array, dstOff: number, len: number): number {
+    const n = Math.min(len, this.ring.length);
+    this.ring.peek(0, dst, dstOff, n);
+    return n;
+  }
+
   read(dst: Uint8Array, dstOff: number, len: number): number {
     const n = this.ring.read(dst, dstOff, len);
     this.copiedSinceMark += n;
