@@ -7,6 +7,10 @@ import { l2fwd } from './modes/l2fwd.js';
 import { rssRxdrop } from './modes/rss-rxdrop.js';
 import { steeredRxdrop } from './modes/steered-rxdrop.js';
 import { udpEcho } from './modes/udp-echo.js';
+import { tcpRr } from './modes/tcp-rr.js';
+import { tcpCrr } from './modes/tcp-crr.js';
+import { tcpStream } from './modes/tcp-stream.js';
+import { httpPerf } from './modes/http.js';
 import type { PerfOptions, PerfTarget } from './modes/common.js';
 import type { PerfResult } from './harness/perf-result.js';
 
@@ -17,10 +21,14 @@ export const perfModes: Record<string, (target: PerfTarget) => Promise<PerfResul
   'rss-rxdrop': rssRxdrop,
   'steered-rxdrop': steeredRxdrop,
   'udp-echo': udpEcho,
+  'tcp-rr': tcpRr,
+  'tcp-crr': tcpCrr,
+  'tcp-stream': tcpStream,
+  http: httpPerf,
 };
 
 /** Modes that run the full stack, which resolves neighbours itself (no static entries). */
-const withStack = new Set(['udp-echo']);
+const withStack = new Set(['udp-echo', 'tcp-rr', 'tcp-crr', 'tcp-stream', 'http']);
 
 /** Modes that need a queue per worker get a multi-queue bed. */
 const bedQueues: Record<string, number> = { 'steered-rxdrop': 2 };

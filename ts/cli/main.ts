@@ -6,7 +6,7 @@ const commands: Record<string, string> = {
   demo: 'run the demo on the built-in test bed',
   run: 'run <app-module>: start the engine and load the app in every worker',
   testbed: 'testbed up|down: create or remove a veth + namespace test bed (prints JSON)',
-  perf: 'perf <mode>: the perf harness (rxdrop, txonly, l2fwd, rss-rxdrop, steered-rxdrop, udp-echo)',
+  perf: 'perf <mode>: the perf harness (rxdrop, txonly, l2fwd, rss-rxdrop, steered-rxdrop, udp-echo, tcp-rr, tcp-crr, tcp-stream, http)',
 };
 
 function usage(): string {

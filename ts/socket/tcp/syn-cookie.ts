@@ -92,10 +92,16 @@ export class SynCookies {
   }
 }
 
-/** Our TSval in a cookie SYN-ACK: the clock with window scale and SACK-permitted in the low bits. */
+/**
+ * Our TSval in a cookie SYN-ACK: the clock (with no per-connection offset, which the connection
+ * rebuilt from the cookie keeps) with window scale and SACK-permitted in the low bits, never ahead
+ * of the clock, or the peer's PAWS would drop our next segments (Linux cookie_init_timestamp).
+ */
 export function cookieTsVal(nowMs: number, windowScale: number, sackOk: boolean): number {
   const w = windowScale < 0 ? TS_WSCALE_NONE : windowScale;
-  return ((Math.floor(nowMs) & ~0x1f) | (sackOk ? 0x10 : 0) | w) >>> 0;
+  const now = Math.floor(nowMs);
+  const ts = (now & ~0x1f) | (sackOk ? 0x10 : 0) | w;
+  return (ts > now ? ts - 0x20 : ts) >>> 0;
 }
 
 /** The peer's window scale from an echoed cookie TSval, -1 when it offered none. */

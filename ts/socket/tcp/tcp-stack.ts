@@ -675,6 +675,7 @@ export class TcpStack implements TransportHandler, TcpHost {
     this.forcedIss = iss;
     try {
       c.tcb.openPassive(syn, d.buf);
+      c.tcb.timestamps.clearOffset();
     } finally {
       this.suppressTransmit = false;
       this.forcedIss = -1;

@@ -27,6 +27,14 @@ export class Timestamps {
     this.offset = (iss - Math.floor(nowMs * ISN_TICKS_PER_MS)) >>> 0;
   }
 
+  /**
+   * A connection rebuilt from a SYN cookie keeps the clock its cookie SYN-ACK's TSval came from
+   * (no offset): a TSval older than that one would fail the peer's PAWS (RFC 7323 5.3).
+   */
+  clearOffset(): void {
+    this.offset = 0;
+  }
+
   /** Our TSval at `nowMs` (1 ms granularity). */
   value(nowMs: number): number {
     return (Math.floor(nowMs) + this.offset) >>> 0;
