@@ -4,7 +4,7 @@ import { expose } from 'threads/worker';
 import { DispatchedDevice, type WorkerHoldings } from '../dev/dispatch/dispatched-device.js';
 import type { DispatchWorkerConfig } from '../dev/dispatch/dispatch-layout.js';
 import type { PacketLoop } from './loops/packet-loop.js';
-import { FrameRxDropLoop } from './rss-rxdrop-loop.js';
+import { RxDropLoop } from './loops/rxdrop.js';
 import { FlowRecordLoop } from './flow-record-loop.js';
 import fs from 'node:fs';
 import type { FlowRecords, RssLoopReport, RssLoopSpec } from './rss-loop-spec.js';
@@ -42,7 +42,7 @@ function requireDevice(): DispatchedDevice {
 function makeLoop(dev: DispatchedDevice, spec: RssLoopSpec): PacketLoop {
   switch (spec.mode) {
     case 'rxdrop':
-      return new FrameRxDropLoop(dev);
+      return new RxDropLoop(dev);
     case 'flowrecord':
       return new FlowRecordLoop(dev, spec.port, spec.maxSeq);
   }
