@@ -6,6 +6,8 @@ const commands: Record<string, string> = {
   demo: 'run the demo on the built-in test bed',
   run: 'run <app-module>: start the engine and load the app in every worker',
   testbed: 'testbed up|down: create or remove a veth + namespace test bed (prints JSON)',
+  ss: 'ss [-t|-u] [--state S] [--port N]: the sockets of a running engine',
+  netstat: 'netstat -s [--per-worker]: the protocol counters of a running engine',
   perf: 'perf <mode>: the perf harness (rxdrop, txonly, l2fwd, rss-rxdrop, steered-rxdrop, udp-echo, tcp-rr, tcp-crr, tcp-stream, http)',
 };
 

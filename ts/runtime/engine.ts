@@ -13,6 +13,8 @@ import { parseMac } from '../wire/index.js';
 import { DEFAULT_RSS_KEY, Reta } from '../rss/index.js';
 import type { ShutdownReport, StackWorkerApi } from './stack-worker.js';
 import type { DeviceSpec, StackWorkerConfig, StackWorkerStats } from './stack-config.js';
+import type { SocketEntry } from './socket-report.js';
+import { ControlServer } from './control-server.js';
 
 export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
   /** The interface to run on. */
@@ -26,6 +28,11 @@ export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
   bindMode?: 'auto' | 'zerocopy' | 'copy';
   /** Replace a foreign XDP program on the interface instead of failing. */
   force?: boolean;
+  /**
+   * The control channel `xdpnet ss` / `xdpnet netstat` use: a Unix socket path, true for
+   * /run/xdpnet/engine-<pid>.sock (the default), false for none.
+   */
+  control?: boolean | string;
 }
 
 type Binding =
@@ -87,6 +94,7 @@ export interface EngineAudit {
 
 export class Engine {
   private closed = false;
+  private control: ControlServer | undefined;
 
   private constructor(
     private readonly bound: Binding,
@@ -145,6 +153,17 @@ export class Engine {
         threads.push(thread);
         await thread.start(config);
       }
+      if (opts.control !== false) {
+        const target = {
+          sockets: () => engine.sockets(),
+          stats: () => engine.stats(),
+          info: () => ({ pid: process.pid, workers: engine.workers, mode: engine.mode }),
+        };
+        engine.control = await ControlServer.start(
+          target,
+          typeof opts.control === 'string' ? opts.control : undefined,
+        );
+      }
     } catch (err) {
       await engine.stop().catch(() => undefined);
       throw err;
@@ -155,6 +174,16 @@ export class Engine {
   /** Per-worker counters of the interface, drops, UDP and the run loop. */
   stats(): Promise<StackWorkerStats[]> {
     return Promise.all(this.threads.map((t) => t.stats()));
+  }
+
+  /** Every worker's sockets (TCP listeners and connections, UDP), as `ss` lists them. */
+  async sockets(): Promise<SocketEntry[]> {
+    return (await Promise.all(this.threads.map((t) => t.sockets()))).flat();
+  }
+
+  /** The control socket's path, when the engine has one. */
+  get controlPath(): string | undefined {
+    return this.control?.path;
   }
 
   get workers(): number {
@@ -172,6 +201,7 @@ export class Engine {
    * whose lent frames only settle with all workers running; `audited` is false there).
    */
   async stop(): Promise<EngineAudit> {
+    await this.control?.close();
     const threads = this.threads.splice(0);
     const reports = await Promise.allSettled(
       threads.map(async (t) => {

@@ -16,6 +16,7 @@ import { drainDevice } from '../worker/loops/packet-loop.js';
 import type { FrameAudit } from '../dev/xdp/xdp-device.js';
 import type { WorkerHoldings } from '../dev/dispatch/dispatched-device.js';
 import { setWorkerStack, type WorkerStack } from './worker-stack.js';
+import { socketReport, type SocketEntry } from './socket-report.js';
 import { StackLoop, type PollTarget } from './stack-loop.js';
 import type { DeviceSpec, StackWorkerConfig, StackWorkerStats } from './stack-config.js';
 
@@ -158,6 +159,12 @@ const api = {
         cpuSeconds: threadCpuSeconds() - running.cpu0,
       },
     };
+  },
+
+  /** This worker's sockets (TCP listeners and connections, UDP), as `ss` lists them. */
+  sockets(): SocketEntry[] {
+    if (!running) throw Object.assign(new Error('stack worker not started'), { code: 'ENOTCONN' });
+    return socketReport(running.stack);
   },
 
   /**

@@ -403,6 +403,20 @@ export class TcpStack implements TransportHandler, TcpHost {
   }
 
   /** Runs every connection timer that is due; call often (every few ms) from the worker loop. */
+  /** Every listener (cold path: introspection). */
+  *allListeners(): Generator<TcpListener> {
+    for (const first of this.listeners) {
+      for (let l = first; l !== null; l = l.next) yield l;
+    }
+  }
+
+  /** Every connection (cold path: introspection). */
+  *allConnections(): Generator<TcpConn> {
+    for (const first of this.conns.values()) {
+      for (let c: TcpConn | null = first; c !== null; c = c.next) yield c;
+    }
+  }
+
   runTimers(now: number = this.clock.now()): void {
     const heap = this.heap;
     for (let guard = 0; guard < 100_000; guard++) {

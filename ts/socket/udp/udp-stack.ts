@@ -103,6 +103,13 @@ export class UdpStack implements TransportHandler {
    * `port` is 0: RSS-aware towards `remote` when steering is configured and a remote is given.
    * Returns the port, or a negative errno (EADDRINUSE, EADDRNOTAVAIL when no port is free).
    */
+  /** Every bound socket (cold path: introspection). */
+  *allPcbs(): Generator<UdpPcb> {
+    for (const first of this.ports) {
+      for (let p = first; p !== null; p = p.next) yield p;
+    }
+  }
+
   bind(pcb: UdpPcb, port: number, remote: EphemeralHint | null = null): number {
     if (pcb.bound) return IfaceErrno.EINVAL;
     if (port === 0) {

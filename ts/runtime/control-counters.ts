@@ -1,0 +1,85 @@
+// The workers' counters arranged as `netstat -s` (/proc/net/snmp) arranges the kernel's: Ip,
+// Icmp, Tcp, Udp sections with Linux's names where a counter means the same thing, and a Device
+// section for the interface, the run loop and every non-zero drop reason.
+import type { StackWorkerStats } from './stack-config.js';
+
+export type CounterSection = 'Ip' | 'Icmp' | 'Tcp' | 'Udp' | 'Device';
+export type NetstatCounters = Record<CounterSection, Record<string, number>>;
+
+const SECTIONS: CounterSection[] = ['Ip', 'Icmp', 'Tcp', 'Udp', 'Device'];
+
+function n(rec: Record<string, number>, key: string): number {
+  return rec[key] ?? 0;
+}
+
+/** Sum of the drop counters whose reason name starts with one of `prefixes`. */
+function dropsStarting(drops: Record<string, number>, ...prefixes: string[]): number {
+  let sum = 0;
+  for (const [k, v] of Object.entries(drops)) if (prefixes.some((p) => k.startsWith(p))) sum += v;
+  return sum;
+}
+
+/** Our camelCase TcpStats/UdpStats names as /proc/net/snmp spells them (activeOpens -> ActiveOpens). */
+function snmpName(key: string): string {
+  return key.charAt(0).toUpperCase() + key.slice(1);
+}
+
+/** One worker's counters in netstat's sections. */
+export function netstatCounters(s: StackWorkerStats): NetstatCounters {
+  const { iface, drops, tcp, udp } = s;
+  const Tcp: Record<string, number> = {};
+  for (const [k, v] of Object.entries(tcp)) Tcp[snmpName(k)] = v;
+  Tcp.InCsumErrors = n(drops, 'TcpBadChecksum');
+  const Udp: Record<string, number> = {};
+  for (const [k, v] of Object.entries(udp)) Udp[snmpName(k)] = v;
+  Udp.InCsumErrors = n(drops, 'UdpBadChecksum');
+  const Device: Record<string, number> = {
+    RxFrames: n(iface, 'rxFrames'),
+    TxFrames: n(iface, 'txFrames'),
+    LoopPasses: s.loop.passes,
+    LoopParks: s.loop.parks,
+    LoopNaps: s.loop.naps,
+    CpuMillis: Math.round(s.loop.cpuSeconds * 1000),
+  };
+  for (const [k, v] of Object.entries(drops)) if (v !== 0) Device[`Drop${k}`] = v;
+  return {
+    Ip: {
+      InHdrErrors: dropsStarting(drops, 'Ipv4', 'Ipv6'),
+      InDelivers: n(iface, 'deliveredToTransport'),
+      ReasmReqds: n(iface, 'fragmentsReceived'),
+      ReasmOKs: n(iface, 'reassembled'),
+      FragCreates: n(iface, 'fragmentsSent'),
+      PmtuUpdates: n(iface, 'pmtuUpdates'),
+      ArpRequestsSent: n(iface, 'arpRequestsSent'),
+      ArpRepliesSent: n(iface, 'arpRepliesSent'),
+      NeighbourSolicitsSent: n(iface, 'neighbourSolicitsSent'),
+      NeighbourAdvertsSent: n(iface, 'neighbourAdvertsSent'),
+    },
+    Icmp: {
+      InErrors: dropsStarting(drops, 'Icmpv4', 'Icmpv6', 'Nd'),
+      InCsumErrors: n(drops, 'Icmpv4BadChecksum') + n(drops, 'Icmpv6BadChecksum'),
+      InErrorMsgs: n(iface, 'icmpErrorsReceived'),
+      OutEchoReps: n(iface, 'echoRepliesSent'),
+      OutErrorMsgs: n(iface, 'icmpErrorsSent'),
+      OutRateLimited: n(iface, 'icmpRateLimited'),
+    },
+    Tcp,
+    Udp,
+    Device,
+  };
+}
+
+/** The sum over workers, section by section (gauges like CurrEstab add up too). */
+export function sumCounters(all: NetstatCounters[]): NetstatCounters {
+  const total = { Ip: {}, Icmp: {}, Tcp: {}, Udp: {}, Device: {} } as NetstatCounters;
+  for (const c of all) {
+    for (const sec of SECTIONS) {
+      for (const [k, v] of Object.entries(c[sec])) total[sec][k] = (total[sec][k] ?? 0) + v;
+    }
+  }
+  return total;
+}
+
+export function counterSections(): readonly CounterSection[] {
+  return SECTIONS;
+}
