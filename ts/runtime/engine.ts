@@ -2,6 +2,7 @@
 // XDP program and opens the sockets, picks how frames reach the workers (each worker on its own
 // queue, or a Rust dispatcher spreading one queue over the workers by RSS), starts one stack
 // worker per core and loads the app module in each.
+import os from 'node:os';
 import { spawn, Thread, Worker, type ModuleThread } from 'threads';
 import { XdpBinding, type XdpBindingOptions } from '../dev/xdp/xdp-binding.js';
 import { DispatchBinding } from '../dev/dispatch/dispatch-binding.js';
@@ -19,8 +20,13 @@ import { ControlServer } from './control-server.js';
 export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
   /** The interface to run on. */
   ifname: string;
-  /** Stack workers (default: the interface's queue count, or the CPU count when it has fewer). */
+  /**
+   * Stack workers. Default: the interface's queue count, each worker on its own queue; with
+   * `softwareRss`, the CPU count behind the software-RSS dispatcher.
+   */
   workers?: number;
+  /** Spread the queue over more workers than it has queues (the Rust dispatcher). */
+  softwareRss?: boolean;
   /** The app module loaded in every worker (an absolute path or file URL). */
   app?: string;
   /** XDP attach mode and AF_XDP bind mode (default auto for both). */
@@ -104,7 +110,7 @@ export class Engine {
   static async start(opts: EngineOptions): Promise<Engine> {
     const info = nodeXdp().interfaceInfo(opts.ifname);
     const queues = Math.max(info.channels.rx, info.channels.combined, 1);
-    const workers = opts.workers ?? queues;
+    const workers = opts.workers ?? (opts.softwareRss ? os.availableParallelism() : queues);
     if (!Number.isInteger(workers) || workers < 1) {
       throw Object.assign(new Error(`workers must be a positive integer, got ${workers}`), {
         code: 'EINVAL',

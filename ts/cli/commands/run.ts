@@ -12,6 +12,7 @@ const usage = `usage: xdpnet run <app-module> [options]
   --ip6 CIDR        IPv6 address with prefix, e.g. 2001:2::1/64
   --gateway IP      IPv4 default gateway;  --gateway6 IP  IPv6 default gateway
   --workers N       stack workers (default: the interface's queue count)
+  --software-rss    spread the queue(s) over the CPUs with the software-RSS dispatcher
   --seconds S       stop after S seconds (default: run until SIGINT/SIGTERM)
 `;
 
@@ -36,6 +37,7 @@ export async function run(args: ParsedArgs): Promise<number> {
       ipv4Gateway: stringOption(args, 'gateway'),
       ipv6Gateway: stringOption(args, 'gateway6'),
       workers: args.options.workers === undefined ? undefined : numberOption(args, 'workers', 1),
+      softwareRss: args.options['software-rss'] === true,
     };
     const engine = await Engine.start(opts);
     process.stderr.write(
