@@ -9,7 +9,8 @@ import { RxDropLoop } from './loops/rxdrop.js';
 import { RxCheckLoop } from './loops/rxcheck.js';
 import { L2FwdLoop } from './loops/l2fwd.js';
 import { TxOnlyLoop } from './loops/txonly.js';
-import { IdleAction, IdleBackoff, nap } from './idle-backoff.js';
+import type { IdleBackoff } from './idle-backoff.js';
+import { runPacketLoop } from './run-packet-loop.js';
 import { threadCpuSeconds } from './thread-cpu.js';
 import type { LoopReport, LoopSpec } from './loop-spec.js';
 import { parseIpv4Address, parseMac } from '../wire/index.js';
@@ -51,26 +52,6 @@ function makeLoop(dev: XdpDevice, spec: LoopSpec): PacketLoop {
   }
 }
 
-/** Runs the loop in slices so the worker's event loop (and stop()) keeps getting turns. */
-function runLoop(dev: XdpDevice, loop: PacketLoop, deadline: number): Promise<IdleBackoff> {
-  const backoff = new IdleBackoff(dev.batch);
-  return new Promise((resolve) => {
-    const slice = (): void => {
-      for (let pass = 0; pass < 256; pass++) {
-        if (stopRequested || loop.done() || performance.now() >= deadline) return resolve(backoff);
-        const action = backoff.next(loop.step());
-        if (action === IdleAction.Nap) nap(backoff.napMs);
-        else if (action === IdleAction.Park) {
-          dev.waitReadable(backoff.parkMs);
-          break;
-        }
-      }
-      setImmediate(slice);
-    };
-    slice();
-  });
-}
-
 const api = {
   open(assignment: QueueAssignment, batch: number): void {
     if (device) throw Object.assign(new Error('port worker already open'), { code: 'EISCONN' });
@@ -94,7 +75,12 @@ const api = {
     const before = { ...dev.counters };
     let backoff: IdleBackoff;
     try {
-      backoff = await runLoop(dev, loop, started + (spec.seconds ?? 3600) * 1000);
+      backoff = await runPacketLoop(
+        dev,
+        loop,
+        started + (spec.seconds ?? 3600) * 1000,
+        () => stopRequested,
+      );
     } finally {
       current = undefined;
     }

@@ -12,7 +12,7 @@ import {
 import type { PacketLoop } from './loops/packet-loop.js';
 import { RxDropLoop } from './loops/rxdrop.js';
 import { FlowRecordLoop } from './flow-record-loop.js';
-import { IdleAction, IdleBackoff, nap } from './idle-backoff.js';
+import { runPacketLoop } from './run-packet-loop.js';
 import { threadCpuSeconds } from './thread-cpu.js';
 import type { FlowRecords } from './rss-loop-spec.js';
 import type { SteeredAudit, SteeredLoopReport, SteeredLoopSpec } from './steered-loop-spec.js';
@@ -39,26 +39,6 @@ function makeLoop(dev: SteeredDevice, spec: SteeredLoopSpec): PacketLoop {
     case 'flowrecord':
       return new FlowRecordLoop(dev, spec.port, spec.maxSeq);
   }
-}
-
-/** Runs the loop in slices so the worker's event loop (and stop()) keeps getting turns. */
-function runLoop(dev: SteeredDevice, loop: PacketLoop, deadline: number): Promise<void> {
-  const backoff = new IdleBackoff(dev.batch);
-  return new Promise((resolve) => {
-    const slice = (): void => {
-      for (let pass = 0; pass < 256; pass++) {
-        if (stopRequested || loop.done() || performance.now() >= deadline) return resolve();
-        const action = backoff.next(loop.step());
-        if (action === IdleAction.Nap) nap(backoff.napMs);
-        else if (action === IdleAction.Park) {
-          dev.waitReadable(backoff.parkMs);
-          break;
-        }
-      }
-      setImmediate(slice);
-    };
-    slice();
-  });
 }
 
 function steeringDelta(now: SteeringCounters, before: SteeringCounters): SteeringCounters {
@@ -92,7 +72,7 @@ const api = {
     const before = { ...dev.counters };
     const queue0 = queue!.counters.rxPackets;
     try {
-      await runLoop(dev, loop, started + (spec.seconds ?? 3600) * 1000);
+      await runPacketLoop(dev, loop, started + (spec.seconds ?? 3600) * 1000, () => stopRequested);
     } finally {
       running = false;
     }
