@@ -92,7 +92,8 @@ export function isIcmpv6Error(type: number): boolean {
   return type < 128;
 }
 
-function isNd(type: number): boolean {
+/** RFC 4861 4.1-4.5: router solicitation (133) through redirect (137). */
+export function isNeighborDiscovery(type: number): boolean {
   return type >= Icmpv6Type.RouterSolicitation && type <= Icmpv6Type.Redirect;
 }
 
@@ -110,7 +111,7 @@ function maxCode(type: number): number {
     case Icmpv6Type.EchoReply:
       return 0;
     default:
-      return isNd(type) ? 0 : 255;
+      return isNeighborDiscovery(type) ? 0 : 255;
   }
 }
 
@@ -144,7 +145,7 @@ export function parseIcmpv6(
   out.prefixInfoOff = -1;
   out.prefixInfoCount = 0;
   out.mtu = -1;
-  if (!isNd(type)) return DropReason.Ok;
+  if (!isNeighborDiscovery(type)) return DropReason.Ok;
   return parseNd(buf, off, len, ip, out);
 }
 

@@ -6,7 +6,8 @@ import type { FrameDevice } from '../dev/frame-device.js';
 import type { PacketLoop } from './loops/packet-loop.js';
 import { checkPattern } from './loops/pattern.js';
 import { UdpFrameParser } from './loops/udp-frame.js';
-import type { FlowRecords } from './rss-loop-spec.js';
+import type { FlowRecords, RssLoopSpec } from './rss-loop-spec.js';
+import { RxDropLoop } from './loops/rxdrop.js';
 
 export class FlowRecordLoop implements PacketLoop {
   readonly records: FlowRecords;
@@ -66,5 +67,15 @@ export class FlowRecordLoop implements PacketLoop {
       corrupt: this.corrupt,
       outOfRange: this.outOfRange,
     };
+  }
+}
+
+/** The loop an RSS or steered worker runs for `spec`. */
+export function makeFlowLoop(dev: FrameDevice, spec: RssLoopSpec): PacketLoop {
+  switch (spec.mode) {
+    case 'rxdrop':
+      return new RxDropLoop(dev);
+    case 'flowrecord':
+      return new FlowRecordLoop(dev, spec.port, spec.maxSeq);
   }
 }

@@ -4,9 +4,8 @@ import { expose } from 'threads/worker';
 import { DispatchedDevice, type WorkerHoldings } from '../dev/dispatch/dispatched-device.js';
 import type { DispatchWorkerConfig } from '../dev/dispatch/dispatch-layout.js';
 import type { PacketLoop } from './loops/packet-loop.js';
-import { RxDropLoop } from './loops/rxdrop.js';
-import { FlowRecordLoop } from './flow-record-loop.js';
-import fs from 'node:fs';
+import { threadCpuSeconds } from './thread-cpu.js';
+import { FlowRecordLoop, makeFlowLoop } from './flow-record-loop.js';
 import type { FlowRecords, RssLoopReport, RssLoopSpec } from './rss-loop-spec.js';
 
 /**
@@ -20,11 +19,6 @@ const PARK_MS = 5;
 /** While packets keep coming, the event loop still gets a turn at least this often. */
 const SLICE_MS = 2;
 
-/** CPU seconds of the calling thread, exact (schedstat's on-CPU nanoseconds, not tick samples). */
-function threadCpuSeconds(): number {
-  return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e9;
-}
-
 let device: DispatchedDevice | undefined;
 let stopRequested = false;
 let running = false;
@@ -37,15 +31,6 @@ function requireDevice(): DispatchedDevice {
     });
   }
   return device;
-}
-
-function makeLoop(dev: DispatchedDevice, spec: RssLoopSpec): PacketLoop {
-  switch (spec.mode) {
-    case 'rxdrop':
-      return new RxDropLoop(dev);
-    case 'flowrecord':
-      return new FlowRecordLoop(dev, spec.port, spec.maxSeq);
-  }
 }
 
 /** Runs the loop in slices so the worker's event loop (and stop()) keeps getting turns. */
@@ -92,7 +77,7 @@ const api = {
   async run(spec: RssLoopSpec): Promise<RssLoopReport> {
     const dev = requireDevice();
     if (running) throw Object.assign(new Error('a loop is already running'), { code: 'EBUSY' });
-    const loop = makeLoop(dev, spec);
+    const loop = makeFlowLoop(dev, spec);
     if (loop instanceof FlowRecordLoop) lastRecords = loop.records;
     stopRequested = false;
     running = true;

@@ -2,12 +2,10 @@
 // to run, and what it reports. Plain data: these cross the threads.js control channel.
 import type { FrameAudit } from '../dev/xdp/xdp-device.js';
 import type { SteeringAudit, SteeringCounters } from '../dev/steering/index.js';
+import type { RssLoopSpec } from './rss-loop-spec.js';
 
-export type SteeredLoopSpec = { seconds?: number } & (
-  | { mode: 'rxdrop' }
-  /** Record the source port and pattern sequence number of every UDP datagram to `port`. */
-  | { mode: 'flowrecord'; port: number; maxSeq: number }
-);
+/** The same loops as behind the dispatcher. */
+export type SteeredLoopSpec = RssLoopSpec;
 
 export interface SteeredLoopReport {
   mode: SteeredLoopSpec['mode'];

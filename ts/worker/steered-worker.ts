@@ -9,9 +9,7 @@ import {
   type SteeringCounters,
   type SteeringLayout,
 } from '../dev/steering/index.js';
-import type { PacketLoop } from './loops/packet-loop.js';
-import { RxDropLoop } from './loops/rxdrop.js';
-import { FlowRecordLoop } from './flow-record-loop.js';
+import { FlowRecordLoop, makeFlowLoop } from './flow-record-loop.js';
 import { runPacketLoop } from './run-packet-loop.js';
 import { threadCpuSeconds } from './thread-cpu.js';
 import type { FlowRecords } from './rss-loop-spec.js';
@@ -30,15 +28,6 @@ function requireDevice(): SteeredDevice {
     });
   }
   return device;
-}
-
-function makeLoop(dev: SteeredDevice, spec: SteeredLoopSpec): PacketLoop {
-  switch (spec.mode) {
-    case 'rxdrop':
-      return new RxDropLoop(dev);
-    case 'flowrecord':
-      return new FlowRecordLoop(dev, spec.port, spec.maxSeq);
-  }
 }
 
 function steeringDelta(now: SteeringCounters, before: SteeringCounters): SteeringCounters {
@@ -63,7 +52,7 @@ const api = {
   async run(spec: SteeredLoopSpec): Promise<SteeredLoopReport> {
     const dev = requireDevice();
     if (running) throw Object.assign(new Error('a loop is already running'), { code: 'EBUSY' });
-    const loop = makeLoop(dev, spec);
+    const loop = makeFlowLoop(dev, spec);
     if (loop instanceof FlowRecordLoop) lastRecords = loop.records;
     stopRequested = false;
     running = true;

@@ -11,17 +11,7 @@
 //   worker (worker 0 by default: the worker answering ARP/ND for the engine).
 // - One 802.1Q tag is skipped.
 import { FlowSteering, ToeplitzHasher, type RetaSize } from '../../rss/index.js';
-
-const ETH_HLEN = 14;
-const ETHERTYPE_IPV4 = 0x0800;
-const ETHERTYPE_IPV6 = 0x86dd;
-const ETHERTYPE_VLAN = 0x8100;
-const PROTO_TCP = 6;
-const PROTO_UDP = 17;
-const PROTO_ICMPV6 = 58;
-/** RFC 4861 4.1-4.5: router solicitation (133) ... redirect (137). */
-const ND_FIRST = 133;
-const ND_LAST = 137;
+import { ETH_HLEN, EtherType, IpProtocol, isNeighborDiscovery } from '../../wire/index.js';
 
 export class FlowOwner {
   readonly steering: FlowSteering;
@@ -46,12 +36,12 @@ export class FlowOwner {
     if (len < ETH_HLEN) return this.controlWorker;
     let type = (buf[off + 12] << 8) | buf[off + 13];
     let l3 = off + ETH_HLEN;
-    if (type === ETHERTYPE_VLAN && len >= ETH_HLEN + 4) {
+    if (type === EtherType.Vlan && len >= ETH_HLEN + 4) {
       type = (buf[off + 16] << 8) | buf[off + 17];
       l3 += 4;
     }
-    if (type === ETHERTYPE_IPV4) return this.ipv4(buf, l3, off + len);
-    if (type === ETHERTYPE_IPV6) return this.ipv6(buf, l3, off + len);
+    if (type === EtherType.Ipv4) return this.ipv4(buf, l3, off + len);
+    if (type === EtherType.Ipv6) return this.ipv6(buf, l3, off + len);
     return this.controlWorker;
   }
 
@@ -69,7 +59,7 @@ export class FlowOwner {
     const fragment = (((buf[l3 + 6] << 8) | buf[l3 + 7]) & 0x3fff) !== 0;
     const proto = buf[l3 + 9];
     const l4 = l3 + ihl;
-    if (!fragment && (proto === PROTO_TCP || proto === PROTO_UDP) && end >= l4 + 4) {
+    if (!fragment && (proto === IpProtocol.Tcp || proto === IpProtocol.Udp) && end >= l4 + 4) {
       const hash = this.hasher.hashIpv4(buf, addrs, l4);
       return this.steering.ownerOfFrame(hash, buf, addrs, 4, l4);
     }
@@ -80,11 +70,11 @@ export class FlowOwner {
     if (end < l3 + 40 || buf[l3] >>> 4 !== 6) return this.controlWorker;
     const next = buf[l3 + 6];
     const l4 = l3 + 40;
-    if (next === PROTO_ICMPV6 && end > l4 && buf[l4] >= ND_FIRST && buf[l4] <= ND_LAST) {
+    if (next === IpProtocol.Icmpv6 && end > l4 && isNeighborDiscovery(buf[l4])) {
       return this.controlWorker;
     }
     const addrs = l3 + 8;
-    if ((next === PROTO_TCP || next === PROTO_UDP) && end >= l4 + 4) {
+    if ((next === IpProtocol.Tcp || next === IpProtocol.Udp) && end >= l4 + 4) {
       const hash = this.hasher.hashIpv6(buf, addrs, l4);
       return this.steering.ownerOfFrame(hash, buf, addrs, 16, l4);
     }
