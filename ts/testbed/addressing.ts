@@ -48,6 +48,25 @@ export function sinkIfName(slot: number): string {
   return `${IF_PREFIX}${slot}s`;
 }
 
+/**
+ * A wire bed (`TestBed.up({ wire: true })`) puts a relay between the two veth pairs, in a
+ * namespace of its own with no addresses: `xdpnet-<slot>-wire` holding `xn<slot>we` (the
+ * engine's veth partner) and `xn<slot>wp` (the peer's veth partner), at most 7 characters.
+ */
+export interface WireNames {
+  wireNetns: string;
+  wireEngineIf: string;
+  wirePeerIf: string;
+}
+
+export function wireNames(slot: number): WireNames {
+  return {
+    wireNetns: `${NETNS_PREFIX}${slot}-wire`,
+    wireEngineIf: `${IF_PREFIX}${slot}we`,
+    wirePeerIf: `${IF_PREFIX}${slot}wp`,
+  };
+}
+
 /** The slot a bed name stands for, or undefined when the name is not one of ours. */
 export function slotOfName(name: string): number | undefined {
   const match = /^xdpnet-(\d{1,3})$/.exec(name);

@@ -4,6 +4,8 @@
 // classic BPF filter that picks packets at random (SKF_AD_RANDOM) and redirects them into the
 // ingress of a spare ifb device, where the peer's stack drops them as not addressed to it; rate
 // as a tbf qdisc. The sender sees no error in either case, as on a lossy wire.
+// A wire bed (TestBed.up({ wire: true })) does all of them in userspace instead: its relay
+// (xdpnet-peer wire) impairs either or both directions with netem's semantics (wireArgs below).
 import { makeError } from './command.js';
 
 export interface NetemOptions {
@@ -15,6 +17,14 @@ export interface NetemOptions {
   rateMbit?: number;
   /** Queue length in packets (netem's default of 1000 drops bursts under a rate limit). */
   limit?: number;
+  /**
+   * Which frames a wire bed's relay impairs: 'both' (default), 'toEngine' (peer -> engine) or
+   * 'toPeer'. Beds without a wire impair only peer -> engine. rateMbit always shapes the peer's
+   * egress (toEngine).
+   */
+  direction?: 'both' | 'toEngine' | 'toPeer';
+  /** Seed of a wire bed relay's random choices (default 1): equal seeds, equal choices. */
+  seed?: number;
 }
 
 function check(ok: boolean, what: string): void {
@@ -39,6 +49,14 @@ export function validateNetem(opts: NetemOptions): void {
   check(
     opts.limit === undefined || (Number.isInteger(opts.limit) && opts.limit > 0),
     `limit must be a positive integer, got ${opts.limit}`,
+  );
+  check(
+    opts.direction === undefined || ['both', 'toEngine', 'toPeer'].includes(opts.direction),
+    `direction must be 'both', 'toEngine' or 'toPeer', got ${String(opts.direction)}`,
+  );
+  check(
+    opts.seed === undefined || (Number.isSafeInteger(opts.seed) && opts.seed >= 0),
+    `seed must be a non-negative integer, got ${opts.seed}`,
   );
   // netem reorders by sending some packets at once while the rest wait out the delay.
   check(!opts.reorderPct || !!opts.delayMs, 'reorderPct needs delayMs > 0 (tc-netem(8))');
@@ -73,9 +91,45 @@ export function checkWithoutNetem(opts: NetemOptions): void {
     throw makeError(
       'ENOTSUP',
       `this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM), so ${missing.join(', ')} cannot ` +
-        'be emulated; only lossPct and rateMbit (and limit) work here',
+        'be emulated on a plain bed; create the bed with `TestBed.up({ wire: true })`, whose ' +
+        'userspace relay does all of them (only lossPct, rateMbit and limit work here)',
     );
   }
+}
+
+/** A bed without a wire has impairments only on the peer's egress. */
+export function checkDirectionWithoutWire(opts: NetemOptions): void {
+  if (opts.direction && opts.direction !== 'toEngine') {
+    throw makeError(
+      'ENOTSUP',
+      `direction '${opts.direction}' needs a wire bed (\`TestBed.up({ wire: true })\`); ` +
+        'a plain bed impairs only the peer -> engine direction',
+    );
+  }
+}
+
+/**
+ * `xdpnet-peer wire` options for opts (rate is left to tbf). The relay's a side faces the
+ * engine, so toPeer is a-to-b. `limit` bounds each direction's queue as it bounds netem's.
+ */
+export function wireArgs(opts: NetemOptions): string[] {
+  validateNetem(opts);
+  const args: string[] = [];
+  const add = (flag: string, v: number | undefined): void => {
+    if (v) args.push(flag, String(v));
+  };
+  add('--delay-ms', opts.delayMs);
+  add('--jitter-ms', opts.jitterMs);
+  add('--loss', opts.lossPct);
+  add('--reorder', opts.reorderPct);
+  add('--duplicate', opts.duplicatePct);
+  add('--limit', opts.limit);
+  add('--seed', opts.seed);
+  const direction = { both: 'both', toPeer: 'a-to-b', toEngine: 'b-to-a' }[
+    opts.direction ?? 'both'
+  ];
+  args.push('--direction', direction);
+  return args;
 }
 
 // Classic BPF (filter.h): A = random u32; match (return -1) when A >= threshold.

@@ -19,6 +19,11 @@ export interface BedState extends BedNames {
   queues: number;
   mtu: number;
   createdAt: string;
+  /**
+   * A wire bed's relay namespace (xdpnet-<slot>-wire), recorded for tools that list namespaces;
+   * removal never trusts it but derives the name from the slot.
+   */
+  wireNetns?: string;
 }
 
 export function stateDir(): string {

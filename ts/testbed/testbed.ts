@@ -1,5 +1,6 @@
 // The built-in test bed: a veth pair whose engine end stays here without kernel addresses and
-// whose peer end sits in a namespace of its own, where the Linux kernel is the real peer.
+// whose peer end sits in a namespace of its own, where the Linux kernel is the real peer. A wire
+// bed puts a userspace relay between the two (wire-relay.ts) that does what netem would.
 // A tool for tests, perf and the demo; no part of the stack depends on it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -11,6 +12,7 @@ import {
   bedAddresses,
   bedNames,
   sinkIfName,
+  wireNames,
 } from './addressing.js';
 import {
   type CommandError,
@@ -23,12 +25,14 @@ import {
 import { forgetOnExit, removeOnExit } from './exit-cleanup.js';
 import {
   type NetemOptions,
+  checkDirectionWithoutWire,
   checkWithoutNetem,
   isUnknownQdisc,
   lossFilterArgs,
   netemArgs,
   rateArgs,
   validateNetem,
+  wireArgs,
 } from './netem.js';
 import {
   type BedState,
@@ -44,8 +48,10 @@ import {
   takeForReaping,
 } from './state.js';
 import { type Owned, anyNameInUse, createVeth, destroyVeth, destroyVethSync } from './veth.js';
+import { WireRelay, type WireStats } from './wire-relay.js';
 
 export type { NetemOptions } from './netem.js';
+export type { WireStats, WireDirectionStats } from './wire-relay.js';
 
 export interface TestBedOptions {
   /** veth RX/TX queue count (default 1). */
@@ -60,6 +66,13 @@ export interface TestBedOptions {
   staticNeighbours?: boolean;
   /** Leave the bed up when this process exits (`xdpnet testbed up`); default false. */
   persist?: boolean;
+  /**
+   * Put a userspace wire between the engine's veth and the peer's (default false): a relay
+   * (`xdpnet-peer wire`, built by `npm run build:peer`) in a third, address-less namespace that
+   * lets setNetem() delay, jitter, reorder and duplicate in either direction on kernels without
+   * the netem qdisc. Everything else about the bed is unchanged. Cannot persist.
+   */
+  wire?: boolean;
 }
 
 export interface BedSummary extends BedState, BedAddresses {
@@ -79,11 +92,17 @@ function checkOptions(opts: TestBedOptions): { queues: number; mtu: number } {
   }
   if (!Number.isInteger(mtu)) throw makeError('EINVAL', `mtu must be an integer, got ${mtu}`);
   if (opts.netem) validateNetem(opts.netem);
+  if (opts.wire && opts.persist) {
+    throw makeError(
+      'ENOTSUP',
+      'a wire bed cannot persist: its relay lives and dies with the process that made the bed',
+    );
+  }
   return { queues, mtu };
 }
 
 /** Claims the lowest slot whose record and kernel names are all free. */
-function claimFreeSlot(queues: number, mtu: number, persist: boolean): BedState {
+function claimFreeSlot(queues: number, mtu: number, persist: boolean, wire: boolean): BedState {
   for (let slot = 0; slot < SLOT_COUNT; slot++) {
     const names = bedNames(slot);
     if (stateExists(names.name)) continue;
@@ -96,6 +115,7 @@ function claimFreeSlot(queues: number, mtu: number, persist: boolean): BedState 
       queues,
       mtu,
       createdAt: new Date().toISOString(),
+      ...(wire ? { wireNetns: wireNames(slot).wireNetns } : {}),
     };
     if (!claimState(state)) continue;
     // Checked after claiming: a reaper deletes the link before the namespace, so both absent
@@ -110,7 +130,7 @@ function claimFreeSlot(queues: number, mtu: number, persist: boolean): BedState 
   );
 }
 
-const ALL_OWNED: Owned = { netns: true, link: true };
+const ALL_OWNED: Owned = { netns: true, link: true, wireNetns: true };
 
 function summary(state: BedState): BedSummary {
   return { ...state, ...bedAddresses(state.slot), ownerAlive: isOwnerAlive(state) };
@@ -142,8 +162,13 @@ export class TestBed {
   readonly queues: number;
   readonly mtu: number;
   readonly persist: boolean;
+  /** Whether frames cross a userspace relay (TestBed.up({ wire: true })). */
+  readonly wire: boolean;
+  /** The relay's namespace, on a wire bed. */
+  readonly wireNetns: string | undefined;
 
-  private readonly owned: Owned = { netns: false, link: false };
+  private readonly owned: Owned = { netns: false, link: false, wireNetns: false };
+  private relay: WireRelay | undefined;
   private readonly children = new Set<ChildProcess>();
   private downing: Promise<void> | undefined;
   private isDown = false;
@@ -166,6 +191,8 @@ export class TestBed {
     this.queues = state.queues;
     this.mtu = state.mtu;
     this.persist = state.persist;
+    this.wire = state.wireNetns !== undefined;
+    this.wireNetns = state.wireNetns;
   }
 
   /**
@@ -175,7 +202,8 @@ export class TestBed {
   static async up(opts: TestBedOptions = {}): Promise<TestBed> {
     const { queues, mtu } = checkOptions(opts);
     await TestBed.reapStale();
-    const bed = new TestBed(claimFreeSlot(queues, mtu, opts.persist ?? false));
+    const wire = opts.wire ?? false;
+    const bed = new TestBed(claimFreeSlot(queues, mtu, opts.persist ?? false, wire));
     // Registered before anything exists, so that even a signal during up() cleans up.
     if (!bed.persist) removeOnExit(bed);
     try {
@@ -186,9 +214,11 @@ export class TestBed {
           queues,
           mtu,
           staticNeighbours: opts.staticNeighbours ?? false,
+          wire,
         },
         bed.owned,
       );
+      if (wire && !opts.netem) await bed.startRelay([]);
       if (opts.netem) await bed.setNetem(opts.netem);
     } catch (err) {
       await bed.down().catch((rollbackErr: unknown) => {
@@ -273,10 +303,19 @@ export class TestBed {
   /**
    * Impairs the peer's egress (frames towards the engine), replacing earlier settings. Without
    * kernel netem only lossPct, rateMbit and limit work (ENOTSUP for the rest; see netem.ts).
+   * On a wire bed the relay restarts with every impairment, in `opts.direction` (default both
+   * ways); rateMbit still shapes the peer's egress with tbf.
    */
   async setNetem(opts: NetemOptions): Promise<void> {
     this.checkUp();
     validateNetem(opts);
+    if (this.wire) {
+      await this.clearQdiscs();
+      await this.startRelay(wireArgs(opts));
+      if (opts.rateMbit !== undefined) await this.inNetns(rateArgs(this.peerIf, opts, this.mtu));
+      return;
+    }
+    checkDirectionWithoutWire(opts);
     await this.clearNetem();
     if (netemAvailable !== false) {
       try {
@@ -313,9 +352,41 @@ export class TestBed {
     await this.inNetns(lossFilterArgs(this.peerIf, sink, pct));
   }
 
-  /** Removes every impairment setNetem installed. */
+  /** Removes every impairment setNetem installed (a wire bed's relay restarts clean). */
   async clearNetem(): Promise<void> {
     this.checkUp();
+    await this.clearQdiscs();
+    if (this.wire) await this.startRelay([]);
+  }
+
+  /**
+   * What the wire relay has counted per direction since it last (re)started, i.e. since the
+   * last setNetem()/clearNetem(); ENOTSUP on a bed without a wire.
+   */
+  async wireStats(): Promise<WireStats> {
+    this.checkUp();
+    if (!this.wire) {
+      throw makeError(
+        'ENOTSUP',
+        `test bed ${this.name} has no wire; create it with \`TestBed.up({ wire: true })\``,
+      );
+    }
+    if (!this.relay) {
+      throw makeError('ESRCH', `the wire relay of ${this.name} is not running (a restart failed)`);
+    }
+    return this.relay.stats();
+  }
+
+  /** (Re)starts the relay with `args` (netem.ts wireArgs); the old one's counters are lost. */
+  private async startRelay(args: string[]): Promise<void> {
+    const old = this.relay;
+    this.relay = undefined;
+    if (old) await old.stop();
+    const w = wireNames(this.slot);
+    this.relay = await WireRelay.start(w.wireNetns, w.wireEngineIf, w.wirePeerIf, args);
+  }
+
+  private async clearQdiscs(): Promise<void> {
     const tc = ['tc', 'qdisc'];
     const shown = (await this.inNetns([...tc, 'show', 'dev', this.peerIf])).stdout;
     if (/^qdisc (netem|tbf) \S+ root/m.test(shown)) {
@@ -379,6 +450,8 @@ export class TestBed {
       queues: this.queues,
       mtu: this.mtu,
       persist: this.persist,
+      wire: this.wire,
+      ...(this.wireNetns ? { wireNetns: this.wireNetns } : {}),
       pid: process.pid,
     };
   }
@@ -395,6 +468,8 @@ export class TestBed {
   private async teardown(): Promise<void> {
     this.isDown = true;
     for (const child of this.children) child.kill('SIGKILL');
+    this.relay?.killSync();
+    this.relay = undefined;
     await destroyVeth(this.names(), this.owned);
     removeState(this.name);
     forgetOnExit(this);
@@ -404,6 +479,7 @@ export class TestBed {
   cleanupSync(): void {
     this.isDown = true;
     for (const child of this.children) child.kill('SIGKILL');
+    this.relay?.killSync();
     destroyVethSync(this.names(), this.owned);
     removeState(this.name);
   }

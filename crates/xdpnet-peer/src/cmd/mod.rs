@@ -4,3 +4,4 @@ pub mod flood;
 pub mod sink;
 pub mod udp_echo;
 pub mod udp_rr;
+pub mod wire;
