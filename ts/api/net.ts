@@ -295,6 +295,7 @@ export class Socket extends Duplex implements TcpConnUser {
       this.touch();
       if (!this.push(got === n ? buf : buf.subarray(0, got))) this.reading = false;
     }
+    this.stack?.refile(c); // reads may send a window update and move timers
     this.stack?.flush(); // window updates
     if (this.peerEnded && tcb.readable() === 0 && !this.eofPushed) this.pushEof();
   }
@@ -324,6 +325,9 @@ export class Socket extends Duplex implements TcpConnUser {
     const n = c.tcb.write(chunk, this.pendingOff, chunk.length - this.pendingOff);
     this.pendingOff += n;
     this.written += n;
+    // The write armed the retransmission timer: file it, or a first segment that is lost (no
+    // TX frame, a drop) waits for an ACK that never comes (tcb.ts's re-file contract).
+    this.stack?.refile(c);
     this.stack?.flush();
     if (this.pendingOff < chunk.length) {
       const st = c.tcb.state;

@@ -185,6 +185,40 @@ export class IcmpHandler implements ReassemblyTimeoutSink {
     }
   }
 
+  /**
+   * Address resolution for our own datagram at buf[ipOff, ipOff + len) failed: tell its
+   * transport "host unreachable", as Linux does (arp_error_report / ndisc_error_report send the
+   * ICMP error to the local socket), so a connecting TCP socket fails with EHOSTUNREACH and a
+   * connected UDP socket reports it on its next call. Nothing goes on the wire.
+   */
+  localUnreachable(buf: Uint8Array, ipOff: number, len: number): void {
+    const e = this.err;
+    const v4 = buf[ipOff] >>> 4 === 4;
+    const hl = v4 ? (buf[ipOff] & 0x0f) << 2 : IPV6_HLEN;
+    if (len < hl + 8) return;
+    e.protocol = v4 ? buf[ipOff + 9] : buf[ipOff + 6];
+    if (e.protocol !== IpProtocol.Tcp && e.protocol !== IpProtocol.Udp) return;
+    e.family = v4 ? 4 : 6;
+    e.kind = IcmpErrorKind.HostUnreachable;
+    // ICMP destination unreachable, host (RFC 792) / ICMPv6 address unreachable (RFC 4443 3.1).
+    e.type = v4 ? Icmpv4Type.DestinationUnreachable : 1;
+    e.code = v4 ? Icmpv4DestUnreachableCode.HostUnreachable : 3;
+    e.mtu = 0;
+    e.buf = buf;
+    e.quotedIpOff = ipOff;
+    e.l4Off = ipOff + hl;
+    e.l4Len = len - hl;
+    e.local4 = v4 ? read32(buf, ipOff + 12) : 0;
+    e.remote4 = v4 ? read32(buf, ipOff + 16) : 0;
+    e.localOff = ipOff + (v4 ? 12 : 8);
+    e.remoteOff = ipOff + (v4 ? 16 : 24);
+    e.localPort = read16(buf, ipOff + hl);
+    e.remotePort = read16(buf, ipOff + hl + 2);
+    e.reporter4 = e.local4;
+    e.reporterOff = e.localOff;
+    this.dispatchError(e);
+  }
+
   private dispatchError(e: IcmpErrorInfo): number {
     const handler = e.protocol === 6 || e.protocol === 17 ? this.transports[e.protocol] : null;
     if (handler) handler.icmpError(e);

@@ -152,6 +152,8 @@ export class Interface {
       config.icmpErrorsPerSecond ?? 1000,
       config.icmpErrorBurst ?? 50,
     );
+    const icmp = this.icmp;
+    this.link.onUnresolved = (buf, ipOff, len) => icmp.localUnreachable(buf, ipOff, len);
     this.arp = new ArpHandler(
       ctx,
       this.link,

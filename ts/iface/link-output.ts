@@ -39,6 +39,12 @@ export class LinkOutput implements NeighbourSolicitor {
   private readonly ip6 = new Ipv6Header();
   /** Set by confirm paths: pending packets may now go (serviced at the end of the batch). */
   pendingReady = false;
+  /**
+   * Told about each waiting datagram dropped because its neighbour never resolved (the IP
+   * datagram at buf[ipOff, ipOff + len)), before its frame is released: the interface turns it
+   * into a local "host unreachable" for the transport that sent it (Linux neigh error_report).
+   */
+  onUnresolved: ((buf: Uint8Array, ipOff: number, len: number) => void) | null = null;
 
   constructor(
     private readonly ctx: IfaceContext,
@@ -135,7 +141,12 @@ export class LinkOutput implements NeighbourSolicitor {
           q.remove(i);
           if (this.sendRaw(addr, len) === 0) ctx.stats.pendingSent++;
         } else if (state === NeighbourState.Failed || ctx.now - q.timeAt(i) > maxWait) {
+          const len = q.lenAt(i);
+          // Out of the queue first: the report may send (and queue) more packets.
           q.remove(i);
+          if (this.onUnresolved !== null && len > ETH_HLEN) {
+            this.onUnresolved(ctx.bytes, ctx.offsetOf(addr) + ETH_HLEN, len - ETH_HLEN);
+          }
           ctx.device.release(addr);
           ctx.drop(DropReason.NeighbourUnresolved);
         } else if (state === NeighbourState.Absent) {

@@ -16,6 +16,7 @@ import type { ShutdownReport, StackWorkerApi } from './stack-worker.js';
 import type { DeviceSpec, StackWorkerConfig, StackWorkerStats } from './stack-config.js';
 import type { SocketEntry } from './socket-report.js';
 import { ControlServer } from './control-server.js';
+import type { TcpConfig } from '../socket/tcp/config.js';
 
 export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
   /** The interface to run on. */
@@ -39,6 +40,8 @@ export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
    * /run/xdpnet/engine-<pid>.sock (the default), false for none.
    */
   control?: boolean | string;
+  /** TCP defaults for every connection (e.g. a short `timeWaitMs` in tests), as TcpConfig. */
+  tcp?: Partial<TcpConfig>;
 }
 
 type Binding =
@@ -154,6 +157,7 @@ export class Engine {
           rssKey: DEFAULT_RSS_KEY,
           reta: Uint8Array.from(reta),
           app: opts.app,
+          tcp: opts.tcp,
         };
         const thread = await spawn<StackWorkerApi>(new Worker(workerPath), { timeout: 30000 });
         threads.push(thread);

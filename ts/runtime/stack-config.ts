@@ -5,6 +5,7 @@ import type { DispatchWorkerConfig } from '../dev/dispatch/dispatch-layout.js';
 import type { SteeringLayout } from '../dev/steering/index.js';
 import type { InterfaceConfig } from '../iface/config.js';
 import type { SharedInterfaceState } from '../iface/interface.js';
+import type { TcpConfig } from '../socket/tcp/config.js';
 
 /** How a worker reaches its frames. */
 export type DeviceSpec =
@@ -23,6 +24,8 @@ export interface StackWorkerConfig {
   reta: Uint8Array;
   /** Absolute path or file URL of the app module loaded in this worker, if any. */
   app?: string;
+  /** TCP defaults for every connection of this worker (timers, buffers, options). */
+  tcp?: Partial<TcpConfig>;
 }
 
 /** What a stack worker reports. */

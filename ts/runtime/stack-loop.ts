@@ -10,6 +10,11 @@ export interface PollTarget {
   tick(): void;
   /** Blocks until packets may be there, or `ms` passes. */
   park(ms: number): void;
+  /**
+   * The app's callbacks for the last batch have run (each slice starts after them): send what
+   * they left owed (TCP's deferred ACKs), before the loop naps or polls again.
+   */
+  settle(): void;
 }
 
 /** Longest run of passes before the event loop gets a turn. */
@@ -25,6 +30,8 @@ export class StackLoop {
   private running = false;
   private stopped: (() => void) | undefined;
   private lastTick = 0;
+  /** A nap the last slice chose, taken once the app's callbacks and settle() have run. */
+  private napMs = 0;
   readonly backoff: IdleBackoff;
 
   constructor(
@@ -55,6 +62,11 @@ export class StackLoop {
       return;
     }
     const target = this.target;
+    target.settle();
+    if (this.napMs > 0) {
+      nap(this.napMs);
+      this.napMs = 0;
+    }
     const end = performance.now() + SLICE_MS;
     for (;;) {
       const now = performance.now();
@@ -65,8 +77,12 @@ export class StackLoop {
       this.passes++;
       const work = target.poll();
       const action = this.backoff.next(work);
-      if (action === IdleAction.Nap) nap(this.backoff.napMs);
-      else if (action === IdleAction.Park) {
+      if (action === IdleAction.Nap) {
+        // After a batch, the ACKs it owes go out first (next slice), so the sender keeps
+        // sending while this thread waits for a fuller batch.
+        if (work > 0) this.napMs = this.backoff.napMs;
+        else nap(this.backoff.napMs);
+      } else if (action === IdleAction.Park) {
         target.park(this.backoff.parkMs);
         break;
       }

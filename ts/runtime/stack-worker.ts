@@ -15,7 +15,7 @@ import { threadCpuSeconds } from '../worker/thread-cpu.js';
 import { drainDevice } from '../worker/loops/packet-loop.js';
 import type { FrameAudit } from '../dev/xdp/xdp-device.js';
 import type { WorkerHoldings } from '../dev/dispatch/dispatched-device.js';
-import { setWorkerStack, type WorkerStack } from './worker-stack.js';
+import { runWorkerStopHooks, setWorkerStack, type WorkerStack } from './worker-stack.js';
 import { socketReport, type SocketEntry } from './socket-report.js';
 import { StackLoop, type PollTarget } from './stack-loop.js';
 import type { DeviceSpec, StackWorkerConfig, StackWorkerStats } from './stack-config.js';
@@ -42,13 +42,22 @@ interface OpenDevice {
   shutdown(): ShutdownReport;
 }
 
+/**
+ * How long a worker may park. Not at all while its TX ring holds frames: in copy mode the kernel
+ * sends only a small batch (32 frames on veth) per wake-up, so the rest would wait out the park
+ * (10 ms a turn) while TCP's bursts (10,000 SYNs) ran the free frames out.
+ */
+function parkFor(device: XdpDevice, ms: number): number {
+  return device.txInFlight > 0 ? 0 : ms;
+}
+
 function openDevice(spec: DeviceSpec, workerId: number): OpenDevice {
   switch (spec.kind) {
     case 'xdp': {
       const device = new XdpDevice({ ...spec.assignment, batch: spec.batch });
       return {
         device,
-        park: (ms) => void device.waitReadable(ms),
+        park: (ms) => void device.waitReadable(parkFor(device, ms)),
         shutdown() {
           drainDevice(device);
           const audit = device.audit();
@@ -64,7 +73,7 @@ function openDevice(spec: DeviceSpec, workerId: number): OpenDevice {
       const device = new SteeredDevice(queue, spec.layout, workerId);
       return {
         device,
-        park: (ms) => void device.waitReadable(ms),
+        park: (ms) => void device.waitReadable(parkFor(queue, ms)),
         shutdown() {
           queue.close();
           return { kind: 'steered' };
@@ -115,6 +124,7 @@ const api = {
       workerId: config.workerId,
       workerCount: config.workerCount,
       steering,
+      config: config.tcp,
     });
     const stack: WorkerStack = {
       workerId: config.workerId,
@@ -125,13 +135,22 @@ const api = {
     };
     const target: PollTarget = {
       // TCP timers (delayed ACK 40 ms, RTO >= 200 ms) run every pass: a heap peek when idle.
+      // One receive batch: TCP defers its ACKs past the app's callbacks for it (they run
+      // between passes), sending them at the start of the next pass unless a reply carried them.
       poll: () => {
-        const n = iface.poll();
-        tcp.runTimers();
-        return n;
+        tcp.beginBatch();
+        let n: number;
+        try {
+          n = iface.poll();
+        } finally {
+          tcp.endBatch();
+        }
+        // Due timers count as work: the loop keeps polling (not parking) until all have run.
+        return n + tcp.runTimers(tcp.clock.now(), device.batch);
       },
       tick: () => iface.tick(),
       park,
+      settle: () => tcp.sendOwedAcks(),
     };
     const loop = new StackLoop(target, device.batch);
     running = { stack, opened, loop, cpu0: threadCpuSeconds() };
@@ -175,6 +194,7 @@ const api = {
     if (!running) return undefined;
     const { loop, stack, opened } = running;
     running = undefined;
+    runWorkerStopHooks(); // the app's descriptors close (FINs go out) while the loop still runs
     await loop.stop();
     setWorkerStack(undefined);
     stack.tcp.close();

@@ -19,6 +19,24 @@ export function setWorkerStack(stack: WorkerStack | undefined): void {
   current = stack;
 }
 
+const stopHooks: (() => void)[] = [];
+
+/** Runs `fn` once when this worker stops, before its stack closes (sys closes its descriptors). */
+export function onWorkerStop(fn: () => void): void {
+  stopHooks.push(fn);
+}
+
+/** The worker runtime calls this on stop; a hook that throws does not keep the others from running. */
+export function runWorkerStopHooks(): void {
+  for (const fn of stopHooks.splice(0)) {
+    try {
+      fn();
+    } catch (err) {
+      process.stderr.write(`xdpnet: worker stop hook failed: ${String(err)}\n`);
+    }
+  }
+}
+
 /** This thread's stack; a clear error when called outside an engine worker. */
 export function workerStack(): WorkerStack {
   if (!current) {

@@ -1,26 +1,57 @@
-// A preallocated ring of bytes: the storage under the send and receive buffers. `length` bytes
+// A ring of bytes: the storage under the send and receive buffers. `length` bytes
 // starting at `head` are committed; the free space after them can also be written at an offset
 // without committing (the receive side parks out-of-order data there, at its place in the
-// stream). Copies go byte by byte through plain loops so nothing allocates per segment.
+// stream). Copies of a segment's payload are one memcpy (TypedArray.prototype.set) rather than
+// a byte loop: a 1448-byte loop costs about 2.5 us in V8, set about 0.1-0.5 us including the
+// subarray view it needs; a short copy (a few bytes of a request) stays a loop, which
+// allocates nothing.
 
 import { copyBytes } from '../../wire/bytes.js';
 
+/** Below this many bytes a plain loop beats creating a view for set(). */
+const SET_MIN_BYTES = 64;
+
+/** Copies `len` bytes (the ranges must not overlap unless dst !== src). */
+function copyRange(
+  dst: Uint8Array,
+  dstOff: number,
+  src: Uint8Array,
+  srcOff: number,
+  len: number,
+): void {
+  if (len < SET_MIN_BYTES) copyBytes(dst, dstOff, src, srcOff, len);
+  else dst.set(src.subarray(srcOff, srcOff + len), dstOff);
+}
+
+// Storage comes on demand and doubles up to the capacity: ten thousand idle connections must not
+// hold 384 KiB each (Linux, too, charges a socket only for the skbs it queues), and allocating
+// it per connection at SYN time cost ~0.5 ms each (calloc, external-memory GC pressure).
+const NO_STORAGE = new Uint8Array(0);
+/** The first allocation: request/response traffic mostly fits without growing. */
+const FIRST_STORAGE = 4096;
+
 export class ByteRing {
-  private buf: Uint8Array;
+  private buf: Uint8Array = NO_STORAGE;
   private head = 0;
+  private cap: number;
   /** Committed bytes. */
   length = 0;
 
   constructor(capacity: number) {
-    this.buf = new Uint8Array(capacity);
+    this.cap = capacity;
   }
 
   get capacity(): number {
-    return this.buf.length;
+    return this.cap;
   }
 
   get free(): number {
-    return this.buf.length - this.length;
+    return this.cap - this.length;
+  }
+
+  /** Bytes of storage allocated so far (at most the capacity). */
+  get allocated(): number {
+    return this.buf.length;
   }
 
   /** Append up to `len` bytes; returns how many fitted. */
@@ -36,12 +67,15 @@ export class ByteRing {
    * offset + len must not exceed `free`.
    */
   writeAt(offset: number, src: Uint8Array, off: number, len: number): void {
+    if (len === 0) return;
+    const need = this.length + offset + len;
+    if (need > this.buf.length) this.reserve(need);
     const cap = this.buf.length;
     let pos = (this.head + this.length + offset) % cap;
     let done = 0;
     while (done < len) {
       const chunk = Math.min(len - done, cap - pos);
-      copyBytes(this.buf, pos, src, off + done, chunk);
+      copyRange(this.buf, pos, src, off + done, chunk);
       done += chunk;
       pos = 0;
     }
@@ -59,14 +93,28 @@ export class ByteRing {
     let done = 0;
     while (done < len) {
       const chunk = Math.min(len - done, cap - pos);
-      copyBytes(dst, dstOff + done, this.buf, pos, chunk);
+      copyRange(dst, dstOff + done, this.buf, pos, chunk);
       done += chunk;
       pos = 0;
     }
   }
 
+  /**
+   * With nothing held (committed or parked), move the head so that the byte written `offset`
+   * bytes past it lands at the same address modulo 8 as `srcOff` in `src`. V8 copies out of a
+   * SharedArrayBuffer (the UMEM) word by word only when source and destination share that
+   * alignment, and byte by byte otherwise (4x slower); full-sized 1448-byte segments then all
+   * stay aligned.
+   */
+  alignNextWrite(offset: number, src: Uint8Array, srcOff: number): void {
+    if (this.length !== 0) return;
+    const want = (src.byteOffset + srcOff - offset - this.buf.byteOffset) & 7;
+    if (want < this.buf.length) this.head = want;
+  }
+
   /** Drop `n` bytes from the head. */
   consume(n: number): void {
+    if (n === 0) return; // keeps head a number while there is no storage
     this.head = (this.head + n) % this.buf.length;
     this.length -= n;
   }
@@ -79,18 +127,25 @@ export class ByteRing {
     return n;
   }
 
-  /**
-   * Reallocate with a larger capacity (a cold path: buffer auto-tuning). The whole old ring is
-   * carried over in stream order, uncommitted bytes included.
-   */
+  /** Raise the capacity (buffer auto-tuning); storage follows when bytes need it. */
   grow(capacity: number): void {
+    if (capacity > this.cap) this.cap = capacity;
+  }
+
+  /**
+   * Storage for `need` bytes past the head (a cold path: a few times per connection). The whole
+   * old ring moves over in stream order, uncommitted bytes included; the head keeps its address
+   * modulo 8 (see alignNextWrite).
+   */
+  private reserve(need: number): void {
     const old = this.buf;
-    if (capacity <= old.length) return;
-    const next = new Uint8Array(capacity);
-    const first = old.length - this.head;
-    next.set(old.subarray(this.head), 0);
-    next.set(old.subarray(0, this.head), first);
+    let size = Math.max(FIRST_STORAGE, 2 * old.length);
+    while (size < need) size *= 2;
+    const next = new Uint8Array(Math.min(size, this.cap));
+    const at = (this.head & 7) + old.length <= next.length ? this.head & 7 : 0;
+    next.set(old.subarray(this.head), at);
+    next.set(old.subarray(0, this.head), at + old.length - this.head);
     this.buf = next;
-    this.head = 0;
+    this.head = at;
   }
 }

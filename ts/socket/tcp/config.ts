@@ -40,6 +40,12 @@ export interface TcpConfig extends RtoConfig {
   scoreboardRanges: number;
   /** Largest persist (zero window probe) interval. */
   maxPersistMs: number;
+  /** RACK time-based loss detection (RFC 8985 6), with SACK; Linux default on. */
+  rack: boolean;
+  /** Tail loss probes (RFC 8985 7), with SACK; Linux default on (tcp_early_retrans 3). */
+  tlp: boolean;
+  /** RFC 8985 7.2 WCDelAckT: worst-case delayed ACK added to the PTO of a one-segment flight. */
+  tlpWorstCaseDelAckMs: number;
 }
 
 export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = {
@@ -67,6 +73,9 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = {
   reassemblyRanges: 32,
   scoreboardRanges: 32,
   maxPersistMs: 60_000,
+  rack: true,
+  tlp: true,
+  tlpWorstCaseDelAckMs: 200,
 };
 
 export function tcpConfig(overrides: Partial<TcpConfig> = {}): TcpConfig {

@@ -10,6 +10,8 @@ export class ReceiveBuffer {
   private readonly ring: ByteRing;
   private copiedSinceMark = 0;
   private markTime = -1;
+  /** How far past the committed bytes anything was written (parked data), 0 if nothing. */
+  private writtenPast = 0;
 
   constructor(
     initialCapacity: number,
@@ -35,12 +37,16 @@ export class ReceiveBuffer {
 
   /** Park segment bytes `offset` bytes past RCV.NXT (offset + len <= free). */
   writeAt(offset: number, src: Uint8Array, off: number, len: number): void {
+    // An empty buffer may start anywhere: start where the copy from UMEM is fastest.
+    if (this.writtenPast === 0) this.ring.alignNextWrite(offset, src, off);
     this.ring.writeAt(offset, src, off, len);
+    if (offset + len > this.writtenPast) this.writtenPast = offset + len;
   }
 
   /** RCV.NXT advanced by `n`: those bytes are now readable. */
   commit(n: number): void {
     this.ring.commit(n);
+    this.writtenPast = n < this.writtenPast ? this.writtenPast - n : 0;
   }
 
   /** Copy up to `len` in-order bytes without consuming them (MSG_PEEK); returns how many. */

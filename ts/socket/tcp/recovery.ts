@@ -121,6 +121,30 @@ export class LossRecovery {
     if (forgetSacks) this.scoreboard.clear();
   }
 
+  /**
+   * The path MTU fell (RFC 1191, RFC 8201): segments sent in the old size were dropped on the
+   * way, so everything outstanding is resent in the new size (Linux tcp_simple_retransmit). Not
+   * a congestion signal: the caller leaves cwnd alone.
+   */
+  enterPathMtu(sndUna: number, sndNxt: number, tsVal: number): void {
+    if (this.kind === RecoveryKind.None) {
+      this.kind = RecoveryKind.Timeout;
+      this.startTsVal = tsVal;
+      this.point = sndNxt;
+      this.recover = sndNxt;
+      this.recoverActive = true;
+      this.dupAcks = 0;
+      this.renoSacked = 0;
+    }
+    this.lossMark = sndNxt;
+    this.highRxt = sndUna;
+  }
+
+  /** RACK (RFC 8985 6.2) found everything below `end` that is not SACKed lost. */
+  markLostTo(end: number): void {
+    this.lossMark = seqMax(this.lossMark, end);
+  }
+
   /** RFC 6675 SetPipe. */
   pipe(sndUna: number, sndNxt: number, mss: number): number {
     const p = this.scoreboard.pipe(sndUna, sndNxt, this.highRxt, this.lossMark, mss);

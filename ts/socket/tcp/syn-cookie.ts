@@ -1,32 +1,30 @@
 // SYN cookies (RFC 4987 3.6): when a listener's SYN queue is full the SYN-ACK's ISN encodes what
 // the connection needs, so no state is kept until the final ACK returns it. Layout as Linux:
-// top 5 bits a 64-second counter, 3 bits an MSS table index, 24 bits a keyed hash of the 4-tuple,
-// the counter and the peer's ISN. With timestamps, window scale and SACK-permitted ride in the
+// top 5 bits a one-minute counter (Linux TCP_SYNCOOKIE_PERIOD), 3 bits an MSS table index, 24
+// bits of SipHash-2-4 (siphash.ts) over the 4-tuple, the counter and the peer's ISN, keyed by a
+// random per-stack secret, so an off-path attacker cannot forge or predict a cookie (RFC 4987
+// 3.6; Linux also keys its cookies with SipHash). With timestamps, window scale and SACK-permitted ride in the
 // low 5 bits of our TSval (Linux cookie_init_timestamp), which the peer echoes.
 
 import { randomBytes } from 'node:crypto';
+import { SipHash } from './siphash.js';
 
 /** MSS values a cookie can carry; the largest not above the peer's MSS is used. */
 export const COOKIE_MSS_TABLE = [536, 1220, 1300, 1360, 1400, 1440, 1460, 8960] as const;
 /** Linux MAX_SYNCOOKIE_AGE: cookies from the current and the previous counter values. */
 const MAX_AGE = 2;
-const PERIOD_MS = 64_000;
+const PERIOD_MS = 60_000;
 /** TSval low bits: 4 bits window scale (15 = none), 1 bit SACK-permitted. */
 const TS_WSCALE_NONE = 15;
 
 export class SynCookies {
-  private readonly k0: number;
-  private readonly k1: number;
-  private readonly k2: number;
-  private readonly k3: number;
+  private readonly sip: SipHash;
+  /** The hashed message, reused: remote (4 words), local (4), ports, counter, peer ISN. */
+  private readonly words = new Uint32Array(11);
 
+  /** `secret`: 16 bytes (random when omitted: one secret per stack, as Linux per boot). */
   constructor(secret?: Uint8Array) {
-    const s = secret ?? randomBytes(16);
-    const v = new DataView(s.buffer, s.byteOffset, s.byteLength);
-    this.k0 = v.getUint32(0);
-    this.k1 = v.getUint32(4);
-    this.k2 = v.getUint32(8);
-    this.k3 = v.getUint32(12);
+    this.sip = new SipHash(secret ?? randomBytes(16));
   }
 
   /**
@@ -40,14 +38,15 @@ export class SynCookies {
     counter: number,
     irs: number,
   ): number {
-    let h = this.k0 ^ Math.imul(counter + 1, 0x9e3779b1);
+    const w = this.words;
     for (let i = 0; i < 4; i++) {
-      h = mix(h ^ this.k1, remote[i]);
-      h = mix(h ^ this.k2, local[i]);
+      w[i] = remote[i];
+      w[4 + i] = local[i];
     }
-    h = mix(h, ports);
-    h = mix(h ^ this.k3, irs);
-    return (h ^ (h >>> 16)) >>> 0;
+    w[8] = ports;
+    w[9] = counter;
+    w[10] = irs;
+    return this.sip.hashWords(w, 11) >>> 0;
   }
 
   /** The cookie ISN for a SYN with sequence `irs` and MSS `peerMss` at `nowMs`. */
@@ -112,13 +111,4 @@ export function cookieWindowScale(tsEcr: number): number {
 
 export function cookieSackOk(tsEcr: number): boolean {
   return (tsEcr & 0x10) !== 0;
-}
-
-function mix(h: number, v: number): number {
-  let k = Math.imul(v, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }

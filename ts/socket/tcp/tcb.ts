@@ -18,13 +18,15 @@ import { TcpFlag, type TcpHeader, type TcpOptions } from '../../wire/tcp.js';
 import { AckCheck, checkAck, segmentAcceptable } from './acceptable.js';
 import { type TcpConfig, tcpConfig } from './config.js';
 import { type CongestionControl, createCongestionControl } from './congestion/index.js';
+import { TcpExtStats } from './ext-stats.js';
 import { KeepAlive, KeepAliveAction } from './keepalive.js';
 import { type Clock, TcpEvent, type TcpHost, TcpOutSegment } from './host.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { Reassembly } from './reassembly.js';
+import { Rack } from './rack.js';
 import { RttEstimator } from './rto.js';
 import { LossRecovery, RecoveryKind } from './recovery.js';
-import { SackScoreboard } from './sack-scoreboard.js';
+import { DUP_THRESH, SackScoreboard } from './sack-scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMin, seqSub } from './seq.js';
 import { canReceiveData, canSendData, TcpState } from './state.js';
@@ -41,6 +43,10 @@ import {
 const DEFAULT_PEER_MSS = 536;
 /** Bytes a timestamps option takes in every segment (with its two NOPs). */
 const TS_OPTION_BYTES = 12;
+/** The smallest send MSS a path-MTU message may impose (Linux tcp_min_snd_mss). */
+const MIN_SEND_MSS = 48;
+/** RFC 8985 7.2: the PTO before any RTT sample. */
+const PTO_NO_RTT_MS = 1000;
 
 /** What input() asks of its caller. */
 export const TcpInputResult = {
@@ -57,6 +63,16 @@ export type TcpInputResult = (typeof TcpInputResult)[keyof typeof TcpInputResult
 export class TcpContext {
   /** The one outgoing segment struct, filled just before each transmit(). */
   readonly seg = new TcpOutSegment();
+  /** Loss-detection counters of every TCB of the stack (Linux TcpExt names). */
+  readonly stats = new TcpExtStats();
+  /**
+   * Set by the owner while it processes one receive batch: a TCB owing an every-second-segment
+   * ACK (or the ACK of a FIN) lists itself here once instead of sending it, and the owner calls
+   * sendOwedAck() on each once the application has seen the batch, so a reply or a FIN it sends
+   * carries the ACK. One ACK per batch per connection, as GRO plus delayed ACK give Linux;
+   * out-of-order, duplicate and gap-filling ACKs still go at once.
+   */
+  ackBatch: Tcb[] | null = null;
   constructor(
     readonly clock: Clock,
     readonly host: TcpHost,
@@ -70,6 +86,14 @@ export class Tcb {
   context: unknown = null;
   /** Errno code after an Error event. */
   error: string | null = null;
+  /**
+   * The last soft error (an ICMP unreachable or a failed neighbour on an open connection): a
+   * connection that later times out reports it instead of ETIMEDOUT (Linux sk_err_soft,
+   * tcp_write_err; RFC 1122 4.2.3.9 keeps such errors from aborting by themselves).
+   */
+  softError: string | null = null;
+  /** Next hop unreachable while opening: fail with it at the next timer run (not re-entrantly). */
+  private hardError: string | null = null;
   readonly config: TcpConfig;
 
   // Send sequence space (RFC 9293 3.3.1). sndNxt is the highest sequence sent so far: loss
@@ -123,6 +147,16 @@ export class Tcb {
   retransmits = 0;
   private firstRtxTime = -1;
 
+  /** RACK (RFC 8985 6) when configured; SACK connections only. */
+  readonly rack: Rack | null;
+  // Tail loss probe (RFC 8985 7): one probe per tail; TLP.end_seq and TLP.is_retrans.
+  private tlpPending = false;
+  private tlpEndSeq = 0;
+  private tlpIsRetrans = false;
+  /** New data went out or new data was ACKed: output() restarts the PTO (RFC 8985 7.2). */
+  private probeRestart = false;
+  private probing = false;
+
   // RTT timing without timestamps (Karn).
   private rttTiming = false;
   private rttSeq = 0;
@@ -131,6 +165,8 @@ export class Tcb {
   // ACK generation.
   private ackNow = false;
   private unackedBytes = 0;
+  /** Listed in ctx.ackBatch: an ACK is owed at the end of the receive batch. */
+  private ackOwed = false;
   private rcvMss = DEFAULT_PEER_MSS;
 
   private readonly sendDecision: SendDecisionInput = {
@@ -151,6 +187,10 @@ export class Tcb {
 
   // Timers: absolute deadlines in ms, Infinity when off.
   rtxDeadline = Infinity;
+  /** Tail loss probe timeout (RFC 8985 7.2). */
+  probeDeadline = Infinity;
+  /** RACK reordering timer (RFC 8985 6.3). */
+  rackDeadline = Infinity;
   persistDeadline = Infinity;
   delAckDeadline = Infinity;
   timeWaitDeadline = Infinity;
@@ -174,6 +214,7 @@ export class Tcb {
     this.receiveBuffer = new ReceiveBuffer(c.receiveBufferBytes, c.receiveBufferMaxBytes);
     this.reassembly = new Reassembly(c.reassemblyRanges);
     this.recovery = new LossRecovery(new SackScoreboard(c.scoreboardRanges));
+    this.rack = c.rack ? new Rack() : null;
     this.rtt = new RttEstimator(c);
     this.cc = createCongestionControl(c.congestion, DEFAULT_PEER_MSS);
     this.noDelay = c.noDelay;
@@ -354,6 +395,8 @@ export class Tcb {
   nextDeadline(): number {
     return Math.min(
       this.rtxDeadline,
+      this.probeDeadline,
+      this.rackDeadline,
       this.persistDeadline,
       this.delAckDeadline,
       this.keepAlive.deadline,
@@ -375,6 +418,9 @@ export class Tcb {
       return;
     }
     // A timer that closes the connection stops the others (enterClosed), so the order is safe.
+    if (this.rackDeadline <= now) this.onRackTimeout(now);
+    // A probe capped at the RTO's expiry goes first and re-arms the RTO (RFC 8985 7.2, 7.3).
+    if (this.probeDeadline <= now) this.onProbeTimeout(now);
     if (this.rtxDeadline <= now) this.onRetransmitTimeout(now);
     if (this.persistDeadline <= now) this.onPersistTimeout(now);
     if (this.keepAlive.deadline <= now) this.onKeepAliveTimeout(now);
@@ -562,8 +608,10 @@ export class Tcb {
     }
     const newSack = this.absorbSack(h);
     const window = h.window << this.sndShift;
+    if (this.tlpPending) this.tlpProcessAck(h, ack, newSack, now);
     if (seqGt(ack, this.sndUna)) this.onNewAck(h, ack, now);
     else if (ack === this.sndUna) this.onSameAck(h, newSack, window, now);
+    if (this.rack !== null && this.sackOk) this.rackOnAck(now);
     this.updateSendWindow(h.seq, ack, window);
     return this.afterAck(now);
   }
@@ -623,6 +671,7 @@ export class Tcb {
     }
     this.persistBackoff = 0;
     this.rtxDeadline = this.sndNxt === this.sndUna ? Infinity : now + this.rtt.rto; // RFC 6298 5.2/5.3
+    this.probeRestart = true; // RFC 8985 7.2
     if (released > 0) this.emit(TcpEvent.Writable);
   }
 
@@ -634,9 +683,161 @@ export class Tcb {
     const mss = this.smss();
     if (!this.recovery.onDuplicateAck(this.sndUna, this.sackOk, mss)) return;
     // RFC 6675 5 steps (4.1)-(4.3): reduce, then retransmit the first segment whatever pipe says.
-    this.recovery.enterFast(this.sndUna, this.sndNxt, this.sackOk, mss, this.timestamps.value(now));
-    this.cc.onLoss(flight, now);
+    this.enterFastRecovery(now);
     this.retransmitFrom(this.sndUna, mss, now);
+  }
+
+  private enterFastRecovery(now: number): void {
+    const s = this.ctx.stats;
+    if (this.sackOk) s.sackRecovery++;
+    else s.renoRecovery++;
+    if (this.tlpPending) {
+      // The probe's ACK revealed the loss (RFC 8985 7.4): the episode ends in recovery.
+      this.tlpPending = false;
+      s.lossProbeRecovery++;
+    }
+    const mss = this.smss();
+    this.recovery.enterFast(this.sndUna, this.sndNxt, this.sackOk, mss, this.timestamps.value(now));
+    this.cc.onLoss(this.flight(), now);
+    this.probeDeadline = Infinity;
+  }
+
+  // ---- RACK and TLP (RFC 8985) ---------------------------------------------------------------
+
+  /** RFC 8985 6.2: update RACK from this ACK, mark what is lost, arm the reordering timer. */
+  private rackOnAck(now: number): void {
+    const rack = this.rack!;
+    rack.onAck(this.sndUna, this.recovery.scoreboard, now);
+    this.rackDetect(now);
+  }
+
+  private rackDetect(now: number): void {
+    const rack = this.rack!;
+    if (this.flight() === 0) {
+      this.rackDeadline = Infinity;
+      return;
+    }
+    const r = this.recovery;
+    const srtt = this.rtt.hasSample ? this.rtt.srtt : Infinity;
+    rack.detect(now, rack.reorderWindow(r.active, DUP_THRESH, srtt));
+    // RFC 8985 6.3: wake up when the next candidate's reordering window ends.
+    this.rackDeadline = rack.timeout > 0 ? now + rack.timeout : Infinity;
+    if (!rack.anyLost) return;
+    if (rack.newlyLost) this.ctx.stats.rackLost++;
+    if (!r.active) this.enterFastRecovery(now);
+    r.markLostTo(rack.lostEnd);
+  }
+
+  private onRackTimeout(now: number): void {
+    this.rackDeadline = Infinity;
+    if (this.rack === null || !this.sackOk || !this.isSendingState()) return;
+    this.rackDetect(now);
+    this.output();
+  }
+
+  /** RFC 8985 7.2: (re)start the PTO after new data went out or new data was ACKed. */
+  private armProbe(now: number): void {
+    this.probeDeadline = Infinity;
+    if (!this.config.tlp || !this.sackOk || this.tlpPending || this.recovery.active) return;
+    // Not while SACKed data waits for the cumulative ACK: RACK handles that flight.
+    if (!this.recovery.scoreboard.isEmpty) return;
+    const flight = this.flight();
+    if (flight === 0 || this.rtxDeadline === Infinity) return;
+    let pto = PTO_NO_RTT_MS;
+    if (this.rtt.hasSample) {
+      pto = 2 * this.rtt.srtt;
+      // One segment in flight: the receiver may hold its ACK for a delayed-ACK time.
+      if (flight <= this.smss()) pto += this.config.tlpWorstCaseDelAckMs;
+    }
+    // RFC 8985 7.2 caps the PTO at the RTO's expiry; a probe that would go no sooner than the
+    // RTO only postpones it, so then the RTO alone acts (and its backoff stays as RFC 6298 has it).
+    if (now + pto < this.rtxDeadline) this.probeDeadline = now + pto;
+  }
+
+  /**
+   * RFC 8985 7.3: send one probe, new data if the receive window allows, else the last
+   * segment again, then re-arm the RTO (not the PTO). The probe ignores cwnd (it is one segment).
+   */
+  private onProbeTimeout(now: number): void {
+    this.probeDeadline = Infinity;
+    if (!this.isSendingState() || this.flight() === 0 || this.recovery.active || this.tlpPending) {
+      return;
+    }
+    const queued = this.finSent ? 0 : this.sendBuffer.bytesFrom(this.sndNxt);
+    const room = seqSub(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
+    this.probing = true;
+    if (queued > 0 && room > 0) {
+      this.transmitData(this.sndNxt, Math.min(queued, room, this.maxPayload()), true, now);
+      this.tlpIsRetrans = false;
+    } else {
+      const dataEnd = this.finSent ? this.finSeq : this.sendBuffer.endSeq;
+      const len = Math.min(this.maxPayload(), seqSub(dataEnd, this.sndUna));
+      this.retransmitFrom(seqAdd(dataEnd, -len), len, now);
+      this.tlpIsRetrans = true;
+    }
+    this.probing = false;
+    this.tlpPending = true;
+    this.tlpEndSeq = this.sndNxt;
+    this.ctx.stats.lossProbes++;
+    this.rtxDeadline = now + this.rtt.rto;
+  }
+
+  /** RFC 8985 7.4.2 TLP_process_ack, with Linux's pure-duplicate-ACK rule. */
+  private tlpProcessAck(h: TcpHeader, ack: number, newSack: boolean, now: number): void {
+    if (seqGe(ack, this.tlpEndSeq)) {
+      this.tlpPending = false;
+      // New data as the probe, or a D-SACK (RFC 2883) saying the original arrived too: no loss.
+      if (!this.tlpIsRetrans || this.hasDsack(h, ack)) return;
+      // The probe repaired a loss: respond to it as to any loss (RFC 8985 7.4.2).
+      this.ctx.stats.lossProbeRecovery++;
+      this.cc.onLoss(this.flight(), now);
+      return;
+    }
+    const pureDup = ack === this.sndUna && !newSack && h.payloadLen === 0;
+    if (pureDup && this.tlpIsRetrans) this.tlpPending = false; // original and probe both arrived
+  }
+
+  /** RFC 2883: the first SACK block lies below the cumulative ACK. */
+  private hasDsack(h: TcpHeader, ack: number): boolean {
+    const o = h.options;
+    return this.sackOk && o.sackCount > 0 && seqLe(o.sackBlocks[1], ack);
+  }
+
+  // ---- Path MTU and next-hop failures --------------------------------------------------------
+
+  /**
+   * The path MTU towards the peer fell so that segments may carry at most `mss` bytes (RFC 1191
+   * 6.3, RFC 8201 5, RFC 9293 3.7.3): lower the send MSS and resend in the new size what was
+   * sent in the old one. The loss is the path's, not congestion's: cwnd stays.
+   */
+  pathMtuChanged(mss: number): void {
+    const m = Math.max(MIN_SEND_MSS, mss);
+    if (!this.isSynchronized() || m >= this.sendMss) return;
+    const now = this.now();
+    this.sendMss = m;
+    this.cc.setMss(this.smss());
+    this.ctx.stats.pmtuMssReductions++;
+    if (this.flight() > 0 && this.isSendingState()) {
+      this.recovery.enterPathMtu(this.sndUna, this.sndNxt, this.timestamps.value(now));
+      this.tlpPending = false;
+      this.probeDeadline = Infinity;
+      this.output();
+    }
+    this.flush();
+  }
+
+  /**
+   * The layer below could not send to the next hop (`code`, e.g. EHOSTUNREACH when address
+   * resolution failed). Opening connections fail with it, as Linux fails a connect() once the
+   * neighbour is FAILED; open ones keep it as their soft error. Called from transmit(), so the
+   * failure itself happens at the next timer run, not inside the call that sent.
+   */
+  linkFailed(code: string): void {
+    this.softError = code;
+    if (this.state === TcpState.SynSent) {
+      this.hardError = code;
+      this.rtxDeadline = this.now();
+    }
   }
 
   /** RFC 9293 3.10.7.4 seventh and eighth steps: segment text and FIN. */
@@ -698,16 +899,36 @@ export class Tcb {
     this.rcvNxt = next;
     // RFC 5681 4.2 / RFC 9293 3.8.6.3: ACK every second full-sized segment, at once when a gap
     // was filled, otherwise within delayedAckMs.
-    if (filledGap || this.unackedBytes >= 2 * this.rcvMss) this.ackNow = true;
+    if (filledGap) this.ackNow = true;
+    else if (this.unackedBytes >= 2 * this.rcvMss) this.ackAfterBatch();
     else if (this.delAckDeadline === Infinity) this.delAckDeadline = now + this.config.delayedAckMs;
     this.emit(TcpEvent.Readable);
+  }
+
+  /** An ACK due now (RFC 5681 4.2), or once the application has seen the receive batch. */
+  private ackAfterBatch(): void {
+    const batch = this.ctx.ackBatch;
+    if (batch === null) this.ackNow = true;
+    else if (!this.ackOwed) {
+      this.ackOwed = true;
+      batch.push(this);
+    }
+  }
+
+  /** After a receive batch: the ACK ackAfterBatch deferred, unless one went out since. */
+  sendOwedAck(): void {
+    if (!this.ackOwed) return;
+    this.ackOwed = false;
+    if (this.lastAckSent !== this.rcvNxt) this.sendAck();
   }
 
   /** RFC 9293 3.10.7.4 eighth step. */
   private receiveFin(now: number): void {
     this.peerFinPending = false;
     this.rcvNxt = seqAdd(this.rcvNxt, 1);
-    this.ackNow = true;
+    // Deferred past the batch, the ACK usually rides on the application's own FIN (as Linux's
+    // delayed ACK does for interactive connections).
+    this.ackAfterBatch();
     switch (this.state) {
       case TcpState.SynReceived:
       case TcpState.Established:
@@ -734,6 +955,10 @@ export class Tcb {
       this.cwndLimited = false;
       while (this.sendOne(now));
       this.armPersist(now);
+      if (this.probeRestart) {
+        this.probeRestart = false;
+        this.armProbe(now);
+      }
     }
     if (this.ackNow) this.sendAck();
   }
@@ -838,6 +1063,10 @@ export class Tcb {
       seg.payloadSeq = seq;
       seg.source = this.sendBuffer;
     }
+    if (this.rack !== null && (len > 0 || withFin)) {
+      this.rack.onTransmit(seq, seqAdd(end, withFin ? 1 : 0), now, isNew);
+    }
+    if (isNew && !this.probing) this.probeRestart = true;
     if (isNew) {
       if (!this.rttTiming && len > 0 && !this.tsOk) {
         this.rttTiming = true;
@@ -972,10 +1201,12 @@ export class Tcb {
   private windowUpdateWorthSending(): boolean {
     const advertised = Math.max(0, seqSub(this.rcvAdvRight, this.rcvNxt));
     const rb = this.receiveBuffer;
-    if (advertised > rb.capacity / 2) return false;
-    return (
-      receiveWindow(advertised, rb.free, rb.capacity, this.config.mss, this.rcvShift) > advertised
-    );
+    // Only when the window was down to a quarter of the buffer and at least doubles (as Linux's
+    // tcp_cleanup_rbuf): reading a request must not cost an ACK of its own ahead of the reply
+    // that would carry it (the SYN's unscaled 64 KiB is half of the default 128 KiB buffer).
+    if (advertised > rb.capacity / 4) return false;
+    const offer = receiveWindow(advertised, rb.free, rb.capacity, this.config.mss, this.rcvShift);
+    return offer > advertised && offer >= 2 * advertised;
   }
 
   // ---- Timers ------------------------------------------------------------------------------
@@ -988,12 +1219,16 @@ export class Tcb {
     }
     const flight = this.flight();
     if (flight === 0) return;
+    this.ctx.stats.timeouts++;
+    this.tlpPending = false;
+    this.probeDeadline = Infinity;
+    this.rackDeadline = Infinity;
     this.retransmits++;
     if (this.firstRtxTime < 0) this.firstRtxTime = now;
     const ut = this.config.userTimeoutMs;
     if (this.retransmits > this.config.maxRetries || (ut > 0 && now - this.firstRtxTime >= ut)) {
       this.sendReset(this.sndNxt);
-      this.fail('ETIMEDOUT');
+      this.fail(this.softError ?? 'ETIMEDOUT'); // Linux tcp_write_err
       return;
     }
     this.cc.onTimeout(flight, now);
@@ -1007,9 +1242,13 @@ export class Tcb {
   }
 
   private onSynTimeout(): void {
+    if (this.hardError !== null) {
+      this.fail(this.hardError);
+      return;
+    }
     if (this.retransmits >= this.config.synRetries) {
       if (this.state === TcpState.SynReceived && this.passiveOpen) this.enterClosed(null);
-      else this.fail('ETIMEDOUT');
+      else this.fail(this.softError ?? 'ETIMEDOUT');
       return;
     }
     this.retransmits++;
@@ -1065,7 +1304,7 @@ export class Tcb {
         return;
       case KeepAliveAction.Dead:
         this.sendReset(this.sndNxt);
-        this.fail('ETIMEDOUT');
+        this.fail(this.softError ?? 'ETIMEDOUT');
         return;
     }
   }
@@ -1104,6 +1343,7 @@ export class Tcb {
     this.sndNxt = seqAdd(this.iss, 1);
     this.sendBuffer.startSeq = this.sndNxt;
     this.recovery.reset(this.sndNxt);
+    this.rack?.reset();
     this.timestamps.setOffsetFromIss(this.iss, this.now());
   }
 
@@ -1188,6 +1428,8 @@ export class Tcb {
 
   private stopTimers(): void {
     this.rtxDeadline = Infinity;
+    this.probeDeadline = Infinity;
+    this.rackDeadline = Infinity;
     this.persistDeadline = Infinity;
     this.delAckDeadline = Infinity;
     this.keepAlive.stop();

@@ -1,7 +1,9 @@
 // One connection as the stack sees it: the TCB plus what the TCB leaves to its owner (addresses,
 // the demux chain, the timer heap slot, the listener it belongs to until accepted, the socket).
 
+import { TcpFlag } from '../../wire/tcp.js';
 import type { TcpEvent } from './host.js';
+import { seqAdd, seqGt, seqLt } from './seq.js';
 import type { Tcb } from './tcb.js';
 
 /** What the socket layer above gets from the stack. */
@@ -38,6 +40,22 @@ export class TcpConn {
   /** An error learned outside the TCB (ICMP unreachable), reported with the Closed event. */
   error: string | null = null;
   user: TcpConnUser | null = null;
+
+  /**
+   * Notes a segment going out (its seq, flags and payload length). Returns true when it resends
+   * sequence space already sent: RetransSegs counts every such segment, SYN, SYN-ACK and FIN
+   * included, as Linux does (RFC 1213 tcpRetransSegs: "segments retransmitted").
+   */
+  noteSent(seq: number, flags: number, payloadLen: number): boolean {
+    const space =
+      payloadLen + ((flags & TcpFlag.Syn) !== 0 ? 1 : 0) + ((flags & TcpFlag.Fin) !== 0 ? 1 : 0);
+    if (space === 0 || (flags & TcpFlag.Rst) !== 0) return false;
+    const end = seqAdd(seq, space);
+    const again = this.highTxSet && seqLt(seq, this.highTx);
+    if (!this.highTxSet || seqGt(end, this.highTx)) this.highTx = end;
+    this.highTxSet = true;
+    return again;
+  }
 }
 
 /** A listening socket: LISTEN on (address, port) with its SYN and accept queues. */

@@ -34,7 +34,7 @@ import { type TcpConfig, tcpConfig } from './config.js';
 import { type Clock, TcpEvent, type TcpHost, type TcpOutSegment } from './host.js';
 import { IsnGenerator } from './isn.js';
 import { fillResetFor } from './reset.js';
-import { seqAdd, seqGe, seqGt, seqLt } from './seq.js';
+import { seqAdd, seqGe, seqLt } from './seq.js';
 import { TcpState } from './state.js';
 import { cookieSackOk, cookieTsVal, cookieWindowScale, SynCookies } from './syn-cookie.js';
 import { Tcb, TcpContext, TcpInputResult } from './tcb.js';
@@ -126,6 +126,8 @@ export class TcpStack implements TransportHandler, TcpHost {
   private readonly portUsers = new Int32Array(65536);
   private readonly heap = new TimerHeap();
   private readonly hdr = new TcpHeader();
+  /** TCBs owing an ACK at the end of the current receive batch (ctx.ackBatch while open). */
+  private readonly owedAcks: Tcb[] = [];
   private readonly synHdr = new TcpHeader();
   private readonly w1 = new Uint32Array(4);
   private readonly w2 = new Uint32Array(4);
@@ -155,6 +157,18 @@ export class TcpStack implements TransportHandler, TcpHost {
   get connectionCount(): number {
     let n = 0;
     for (let c of this.conns.values()) for (; c !== null; c = c.next as TcpConn) n++;
+    return n;
+  }
+
+  /** Connections filed in the timer heap (leak checks: 0 once every connection is gone). */
+  get timerCount(): number {
+    return this.heap.size;
+  }
+
+  /** Local ports held by connections (cold path: leak checks of the port bookkeeping). */
+  get portsInUse(): number {
+    let n = 0;
+    for (let p = 0; p < 65536; p++) if (this.portUsers[p] !== 0) n++;
     return n;
   }
 
@@ -417,9 +431,43 @@ export class TcpStack implements TransportHandler, TcpHost {
     }
   }
 
-  runTimers(now: number = this.clock.now()): void {
+  /**
+   * Starts a receive batch (the worker loop calls it around one iface.poll()): until endBatch(),
+   * every-second-segment ACKs and ACKs of FINs are deferred, so a connection sends one ACK per
+   * batch, and the application's reply or FIN can carry it. The worker loop calls
+   * sendOwedAcks() once the application's callbacks for the batch have run.
+   */
+  beginBatch(): void {
+    this.sendOwedAcks();
+    this.ctx.ackBatch = this.owedAcks;
+  }
+
+  endBatch(): void {
+    this.ctx.ackBatch = null;
+  }
+
+  /** Sends the ACKs deferred in the last batch that nothing has carried since, in one flush. */
+  sendOwedAcks(): void {
+    const owed = this.owedAcks;
+    if (owed.length === 0) return;
+    for (let i = 0; i < owed.length; i++) {
+      const tcb = owed[i];
+      tcb.sendOwedAck();
+      this.refile(tcb.context as TcpConn);
+    }
+    owed.length = 0;
+    this.flush();
+  }
+
+  /**
+   * Runs due connection timers, at most `max` of them (the worker loop passes its batch: ten
+   * thousand SYNs retransmitted by one call would need more TX frames than the device has free,
+   * while a few per pass go out as completions come back). Returns how many ran.
+   */
+  runTimers(now: number = this.clock.now(), max = 100_000): number {
     const heap = this.heap;
-    for (let guard = 0; guard < 100_000; guard++) {
+    let ran = 0;
+    for (; ran < max; ran++) {
       const c = heap.peek();
       if (c === null || c.deadline > now) break;
       heap.remove(c);
@@ -429,6 +477,7 @@ export class TcpStack implements TransportHandler, TcpHost {
       if (c.inTable && c.deadline <= now) heap.set(c, now + 1); // never spin on one TCB
     }
     this.flush();
+    return ran;
   }
 
   /** The earliest connection deadline (Infinity when none): how long the loop may park. */
@@ -463,6 +512,15 @@ export class TcpStack implements TransportHandler, TcpHost {
 
   private dispatch(d: RxDatagram, h: TcpHeader): void {
     const c = this.find(d, h);
+    if (c !== null && c.inSynQueue && this.cookieBeatsChild(c, d, h)) {
+      // The peer completed the handshake with a cookie SYN-ACK of ours while its retransmitted
+      // SYN made this child (with another ISS): Linux would reset an established peer here.
+      // The cookie wins: the child goes quietly and the listener rebuilds from the cookie.
+      const l = c.listener as TcpListener;
+      c.tcb.abortQuietly();
+      this.inputListen(l, d, h);
+      return;
+    }
     if (c !== null) {
       const r = c.tcb.input(h, d.buf);
       if (r !== TcpInputResult.NewConnection) {
@@ -477,6 +535,18 @@ export class TcpStack implements TransportHandler, TcpHost {
       return;
     }
     this.inputListen(l, d, h);
+  }
+
+  /** A bare ACK for a SYN-RECEIVED child that acknowledges a valid cookie, not the child's ISS. */
+  private cookieBeatsChild(c: TcpConn, d: RxDatagram, h: TcpHeader): boolean {
+    if (!this.syncookies || c.listener === null) return false;
+    if ((h.flags & (TcpFlag.Syn | TcpFlag.Rst | TcpFlag.Ack)) !== TcpFlag.Ack) return false;
+    if (h.ack === seqAdd(c.tcb.iss, 1)) return false;
+    this.tupleWords(d);
+    const ports = (h.srcPort << 16) | h.dstPort;
+    const irs = (h.seq - 1) >>> 0;
+    const iss = (h.ack - 1) >>> 0;
+    return this.cookies.check(this.w1, this.w2, ports, irs, iss, this.clock.now()) >= 0;
   }
 
   private find(d: RxDatagram, h: TcpHeader): TcpConn | null {
@@ -714,11 +784,22 @@ export class TcpStack implements TransportHandler, TcpHost {
     const seq = read32(e.buf, e.l4Off + 4);
     const tcb = c.tcb;
     if (!(seqGe(seq, tcb.sndUna) && seqLt(seq, tcb.sndNxt))) return;
+    if (e.kind === IcmpErrorKind.PacketTooBig) {
+      // RFC 1191 6.3 / RFC 8201 5 / RFC 9293 3.7.3: the open connection adopts the new path MTU.
+      tcb.pathMtuChanged(e.mtu - (c.is4 ? IP4_HLEN : IP6_HLEN) - TCP_MIN_HLEN);
+      this.refile(c);
+      this.flush();
+      return;
+    }
     const code = icmpCode(e.kind);
     if (code === null) return;
     // RFC 1122 4.2.3.9: hard errors abort only a connection still being opened; on an
-    // established one they are soft (Linux reports them only through SO_ERROR).
-    if (tcb.state !== TcpState.SynSent && tcb.state !== TcpState.SynReceived) return;
+    // established one they are soft (Linux keeps them in sk_err_soft and reports one if the
+    // connection later times out).
+    if (tcb.state !== TcpState.SynSent && tcb.state !== TcpState.SynReceived) {
+      tcb.softError = code;
+      return;
+    }
     c.error = code;
     tcb.abortQuietly();
     this.refile(c);
@@ -748,22 +829,16 @@ export class TcpStack implements TransportHandler, TcpHost {
   transmit(tcb: Tcb, seg: TcpOutSegment): void {
     if (this.suppressTransmit) return;
     const c = tcb.context as TcpConn;
-    if (seg.payloadLen > 0) {
-      const end = seqAdd(seg.payloadSeq, seg.payloadLen);
-      if (c.highTxSet && seqLt(seg.payloadSeq, c.highTx)) this.stats.retransSegs++;
-      if (!c.highTxSet || seqGt(end, c.highTx)) c.highTx = end;
-      c.highTxSet = true;
-    }
+    if (c.noteSent(seg.header.seq, seg.header.flags, seg.payloadLen)) this.stats.retransSegs++;
     const len = TCP_MIN_HLEN + (seg.hasOptions ? optionsLength(seg.options) : 0) + seg.payloadLen;
     const iface = this.iface;
     const at = c.is4
       ? iface.beginIp4(c.remote4, len, c.local4)
       : iface.beginIp6(c.remote6, 0, len, c.local6, 0);
-    if (at < 0) {
-      this.txFailed(at);
-      return;
-    }
-    this.writeSegment(c.is4, at, len, seg);
+    if (at < 0) this.txFailed(at);
+    else this.writeSegment(c.is4, at, len, seg);
+    // A next hop whose resolution failed (the neighbour entry is FAILED): tell the TCB.
+    if (this.lastTxError === IfaceErrno.EHOSTUNREACH) tcb.linkFailed('EHOSTUNREACH');
   }
 
   /** Sends `seg` back to the sender of `d` (resets and cookie SYN-ACKs: no connection). */

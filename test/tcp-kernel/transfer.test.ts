@@ -1,0 +1,775 @@
+// TCP on the engine against the Linux kernel as the peer (test bed: veth + AF_XDP + netns), in
+// both roles (kernel client -> engine server, engine client -> kernel server) and both families:
+// 100 MB half-close transfers with SHA-256 digests computed independently at both ends, clean and
+// through loss, delay, reordering and duplication; a connect to an address that never answers
+// (ETIMEDOUT after the SYN retries); half-close; and the engine client's closing edges (close with
+// unread data, SO_LINGER {1,0}, TIME-WAIT on the active closer), plus IPv6 runs of the kernel
+// client edges that kernel-peer.test.ts covers over IPv4.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TestBed, type NetemOptions, type TestBedOptions } from '../../ts/testbed/testbed.js';
+import { Engine, type EngineOptions } from '../../ts/runtime/engine.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const transferApp = path.join(here, 'apps/transfer.js');
+const edgesApp = path.join(here, 'apps/client-edges.js');
+const scenarioApp = path.join(here, 'apps/scenario.js');
+const MB = 1024 * 1024;
+
+type Family = 'IPv4' | 'IPv6';
+const FAMILIES: Family[] = ['IPv4', 'IPv6'];
+
+/** One side's account of a half-close exchange (apps/transfer.ts and the Python peers). */
+interface Outcome {
+  sentSha: string;
+  sentBytes: number;
+  recvSha: string;
+  recvBytes: number;
+  eofBeforeReply?: boolean;
+  family?: string;
+  peer?: string;
+  /** Client: from connect() to the handshake's end. */
+  connectMs?: number;
+  error: string | null;
+}
+
+// Kernel client: sends argv[3] bytes (a thread writes while the main thread reads) and shuts down
+// writing, then reads the server's reply to EOF. Hashes what it sends and what it gets.
+const PY_CLIENT = `
+import hashlib, json, random, socket, sys, threading, time
+host, port, up = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+t0 = time.monotonic()
+s = socket.create_connection((host, port), timeout=90)
+connect_ms = (time.monotonic() - t0) * 1000
+sent = hashlib.sha256(); rnd = random.Random()
+def send():
+    left = up
+    while left:
+        b = rnd.randbytes(min(left, 1 << 20)); sent.update(b); s.sendall(b); left -= len(b)
+    s.shutdown(socket.SHUT_WR)
+t = threading.Thread(target=send); t.start()
+recv = hashlib.sha256(); got = 0
+while True:
+    b = s.recv(1 << 16)
+    if not b: break
+    recv.update(b); got += len(b)
+t.join(); s.close()
+print(json.dumps({"sentSha": sent.hexdigest(), "sentBytes": up, "recvSha": recv.hexdigest(),
+                  "recvBytes": got, "connectMs": connect_ms, "error": None}))
+`;
+
+// Kernel server (dual-stack on ::): for each of argv[2] connections in turn, reads to EOF, then
+// answers argv[3] bytes and closes. One JSON line per connection.
+const PY_SERVER = `
+import hashlib, json, random, socket, sys
+port, count, down = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+l = socket.socket(socket.AF_INET6)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+l.bind(("::", port)); l.listen(8); l.settimeout(120)
+print("ready", flush=True)
+rnd = random.Random()
+for _ in range(count):
+    c, addr = l.accept(); c.settimeout(90)
+    recv = hashlib.sha256(); got = 0
+    while True:
+        b = c.recv(1 << 16)
+        if not b: break
+        recv.update(b); got += len(b)
+    sent = hashlib.sha256(); left = down
+    while left:
+        b = rnd.randbytes(min(left, 1 << 20)); sent.update(b); c.sendall(b); left -= len(b)
+    c.shutdown(socket.SHUT_WR); c.close()
+    print(json.dumps({"sentSha": sent.hexdigest(), "sentBytes": down, "recvSha": recv.hexdigest(),
+                      "recvBytes": got, "peer": addr[0], "error": None}), flush=True)
+`;
+
+// Kernel server that writes until the write fails; prints the errno name.
+const PY_WRITE_UNTIL_ERROR = `
+import errno, socket, sys
+l = socket.socket(socket.AF_INET6)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+l.bind(("::", int(sys.argv[1]))); l.listen(8); l.settimeout(30)
+print("ready", flush=True)
+c, _ = l.accept(); c.settimeout(20)
+chunk = b"z" * 65536; written = 0
+try:
+    while True:
+        c.sendall(chunk); written += len(chunk)
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)), written, flush=True)
+`;
+
+// Kernel server: reads one byte, answers 'r', then waits on recv(): prints what it gets (an
+// errno name, EOF or DATA).
+const PY_AWAIT_RESET = `
+import errno, socket, sys
+l = socket.socket(socket.AF_INET6)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+l.bind(("::", int(sys.argv[1]))); l.listen(8); l.settimeout(30)
+print("ready", flush=True)
+c, _ = l.accept(); c.settimeout(20)
+assert c.recv(1) == b"x"
+c.sendall(b"r")
+try:
+    b = c.recv(1)
+    print("EOF" if not b else "DATA", flush=True)
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)), flush=True)
+`;
+
+// Kernel server for the engine's active close: reads to EOF, closes, prints the client's port.
+const PY_PASSIVE_CLOSE = `
+import socket, sys
+l = socket.socket(socket.AF_INET6)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+l.bind(("::", int(sys.argv[1]))); l.listen(8); l.settimeout(30)
+print("ready", flush=True)
+c, addr = l.accept(); c.settimeout(20)
+got = b""
+while True:
+    b = c.recv(64)
+    if not b: break
+    got += b
+c.close()
+print(got.decode(), addr[1], flush=True)
+`;
+
+// Kernel client: connects once; prints the errno name (or OK) and the seconds it took.
+const PY_CONNECT_ERROR = `
+import errno, socket, sys, time
+t0 = time.monotonic()
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10).close()
+    r = "OK"
+except OSError as e:
+    r = errno.errorcode.get(e.errno, str(e))
+print(r, round(time.monotonic() - t0, 3))
+`;
+
+// The kernel-client edges of kernel-peer.test.ts (there over IPv4), run here over IPv6.
+const PY_READ_THEN_CLOSE = `
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+got = 0
+while got < 65536:
+    b = s.recv(65536)
+    if not b: break
+    got += len(b)
+s.close()
+print(got)
+`;
+
+const PY_EXPECT_RESET = `
+import errno, socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+s.sendall(b"x")
+try:
+    b = s.recv(1)
+    print("EOF" if not b else "DATA")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)))
+`;
+
+const PY_CLOSE_SECOND = `
+import socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+s = socket.create_connection((host, port), timeout=10)
+s.sendall(b"x")
+assert s.recv(1) == b""
+s.close()
+time.sleep(float(sys.argv[3]))
+s = socket.create_connection((host, port), timeout=10)
+s.sendall(b"again")
+got = b""
+while len(got) < 5:
+    b = s.recv(5)
+    if not b: break
+    got += b
+s.close()
+print(got.decode())
+`;
+
+const PY_RESET_BEFORE_ACCEPT = `
+import socket, struct, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+for _ in range(50):
+    s = socket.create_connection((host, port), timeout=5)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+t0 = time.monotonic()
+s = socket.create_connection((host, port), timeout=5)
+s.sendall(b"hello")
+got = b""
+while len(got) < 5:
+    b = s.recv(5)
+    if not b: break
+    got += b
+print(got.decode(), round(time.monotonic() - t0, 3))
+`;
+
+/**
+ * Impairment profiles for the transfers. All but 'clean' run on a wire bed, whose userspace relay
+ * impairs frames as netem would (this kernel has no netem). Sizes are what the kernel sends to the
+ * engine and what the engine sends to the kernel, in either role.
+ * - Loss and delay are separate profiles: with 2% loss and a 20 ms RTT, TCP's rate is bounded near
+ *   MSS / RTT * 1.22 / sqrt(p) (Mathis et al. 1997), about 600 KB/s, so 100 MB would take minutes;
+ *   the combined profile moves 4 MB each way instead.
+ * - Under reordering the engine's sender takes every early SACK as loss (RFC 6675 IsLost with
+ *   DupThresh 3, no reordering adaptation yet) and moves about 0.6 MB/s on this VM against the
+ *   kernel's 12 MB/s; its direction carries 10 MB so the file stays within minutes.
+ */
+interface Profile {
+  name: string;
+  netem: NetemOptions | null;
+  toEngine: number;
+  toKernel: number;
+}
+
+const PROFILES: Profile[] = [
+  { name: 'clean', netem: null, toEngine: 100 * MB, toKernel: 100 * MB },
+  { name: 'loss 2% both ways', netem: { lossPct: 2 }, toEngine: 100 * MB, toKernel: 100 * MB },
+  {
+    name: 'delay 20 ms (peer -> engine)',
+    netem: { delayMs: 20, direction: 'toEngine' },
+    toEngine: 100 * MB,
+    toKernel: 100 * MB,
+  },
+  {
+    name: 'reordering 10% and duplication 2% both ways (delay 5 ms)',
+    netem: { delayMs: 5, reorderPct: 10, duplicatePct: 2 },
+    toEngine: 100 * MB,
+    toKernel: 10 * MB,
+  },
+  {
+    name: 'loss 2% and delay 20 ms together',
+    netem: { lossPct: 2, delayMs: 20, direction: 'toEngine' },
+    toEngine: 4 * MB,
+    toKernel: 4 * MB,
+  },
+];
+
+describe('tcp-kernel: transfers and engine-client edges with the kernel as peer', function () {
+  let bed: TestBed | undefined;
+  let engine: Engine | undefined;
+  let dir: string;
+  let result: string;
+  const servers: ChildProcess[] = [];
+
+  async function up(opts: TestBedOptions = {}): Promise<TestBed> {
+    bed = await TestBed.up(opts);
+    return bed;
+  }
+
+  function addr(b: TestBed, family: Family, who: 'engine' | 'peer'): string {
+    if (family === 'IPv4') return who === 'engine' ? b.engineIpv4 : b.peerIpv4;
+    return who === 'engine' ? b.engineIpv6 : b.peerIpv6;
+  }
+
+  function target(b: TestBed, family: Family, port: number): string {
+    const a = addr(b, family, 'peer');
+    return family === 'IPv4' ? `${a}:${port}` : `[${a}]:${port}`;
+  }
+
+  async function start(
+    b: TestBed,
+    app: string,
+    env: Record<string, string>,
+    extra: Partial<EngineOptions> = {},
+  ): Promise<Engine> {
+    // Workers inherit the environment: nothing of an earlier test's settings may leak in.
+    for (const k of Object.keys(process.env)) if (k.startsWith('XDPNET_B1_')) delete process.env[k];
+    Object.assign(process.env, env);
+    engine = await Engine.start({
+      ifname: b.engineIf,
+      ipv4: [`${b.engineIpv4}/${b.ipv4Prefix}`],
+      ipv6: [`${b.engineIpv6}/${b.ipv6Prefix}`],
+      app,
+      workers: 1,
+      ...extra,
+    });
+    return engine;
+  }
+
+  async function readJson<T>(file: string, ms: number): Promise<T> {
+    const end = Date.now() + ms;
+    while (!existsSync(file) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(existsSync(file), `no result in ${file} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50)); // the write completes
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  }
+
+  async function py(script: string, args: string[], timeoutMs = 30000): Promise<string> {
+    assert.ok(bed);
+    const r = await bed.exec(['python3', '-c', script, ...args], { timeoutMs });
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim();
+  }
+
+  /**
+   * A Python server in the peer namespace; resolves once it printed "ready". `lines()` gives what
+   * it printed after that, `exited` resolves with its exit code.
+   */
+  async function pyServer(
+    script: string,
+    args: string[],
+  ): Promise<{ lines: () => string[]; exited: Promise<number | null>; stderr: () => string }> {
+    assert.ok(bed);
+    const child = bed.spawn(['python3', '-u', '-c', script, ...args]);
+    servers.push(child);
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const end = Date.now() + 15000;
+    while (!out.startsWith('ready\n') && child.exitCode === null && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(out.startsWith('ready\n'), `python server did not start: ${err}`);
+    const lines = (): string[] =>
+      out
+        .split('\n')
+        .slice(1)
+        .filter((l) => l !== '');
+    return { lines, exited, stderr: () => err };
+  }
+
+  async function linesOf(
+    srv: { lines: () => string[]; stderr: () => string },
+    n: number,
+    ms: number,
+  ): Promise<string[]> {
+    const end = Date.now() + ms;
+    while (srv.lines().length < n && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(
+      srv.lines().length >= n,
+      `server printed ${srv.lines().length}/${n}: ${srv.stderr()}`,
+    );
+    return srv.lines();
+  }
+
+  async function peerRetransSegs(): Promise<number> {
+    assert.ok(bed);
+    const r = await bed.exec(['nstat', '-az', 'TcpRetransSegs']);
+    const m = /TcpRetransSegs\s+(\d+)/.exec(r.stdout);
+    assert.ok(m, r.stdout + r.stderr);
+    return Number(m[1]);
+  }
+
+  async function engineTcp(): Promise<Record<string, number>> {
+    assert.ok(engine);
+    const sum: Record<string, number> = {};
+    for (const w of await engine.stats()) {
+      for (const [k, v] of Object.entries(w.tcp)) sum[k] = (sum[k] ?? 0) + v;
+    }
+    return sum;
+  }
+
+  /** The two sides' digests agree in both directions and every byte arrived. */
+  function checkExchange(client: Outcome, server: Outcome, up: number, down: number): void {
+    const brief = JSON.stringify({ client, server });
+    assert.equal(client.error, null, brief);
+    assert.equal(server.error, null, brief);
+    assert.equal(client.sentBytes, up, brief);
+    assert.equal(server.recvBytes, up, brief);
+    assert.equal(server.recvSha, client.sentSha, brief);
+    assert.equal(server.sentBytes, down, brief);
+    assert.equal(client.recvBytes, down, brief);
+    assert.equal(client.recvSha, server.sentSha, brief);
+  }
+
+  /** Kernel client -> engine server; returns when both sides reported. */
+  async function kernelToEngine(
+    b: TestBed,
+    family: Family,
+    up: number,
+    down: number,
+    ms: number,
+  ): Promise<Outcome> {
+    await start(b, transferApp, {
+      XDPNET_B1_MODE: 'server',
+      XDPNET_B1_PORT: '7100',
+      XDPNET_B1_UP: '0',
+      XDPNET_B1_DOWN: String(down),
+      XDPNET_B1_RESULT: result,
+    });
+    await readJson(`${result}-listening`, 10000).catch(() => undefined);
+    const client = JSON.parse(
+      await py(PY_CLIENT, [addr(b, family, 'engine'), '7100', String(up)], ms),
+    ) as Outcome;
+    const server = await readJson<Outcome>(`${result}-0.json`, 10000);
+    checkExchange(client, server, up, down);
+    assert.equal(server.family, family);
+    assert.equal(server.eofBeforeReply, true); // the reply came after the client's FIN
+    return client;
+  }
+
+  /** Engine client -> kernel server. */
+  async function engineToKernel(
+    b: TestBed,
+    family: Family,
+    up: number,
+    down: number,
+    ms: number,
+  ): Promise<Outcome> {
+    const srv = await pyServer(PY_SERVER, ['9100', '1', String(down)]);
+    await start(b, transferApp, {
+      XDPNET_B1_MODE: 'client',
+      XDPNET_B1_TARGETS: target(b, family, 9100),
+      XDPNET_B1_UP: String(up),
+      XDPNET_B1_DOWN: '0',
+      XDPNET_B1_RESULT: result,
+    });
+    const client = await readJson<Outcome>(`${result}-0.json`, ms);
+    const [line] = await linesOf(srv, 1, 10000);
+    const server = JSON.parse(line) as Outcome;
+    checkExchange(client, server, up, down);
+    assert.equal(client.family, family);
+    const peer = server.peer ?? '';
+    assert.equal(peer.replace(/^::ffff:/, ''), addr(b, family, 'engine'));
+    return client;
+  }
+
+  beforeEach(function () {
+    dir = mkdtempSync(path.join(tmpdir(), 'b1-tcpk-'));
+    result = path.join(dir, 'result');
+  });
+
+  afterEach(async function () {
+    try {
+      const audit = await engine?.stop();
+      if (audit) assert.ok(audit.ok && audit.audited, audit.problems.join('; '));
+    } finally {
+      engine = undefined;
+      for (const s of servers.splice(0)) if (s.exitCode === null) s.kill('SIGKILL');
+      await bed?.down();
+      bed = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  /** Asserts that the profile's impairments really happened during the transfer. */
+  async function checkImpaired(p: Profile, retrans: number, connectMs: number): Promise<void> {
+    const n = p.netem;
+    if (n === null) return;
+    assert.ok(bed);
+    const w = await bed.wireStats();
+    const dirs = n.direction === 'toEngine' ? [w.toEngine] : [w.toEngine, w.toPeer];
+    const brief = JSON.stringify(w);
+    for (const d of dirs) {
+      assert.ok(d.forwarded > 1000, brief);
+      assert.equal(d.overflow + d.oversize + d.txErrors, 0, brief);
+      if (n.lossPct) assert.ok(d.dropped > 0, brief);
+      if (n.reorderPct) assert.ok(d.reordered > 0, brief);
+      if (n.duplicatePct) assert.ok(d.duplicated > 0, brief);
+    }
+    // Loss is repaired by retransmission, on the peer (nstat) or the engine (its counters).
+    if (n.lossPct) assert.ok(retrans > 0, 'nobody retransmitted');
+    // The handshake took at least the added delay (one way toEngine: the SYN-ACK or the ACK).
+    if (n.delayMs) assert.ok(connectMs >= n.delayMs, `connected in ${connectMs} ms`);
+  }
+
+  for (const p of PROFILES) {
+    for (const family of FAMILIES) {
+      for (const role of ['kernel client -> engine server', 'engine client -> kernel server']) {
+        const sizes = `${p.toEngine / MB} MB to the engine, ${p.toKernel / MB} MB back`;
+        it(`${p.name}: ${sizes}, ${role}, ${family}, SHA-256 at both ends`, async function () {
+          this.timeout(240000);
+          const b = await up({ wire: p.netem !== null });
+          if (p.netem) await b.setNetem(p.netem);
+          const peer0 = await peerRetransSegs();
+          const ms = 200000;
+          const client = role.startsWith('kernel')
+            ? await kernelToEngine(b, family, p.toEngine, p.toKernel, ms)
+            : await engineToKernel(b, family, p.toKernel, p.toEngine, ms);
+          const retrans = (await engineTcp()).retransSegs + (await peerRetransSegs()) - peer0;
+          await checkImpaired(p, retrans, client.connectMs ?? -1);
+        });
+      }
+    }
+  }
+
+  it('half-close: the client shuts down writing and still gets the whole reply, both roles and families', async function () {
+    this.timeout(60000);
+    const b = await up();
+    // Engine server: one kernel client per family.
+    await start(b, transferApp, {
+      XDPNET_B1_MODE: 'server',
+      XDPNET_B1_PORT: '7101',
+      XDPNET_B1_UP: '0',
+      XDPNET_B1_DOWN: String(3 * MB),
+      XDPNET_B1_RESULT: result,
+    });
+    for (const [i, family] of FAMILIES.entries()) {
+      const client = JSON.parse(
+        await py(PY_CLIENT, [addr(b, family, 'engine'), '7101', String(MB)]),
+      ) as Outcome;
+      const server = await readJson<Outcome>(`${result}-${i}.json`, 10000);
+      checkExchange(client, server, MB, 3 * MB);
+      assert.equal(server.eofBeforeReply, true);
+      assert.equal(server.family, family);
+    }
+    const audit = await engine?.stop();
+    engine = undefined;
+    assert.ok(audit?.ok && audit.audited, audit?.problems.join('; '));
+    // Engine client: one kernel server answering both families in turn.
+    const srv = await pyServer(PY_SERVER, ['9101', '2', String(3 * MB)]);
+    const res2 = `${result}-client`;
+    await start(b, transferApp, {
+      XDPNET_B1_MODE: 'client',
+      XDPNET_B1_TARGETS: `${target(b, 'IPv4', 9101)},${target(b, 'IPv6', 9101)}`,
+      XDPNET_B1_UP: String(MB),
+      XDPNET_B1_DOWN: '0',
+      XDPNET_B1_RESULT: res2,
+    });
+    const lines = await linesOf(srv, 2, 30000);
+    for (const [i, family] of FAMILIES.entries()) {
+      const client = await readJson<Outcome>(`${res2}-${i}.json`, 10000);
+      checkExchange(client, JSON.parse(lines[i]) as Outcome, MB, 3 * MB);
+      assert.equal(client.family, family);
+    }
+  });
+
+  it('times out a connect to an address that never answers after 1 + synRetries SYNs (ETIMEDOUT), both families', async function () {
+    this.timeout(60000);
+    const b = await up();
+    // Addresses inside the bed's own networks that nobody holds: the engine is told (a static
+    // neighbour) that they sit behind the peer's MAC; the peer kernel, not forwarding, drops the
+    // SYNs without an answer (no RST, no ICMP).
+    const silent4 = b.peerIpv4.replace(/\.\d+$/, '.77');
+    const silent6 = b.peerIpv6.replace(/:[0-9a-f]+$/, ':77');
+    for (const argv of [
+      ['sysctl', '-qw', 'net.ipv4.ip_forward=0'],
+      ['sysctl', '-qw', 'net.ipv6.conf.all.forwarding=0'],
+    ]) {
+      const r = await b.exec(argv);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    // Count the SYNs on the peer's end of the wire.
+    const cap = b.spawn([
+      'tshark',
+      '-i',
+      b.peerIf,
+      '-n',
+      '-l',
+      '-f',
+      `tcp and (dst host ${silent4} or dst host ${silent6})`,
+      '-T',
+      'fields',
+      '-e',
+      'ip.dst',
+      '-e',
+      'ipv6.dst',
+      '-e',
+      'tcp.flags.syn',
+      '-a',
+      'duration:14',
+    ]);
+    servers.push(cap);
+    let capOut = '';
+    let capErr = '';
+    cap.stdout?.on('data', (d: Buffer) => (capOut += d.toString()));
+    cap.stderr?.on('data', (d: Buffer) => (capErr += d.toString()));
+    const capDone = new Promise<void>((r) => cap.on('exit', () => r()));
+    const end = Date.now() + 15000;
+    while (!capErr.includes('Capturing on') && cap.exitCode === null && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(capErr.includes('Capturing on'), `tshark did not start: ${capErr}`);
+    const synRetries = 2;
+    await start(
+      b,
+      edgesApp,
+      {
+        XDPNET_B1_SCENARIO: 'connect',
+        XDPNET_B1_SYN_RETRIES: String(synRetries),
+        XDPNET_B1_START_DELAY_MS: '1500', // after DAD (RFC 4862 5.4): the SYN goes at once
+        XDPNET_B1_TARGETS: `${silent4}:9102,[${silent6}]:9102`,
+        XDPNET_B1_RESULT: result,
+      },
+      {
+        staticNeighbours: [
+          { ip: silent4, mac: b.peerMac },
+          { ip: silent6, mac: b.peerMac },
+        ],
+      },
+    );
+    // RFC 6298 2.1 / 5.5: SYNs at 0, 1 s and 3 s (initial RTO 1 s, doubling); the last one is
+    // given its 4 s, so the connect fails at 7 s, as Linux with tcp_syn_retries = 2.
+    for (const i of [0, 1]) {
+      const r = await readJson<{ error: string; syscall: string; elapsedMs: number }>(
+        `${result}-${i}.json`,
+        15000,
+      );
+      assert.equal(r.error, 'ETIMEDOUT', JSON.stringify(r));
+      assert.equal(r.syscall, 'connect', JSON.stringify(r));
+      assert.ok(r.elapsedMs >= 6900 && r.elapsedMs < 8000, `failed after ${r.elapsedMs} ms`);
+    }
+    const tcp = await engineTcp();
+    assert.equal(tcp.activeOpens, 2);
+    assert.equal(tcp.attemptFails, 2);
+    await capDone;
+    const syns = capOut
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => l.split('\t'));
+    const count = (dst: string): number =>
+      syns.filter(([d4, d6, syn]) => (d4 === dst || d6 === dst) && syn === '1').length;
+    assert.equal(count(silent4), 1 + synRetries, capOut);
+    assert.equal(count(silent6), 1 + synRetries, capOut);
+    assert.equal(syns.length, 2 * (1 + synRetries), `segments other than SYNs: ${capOut}`);
+  });
+
+  it('refuses at once: a connect to a closed port gets ECONNREFUSED, both roles and families', async function () {
+    this.timeout(40000);
+    const b = await up();
+    await start(b, edgesApp, {
+      XDPNET_B1_SCENARIO: 'connect',
+      XDPNET_B1_SYN_RETRIES: '6',
+      // Our IPv6 address stays tentative for DAD's 1 s (RFC 4862 5.4), which holds the SYN.
+      XDPNET_B1_START_DELAY_MS: '1500',
+      XDPNET_B1_TARGETS: `${target(b, 'IPv4', 9)},${target(b, 'IPv6', 9)}`,
+      XDPNET_B1_RESULT: result,
+    });
+    for (const i of [0, 1]) {
+      const r = await readJson<{ error: string; elapsedMs: number }>(`${result}-${i}.json`, 10000);
+      assert.equal(r.error, 'ECONNREFUSED', JSON.stringify(r));
+      assert.ok(r.elapsedMs < 900, `target ${i} refused after ${r.elapsedMs} ms: not at once`);
+    }
+    // The kernel as client: the engine answers a SYN to a port nobody listens on with RST.
+    for (const family of FAMILIES) {
+      const out = await py(PY_CONNECT_ERROR, [addr(b, family, 'engine'), '9']);
+      assert.equal(out.split(' ')[0], 'ECONNREFUSED', out);
+      assert.ok(Number(out.split(' ')[1]) < 0.9, out);
+    }
+  });
+
+  for (const family of FAMILIES) {
+    it(`engine client closes with unread data while the kernel server writes: EPIPE or ECONNRESET there (${family})`, async function () {
+      this.timeout(40000);
+      const b = await up();
+      const srv = await pyServer(PY_WRITE_UNTIL_ERROR, ['9103']);
+      await start(b, edgesApp, {
+        XDPNET_B1_SCENARIO: 'close-early',
+        XDPNET_B1_TARGETS: target(b, family, 9103),
+        XDPNET_B1_RESULT: result,
+      });
+      const r = await readJson<{ error: string | null; got: number }>(`${result}-0.json`, 15000);
+      assert.equal(r.error, null, JSON.stringify(r));
+      assert.ok(r.got >= 65536, JSON.stringify(r));
+      const [line] = await linesOf(srv, 1, 20000);
+      const [code] = line.split(' ');
+      assert.ok(['EPIPE', 'ECONNRESET'].includes(code), line);
+      assert.ok((await engineTcp()).outRsts > 0, 'the engine sent no RST');
+    });
+
+    it(`engine client resetAndDestroy (SO_LINGER {1,0}): kernel server gets ECONNRESET, no TIME-WAIT here (${family})`, async function () {
+      this.timeout(40000);
+      const b = await up();
+      const srv = await pyServer(PY_AWAIT_RESET, ['9104']);
+      await start(b, edgesApp, {
+        XDPNET_B1_SCENARIO: 'reset',
+        XDPNET_B1_TARGETS: target(b, family, 9104),
+        XDPNET_B1_RESULT: result,
+      });
+      const [line] = await linesOf(srv, 1, 15000);
+      assert.equal(line, 'ECONNRESET');
+      const r = await readJson<Record<string, number>>(`${result}-0.json`, 10000);
+      assert.deepEqual(r, { timeWait: 0, outRsts: 1, connections: 0 });
+      assert.equal((await engine?.sockets())?.filter((s) => s.proto === 'tcp').length, 0);
+    });
+
+    it(`engine client as the active closer holds TIME-WAIT; the kernel server has none (${family})`, async function () {
+      this.timeout(40000);
+      const b = await up();
+      const srv = await pyServer(PY_PASSIVE_CLOSE, ['9105']);
+      await start(b, edgesApp, {
+        XDPNET_B1_SCENARIO: 'active-close',
+        XDPNET_B1_TARGETS: target(b, family, 9105),
+        XDPNET_B1_RESULT: result,
+      });
+      const [line] = await linesOf(srv, 1, 15000);
+      const r = await readJson<{ error: null; localPort: number; timeWait: number }>(
+        `${result}-0.json`,
+        10000,
+      );
+      assert.equal(line, `x ${r.localPort}`);
+      assert.equal(r.error, null);
+      assert.equal(r.timeWait, 1, JSON.stringify(r));
+      const mine = (await engine?.sockets())?.filter((s) => s.proto === 'tcp') ?? [];
+      assert.deepEqual(
+        mine.map((s) => [s.state, s.localPort, s.peerAddress, s.peerPort]),
+        [['TIME-WAIT', r.localPort, addr(b, family, 'peer'), 9105]],
+      );
+      const ss = await b.exec(['ss', '-tanH', 'state', 'all', `( sport = :9105 )`]);
+      assert.equal(ss.code, 0, ss.stderr);
+      const tuple = ss.stdout.split('\n').filter((l) => l.includes(`:${r.localPort}`));
+      assert.ok(
+        tuple.every((l) => !/TIME-WAIT/.test(l)),
+        `the kernel holds TIME-WAIT: ${ss.stdout}`,
+      );
+      assert.equal(tuple.length, 0, `the kernel still has the connection: ${ss.stdout}`);
+    });
+  }
+
+  describe('kernel client edges over IPv6 (the IPv4 runs are in kernel-peer.test.ts)', function () {
+    let tkResult: string;
+
+    async function scenario(b: TestBed, name: string): Promise<void> {
+      tkResult = path.join(dir, 'tk.json');
+      await start(b, scenarioApp, { XDPNET_TK_SCENARIO: name, XDPNET_TK_RESULT: tkResult });
+    }
+
+    it('a server that keeps writing gets EPIPE or ECONNRESET once the client closed', async function () {
+      this.timeout(40000);
+      const b = await up();
+      await scenario(b, 'write-until-error');
+      const got = Number(await py(PY_READ_THEN_CLOSE, [b.engineIpv6, '7001']));
+      assert.ok(got >= 65536, `read ${got} bytes`);
+      const r = await readJson<{ error: string }>(tkResult, 25000);
+      assert.ok(['EPIPE', 'ECONNRESET'].includes(r.error), JSON.stringify(r));
+    });
+
+    it('resetAndDestroy: the kernel client gets ECONNRESET, no TIME-WAIT here', async function () {
+      this.timeout(40000);
+      const b = await up();
+      await scenario(b, 'reset');
+      assert.equal(await py(PY_EXPECT_RESET, [b.engineIpv6, '7002']), 'ECONNRESET');
+      const r = await readJson<{ timeWait: number; connections: number }>(tkResult, 10000);
+      assert.equal(r.timeWait, 0);
+      assert.equal(r.connections, 0);
+    });
+
+    it('the engine server as active closer holds TIME-WAIT; relisten needs SO_REUSEADDR', async function () {
+      this.timeout(40000);
+      const b = await up();
+      await scenario(b, 'time-wait');
+      const echoed = await py(PY_CLOSE_SECOND, [b.engineIpv6, '7003', '1.5']);
+      const r = await readJson<Record<string, unknown>>(tkResult, 10000);
+      assert.equal(r.timeWait, 1, JSON.stringify(r));
+      assert.equal(r.withoutReuse, -98, JSON.stringify(r)); // EADDRINUSE
+      assert.equal(r.relisten, 'ok', JSON.stringify(r));
+      assert.equal(echoed, 'again');
+    });
+
+    it('keeps accepting when IPv6 clients reset before accept', async function () {
+      this.timeout(40000);
+      const b = await up();
+      await scenario(b, 'echo');
+      await readJson(tkResult, 10000);
+      const [echoed, seconds] = (await py(PY_RESET_BEFORE_ACCEPT, [b.engineIpv6, '7004'])).split(
+        ' ',
+      );
+      assert.equal(echoed, 'hello');
+      assert.ok(Number(seconds) < 2, `the echo took ${seconds} s`);
+    });
+  });
+});

@@ -1,0 +1,261 @@
+// TcpStack paths below and beside the TCB, on a memory pair in virtual time: RetransSegs counts
+// SYN, SYN-ACK and FIN retransmissions; an ICMP "fragmentation needed" mid-transfer lowers the
+// open connection's MSS and the transfer completes through the smaller MTU (RFC 1191, RFC 9293
+// 3.7.3); a next hop that never answers ARP fails connects with EHOSTUNREACH and reports it on a
+// connected UDP socket; an ICMP unreachable on an open connection is a soft error reported when
+// the connection times out (Linux sk_err_soft).
+
+import assert from 'node:assert/strict';
+import { connect, type Socket } from '../../ts/api/net.js';
+import { createSocket } from '../../ts/api/dgram.js';
+import { checksum } from '../../ts/wire/checksum.js';
+import { parseIpv4Address } from '../../ts/wire/address.js';
+import { TcpState } from '../../ts/socket/tcp/state.js';
+import type { TcpConn, TcpListener } from '../../ts/socket/tcp/tcp-conn.js';
+import type { TcpStack } from '../../ts/socket/tcp/tcp-stack.js';
+import { UdpStack } from '../../ts/socket/udp/udp-stack.js';
+import { A4, B4, pattern, TcpFixture, type Side, type TcpBed } from '../tcp-stack/harness.js';
+
+/** An address on the pair's subnet that no one answers ARP for. */
+const SILENT4 = '198.18.15.77';
+
+function listen(side: Side, port: number): TcpListener {
+  const l = side.tcp.listen({ port, is4: true });
+  assert.ok(typeof l === 'object', `listen: ${String(l)}`);
+  return l;
+}
+
+function dial(side: Side, host: string, port: number): TcpConn {
+  const c = side.tcp.connect({
+    is4: true,
+    addr4: parseIpv4Address(host),
+    addr6: new Uint8Array(16),
+    port,
+  });
+  assert.ok(typeof c === 'object', `connect: ${String(c)}`);
+  return c;
+}
+
+/**
+ * From `from` to `to`: ICMP destination unreachable `code` (4: fragmentation needed, with
+ * `mtu`) quoting a TCP segment `src`:`sport` -> `dst`:`dport` with sequence `seq`.
+ */
+function sendIcmp4(
+  from: Side,
+  to: string,
+  code: number,
+  mtu: number,
+  quote: { src: string; dst: string; sport: number; dport: number; seq: number },
+): void {
+  const len = 8 + 20 + 8;
+  const iface = from.iface;
+  const at = iface.beginIp4(parseIpv4Address(to), len);
+  assert.ok(at >= 0, `beginIp4: ${at}`);
+  const b = iface.tx.buf;
+  b.fill(0, at, at + len);
+  b[at] = 3; // destination unreachable
+  b[at + 1] = code;
+  b[at + 6] = mtu >>> 8;
+  b[at + 7] = mtu & 0xff;
+  const q = at + 8;
+  b[q] = 0x45;
+  b[q + 2] = 1500 >>> 8;
+  b[q + 3] = 1500 & 0xff;
+  b[q + 6] = 0x40; // DF
+  b[q + 8] = 64;
+  b[q + 9] = 6;
+  const src = parseIpv4Address(quote.src);
+  const dst = parseIpv4Address(quote.dst);
+  for (let i = 0; i < 4; i++) {
+    b[q + 12 + i] = (src >>> (24 - 8 * i)) & 0xff;
+    b[q + 16 + i] = (dst >>> (24 - 8 * i)) & 0xff;
+  }
+  const ck = checksum(b, q, 20);
+  b[q + 10] = ck >>> 8;
+  b[q + 11] = ck & 0xff;
+  const t = q + 20;
+  b[t] = quote.sport >>> 8;
+  b[t + 1] = quote.sport & 0xff;
+  b[t + 2] = quote.dport >>> 8;
+  b[t + 3] = quote.dport & 0xff;
+  for (let i = 0; i < 4; i++) b[t + 4 + i] = (quote.seq >>> (24 - 8 * i)) & 0xff;
+  const ick = checksum(b, at, len);
+  b[at + 2] = ick >>> 8;
+  b[at + 3] = ick & 0xff;
+  assert.equal(iface.finishIp(1, len), 0);
+  iface.flush();
+}
+
+/** Pumps `data` into conn's TCB whenever it has room. */
+function pump(stack: TcpStack, c: TcpConn, data: Uint8Array, state: { sent: number }): void {
+  while (state.sent < data.length) {
+    const n = c.tcb.write(data, state.sent, data.length - state.sent);
+    if (n === 0) break;
+    state.sent += n;
+  }
+  stack.refile(c);
+}
+
+function drain(c: TcpConn, into: number[]): void {
+  const buf = new Uint8Array(65536);
+  for (;;) {
+    const n = c.tcb.read(buf, 0, buf.length);
+    if (n === 0) return;
+    for (let i = 0; i < n; i++) into.push(buf[i]);
+  }
+}
+
+async function established(bed: TcpBed, l: TcpListener, c: TcpConn): Promise<TcpConn> {
+  let server: TcpConn | null = null;
+  assert.ok(
+    await bed.until(() => {
+      server ??= l.accept();
+      return server !== null && c.tcb.state === TcpState.Established;
+    }, 20_000),
+    'handshake',
+  );
+  return server!;
+}
+
+describe('tcp-stack paths: RetransSegs, path MTU, unreachable next hops', function () {
+  const fx = new TcpFixture();
+  afterEach(() => fx.closeAndAudit());
+
+  it('counts SYN, SYN-ACK and FIN retransmissions in RetransSegs', async () => {
+    const bed = fx.open();
+    const l = listen(bed.a, 7001);
+    // B's first SYN is lost.
+    bed.pair.b.setFaults({ lossRate: 1 });
+    const c = dial(bed.b, A4, 7001);
+    await bed.round();
+    bed.pair.b.setFaults({ lossRate: 0 });
+    assert.equal(bed.b.tcp.stats.retransSegs, 0);
+    // A's first SYN-ACK is lost.
+    bed.pair.a.setFaults({ lossRate: 1 });
+    assert.ok(await bed.until(() => bed.a.tcp.stats.outSegs > 0, 20_000));
+    bed.pair.a.setFaults({ lossRate: 0 });
+    const server = await established(bed, l, c);
+    assert.equal(bed.b.tcp.stats.retransSegs, 1, 'the SYN retransmission');
+    assert.ok(bed.a.tcp.stats.retransSegs >= 1, 'the SYN-ACK retransmission');
+    const aBefore = bed.a.tcp.stats.retransSegs;
+    // B's first FIN is lost.
+    bed.pair.b.setFaults({ lossRate: 1 });
+    c.tcb.shutdown();
+    bed.b.tcp.refile(c); // direct TCB calls: the stack's timer heap learns the new deadline
+    await bed.round();
+    bed.pair.b.setFaults({ lossRate: 0 });
+    assert.ok(await bed.until(() => server.tcb.state === TcpState.CloseWait, 20_000));
+    assert.equal(bed.b.tcp.stats.retransSegs, 2, 'and the FIN retransmission');
+    assert.equal(bed.a.tcp.stats.retransSegs, aBefore);
+  });
+
+  it('lowers an open connection\u2019s MSS on ICMP fragmentation needed and completes byte-exact', async () => {
+    const bed = fx.open();
+    const l = listen(bed.a, 7002);
+    const c = dial(bed.b, A4, 7002);
+    const server = await established(bed, l, c);
+    const data = pattern(400_000, 3);
+    const st = { sent: 0 };
+    const got: number[] = [];
+    assert.ok(c.tcb.sendMss > 1000, `initial MSS ${c.tcb.sendMss}`);
+    // Half way: the path's MTU falls to 1000 (the link now drops longer frames) and a router
+    // says so, quoting a segment in flight.
+    assert.ok(
+      await bed.until(() => {
+        pump(bed.b.tcp, c, data, st);
+        drain(server, got);
+        return got.length >= 200_000;
+      }, 50_000),
+    );
+    const mtu = 1000;
+    bed.pair.b.setFaults({ mtu });
+    sendIcmp4(bed.a, B4, 4, mtu, {
+      src: B4,
+      dst: A4,
+      sport: c.localPort,
+      dport: 7002,
+      seq: c.tcb.sndUna,
+    });
+    assert.ok(
+      await bed.until(() => {
+        pump(bed.b.tcp, c, data, st);
+        drain(server, got);
+        return got.length === data.length;
+      }, 200_000),
+      `stalled at ${got.length} of ${data.length}`,
+    );
+    assert.ok(Buffer.from(got).equals(data), 'byte-exact');
+    assert.equal(c.tcb.sendMss, mtu - 40, 'MSS = new path MTU - 40');
+    assert.ok(c.tcb.smss() <= mtu - 40);
+    assert.equal(bed.b.tcp.ctx.stats.pmtuMssReductions, 1);
+  });
+
+  it('fails a connect with EHOSTUNREACH when the next hop never answers ARP, at once when known failed', async () => {
+    const bed = fx.open();
+    const errors: string[] = [];
+    const s1: Socket = connect({ port: 80, host: SILENT4, stack: bed.a.tcp });
+    s1.on('error', (e: NodeJS.ErrnoException) => errors.push(e.code ?? '?'));
+    const t0 = bed.clock.now();
+    assert.ok(await bed.until(() => errors.length > 0, 20_000), 'the connect failed');
+    assert.deepEqual(errors, ['EHOSTUNREACH']);
+    const took = bed.clock.now() - t0;
+    // Three ARP requests a second apart (RFC 1122 2.3.2.1 / Linux mcast_solicit 3), not the
+    // ~127 s of SYN retries that ETIMEDOUT would take.
+    assert.ok(took >= 2000 && took < 10_000, `failed after ${took} ms`);
+    assert.ok(bed.a.iface.stats.arpRequestsSent >= 3);
+    // While the neighbour entry is FAILED a new connect fails without waiting again.
+    const s2: Socket = connect({ port: 81, host: SILENT4, stack: bed.a.tcp });
+    s2.on('error', (e: NodeJS.ErrnoException) => errors.push(e.code ?? '?'));
+    const t1 = bed.clock.now();
+    assert.ok(await bed.until(() => errors.length > 1, 20_000));
+    assert.deepEqual(errors, ['EHOSTUNREACH', 'EHOSTUNREACH']);
+    assert.ok(bed.clock.now() - t1 < 1000, 'no second resolution wait');
+  });
+
+  it('reports EHOSTUNREACH on a connected UDP socket whose next hop never answers ARP', async () => {
+    const bed = fx.open();
+    const udp = new UdpStack(bed.a.iface);
+    const sock = createSocket({ type: 'udp4', stack: udp });
+    const errors: NodeJS.ErrnoException[] = [];
+    sock.on('error', (e: NodeJS.ErrnoException) => errors.push(e));
+    let connected = false;
+    sock.connect(5000, SILENT4, () => (connected = true));
+    assert.ok(await bed.until(() => connected, 100));
+    sock.send(Buffer.from('hello'));
+    assert.ok(await bed.until(() => errors.length > 0, 20_000), 'an error was reported');
+    assert.equal(errors[0].code, 'EHOSTUNREACH');
+    sock.close();
+  });
+
+  it('keeps an ICMP unreachable on an open connection as a soft error reported at timeout', async () => {
+    const bed = fx.open();
+    const l = listen(bed.a, 7003);
+    const c = dial(bed.b, A4, 7003);
+    await established(bed, l, c);
+    c.tcb.setUserTimeout(3000);
+    bed.pair.b.setFaults({ lossRate: 1 });
+    c.tcb.write(new Uint8Array(1000), 0, 1000);
+    bed.b.tcp.refile(c);
+    await bed.round();
+    sendIcmp4(bed.a, B4, 1, 0, {
+      src: B4,
+      dst: A4,
+      sport: c.localPort,
+      dport: 7003,
+      seq: c.tcb.sndUna,
+    });
+    await bed.round();
+    assert.equal(
+      c.tcb.state,
+      TcpState.Established,
+      'soft: the connection goes on (RFC 1122 4.2.3.9)',
+    );
+    assert.equal(c.tcb.softError, 'EHOSTUNREACH');
+    assert.ok(await bed.until(() => c.tcb.state === TcpState.Closed, 20_000));
+    assert.equal(
+      c.tcb.error,
+      'EHOSTUNREACH',
+      'reported instead of ETIMEDOUT (Linux tcp_write_err)',
+    );
+  });
+});
