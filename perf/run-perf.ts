@@ -8,6 +8,7 @@ import { rssRxdrop } from './modes/rss-rxdrop.js';
 import { steeredRxdrop } from './modes/steered-rxdrop.js';
 import { udpEcho } from './modes/udp-echo.js';
 import { tcpRr } from './modes/tcp-rr.js';
+import { epollEcho } from './modes/epoll-echo.js';
 import { tcpCrr } from './modes/tcp-crr.js';
 import { tcpStream } from './modes/tcp-stream.js';
 import { httpPerf } from './modes/http.js';
@@ -22,13 +23,14 @@ export const perfModes: Record<string, (target: PerfTarget) => Promise<PerfResul
   'steered-rxdrop': steeredRxdrop,
   'udp-echo': udpEcho,
   'tcp-rr': tcpRr,
+  'epoll-echo': epollEcho,
   'tcp-crr': tcpCrr,
   'tcp-stream': tcpStream,
   http: httpPerf,
 };
 
 /** Modes that run the full stack, which resolves neighbours itself (no static entries). */
-const withStack = new Set(['udp-echo', 'tcp-rr', 'tcp-crr', 'tcp-stream', 'http']);
+const withStack = new Set(['udp-echo', 'tcp-rr', 'epoll-echo', 'tcp-crr', 'tcp-stream', 'http']);
 
 /** Modes that need a queue per worker get a multi-queue bed. */
 const bedQueues: Record<string, number> = { 'steered-rxdrop': 2 };

@@ -44,6 +44,11 @@ export const TCP_USER_TIMEOUT = 18;
 export const IPV6_V6ONLY = 26;
 
 export const EPOLLIN = 0x1;
+/**
+ * Accepted in epoll/poll masks and never reported: the TCP here ignores the urgent pointer (RFC
+ * 6093 4: new applications should not use urgent data) and queues no out-of-band byte, so there is
+ * never priority data to signal. select()'s except set is therefore always empty.
+ */
 export const EPOLLPRI = 0x2;
 export const EPOLLOUT = 0x4;
 export const EPOLLERR = 0x8;

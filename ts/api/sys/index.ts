@@ -3,7 +3,7 @@
 // descriptor table (descriptors are per worker, like per process), created on first use.
 // Tests and tools with stacks of their own construct a Sys directly.
 
-import { workerStack } from '../../runtime/worker-stack.js';
+import { onWorkerStop, workerStack } from '../../runtime/worker-stack.js';
 import { Sys, type SysOptions } from './sys.js';
 
 export * from './constants.js';
@@ -12,6 +12,7 @@ export { EpollEvent, epollEvents } from './epoll.js';
 export { sockAddr, type SockAddr } from './sockaddr.js';
 export type { Linger, OptValue } from './socket-file.js';
 export { Sys, type MsgHdr, type PollFd, type SysOptions } from './sys.js';
+export type { FdTable } from './fd-table.js';
 
 let current: Sys | null = null;
 let currentFor: object | null = null;
@@ -30,8 +31,14 @@ export function configureSys(options: SysOptions): void {
 export function currentSys(): Sys {
   const stack = workerStack();
   if (current === null || currentFor !== stack) {
-    current = new Sys({ tcp: stack.tcp, udp: stack.udp }, pendingOptions);
+    const sys = new Sys({ tcp: stack.tcp, udp: stack.udp }, pendingOptions);
+    current = sys;
     currentFor = stack;
+    // Every descriptor closes when the worker stops, so no connection is left half-open.
+    onWorkerStop(() => {
+      sys.closeAll();
+      if (current === sys) current = currentFor = null;
+    });
   }
   return current;
 }
@@ -45,6 +52,8 @@ function call<K extends keyof Sys>(k: K): Sys[K] {
 export const socket = call('socket');
 export const setNonBlocking = call('setNonBlocking');
 export const close = call('close');
+export const closeAsync = call('closeAsync');
+export const closeAll = call('closeAll');
 export const bind = call('bind');
 export const listen = call('listen');
 export const connect = call('connect');

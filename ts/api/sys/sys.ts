@@ -42,6 +42,7 @@ import type { SysFile } from './file.js';
 import type { NetContext } from './net-context.js';
 import type { SockAddr } from './sockaddr.js';
 import { type Linger, type OptValue, SocketFile } from './socket-file.js';
+import { lingerWait } from './linger.js';
 import { TcpBindTable } from './tcp-binds.js';
 import { TcpSocketFile } from './tcp-socket.js';
 import { UdpSocketFile } from './udp-socket.js';
@@ -82,7 +83,12 @@ export class Sys {
   private readonly net: NetContext;
 
   constructor(stacks: { tcp: TcpStack; udp: UdpStack }, options: SysOptions = {}) {
-    this.net = { tcp: stacks.tcp, udp: stacks.udp, tcpBinds: new TcpBindTable() };
+    this.net = {
+      tcp: stacks.tcp,
+      udp: stacks.udp,
+      tcpBinds: new TcpBindTable(),
+      reuseport: new Map(),
+    };
     this.fds = new FdTable(options.fdLimit ?? DEFAULT_FD_LIMIT);
     this.watchLimit = options.watchLimit ?? DEFAULT_WATCH_LIMIT;
   }
@@ -131,6 +137,22 @@ export class Sys {
     f.closeWaiters();
     f.release();
     return 0;
+  }
+
+  /**
+   * close(2) as a blocking call. With SO_LINGER on and a positive l_linger it resolves once the
+   * peer has acknowledged everything sent (our FIN included) or after l_linger seconds, with 0
+   * either way; the connection is not reset when the time runs out (Linux tcp_close). As on Linux
+   * this lingers whatever O_NONBLOCK says. Without a positive linger it is close(). The
+   * synchronous close() never waits: a lingering socket's data still goes out after it.
+   */
+  async closeAsync(fd: number): Promise<number> {
+    const f = this.fds.get(fd);
+    const conn = f instanceof TcpSocketFile ? f.conn : null;
+    const ms = f instanceof SocketFile && f.linger.onoff !== 0 ? f.linger.linger * 1000 : 0;
+    const r = this.close(fd);
+    if (r === 0 && conn !== null && ms > 0) await lingerWait(conn, this.net.tcp.clock, ms);
+    return r;
   }
 
   /** Closes every descriptor (worker shutdown). */

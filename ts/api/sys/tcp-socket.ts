@@ -49,6 +49,7 @@ import {
 } from './sockaddr.js';
 import { SocketFile } from './socket-file.js';
 import type { TcpBinding } from './tcp-binds.js';
+import { type ReuseportMember, ReuseportGroup, reuseportKey } from './reuseport.js';
 
 const Phase = { Fresh: 0, Listening: 1, Connecting: 2, Connected: 3 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
@@ -57,8 +58,13 @@ const READ_BITS = EPOLLIN | EPOLLRDNORM;
 const WRITE_BITS = EPOLLOUT | EPOLLWRNORM;
 const ALL_BITS = READ_BITS | WRITE_BITS | EPOLLERR | EPOLLHUP | EPOLLRDHUP;
 
-export class TcpSocketFile extends SocketFile implements TcpConnUser {
+export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportMember {
   private phase: Phase = Phase.Fresh;
+  /** The SO_REUSEPORT group this listener is in; its connections wait in `pending`. */
+  private group: ReuseportGroup | null = null;
+  readonly pending: TcpConn[] = [];
+  /** listen(2)'s backlog, as clamped. */
+  backlog = 0;
   conn: TcpConn | null = null;
   private listener: TcpListener | null = null;
   private binding: TcpBinding | null = null;
@@ -89,9 +95,7 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser {
   // ---- readiness (Linux tcp_poll) ------------------------------------------------------------
 
   poll(): number {
-    if (this.phase === Phase.Listening) {
-      return this.listener !== null && this.listener.acceptQueue.length > 0 ? READ_BITS : 0;
-    }
+    if (this.phase === Phase.Listening) return this.acceptReady ? READ_BITS : 0;
     const tcb = this.conn?.tcb;
     const st = tcb === undefined ? TcpState.Closed : tcb.state;
     const closed = st === TcpState.Closed || st === TcpState.TimeWait;
@@ -165,12 +169,18 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser {
   }
 
   listen(backlog: number): number {
+    this.backlog = clampBacklog(backlog);
     if (this.phase === Phase.Listening) {
-      if (this.listener !== null) this.listener.backlog = clampBacklog(backlog);
+      if (this.group !== null) this.group.resize();
+      else if (this.listener !== null) this.listener.backlog = this.backlog;
       return 0;
     }
     if (this.phase !== Phase.Fresh) return -Errno.EINVAL;
     const b = this.binding;
+    // SO_REUSEPORT set before bind: join the group already listening there, or start one.
+    const key = b !== null && b.reusePort ? bindingKey(b) : null;
+    const existing = key === null ? undefined : this.net.reuseport.get(key);
+    if (existing !== undefined) return this.joinGroup(existing);
     const is4 = this.domain === AF_INET || (b !== null && !b.any && b.is4);
     const r = this.net.tcp.listen({
       port: b?.port ?? 0,
@@ -178,10 +188,12 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser {
       addr4: b !== null && b.is4 ? b.addr4 : 0,
       addr6: b !== null && !b.is4 && !b.any ? b.addr6 : null,
       v6Only: this.v6Only,
-      backlog: clampBacklog(backlog),
+      backlog: this.backlog,
       reuseAddr: this.reuseAddr,
     });
     if (typeof r === 'number') return r === ERRNO_EADDRINUSE ? -Errno.EADDRINUSE : r;
+    if (key !== null)
+      return this.joinGroup(new ReuseportGroup(key, r, this.net.tcp, this.net.reuseport));
     if (b !== null) b.listening = true;
     this.listener = r;
     this.phase = Phase.Listening;
@@ -189,10 +201,19 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser {
     return 0;
   }
 
+  private joinGroup(g: ReuseportGroup): number {
+    if (this.binding !== null) this.binding.listening = true;
+    this.group = g;
+    this.listener = g.listener; // for getsockname
+    this.phase = Phase.Listening;
+    g.join(this);
+    return 0;
+  }
+
   /** Takes one connection off the accept queue: a new socket, or a negative errno. */
   acceptConn(nonBlocking: boolean, peer?: SockAddr): TcpSocketFile | number {
     if (this.phase !== Phase.Listening || this.listener === null) return -Errno.EINVAL;
-    const c = this.listener.accept();
+    const c = this.group !== null ? (this.pending.shift() ?? null) : this.listener.accept();
     if (c === null) return -Errno.EAGAIN;
     const s = new TcpSocketFile(this.net, this.domain, nonBlocking);
     s.adopt(c, this);
@@ -202,6 +223,7 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser {
 
   /** True when accept() would return a connection now. */
   get acceptReady(): boolean {
+    if (this.group !== null) return this.pending.length > 0;
     return this.listener !== null && this.listener.acceptQueue.length > 0;
   }
 
@@ -363,7 +385,11 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser {
   }
 
   private stopListening(): void {
-    if (this.listener !== null) {
+    if (this.group !== null) {
+      this.group.leave(this);
+      this.group = null;
+      this.listener = null;
+    } else if (this.listener !== null) {
       this.listener.onAcceptable = null;
       this.net.tcp.closeListener(this.listener);
       this.listener = null;
@@ -519,4 +545,10 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser {
 function clampBacklog(backlog: number): number {
   if (!Number.isInteger(backlog) || backlog < 0 || backlog > 4096) return 4096;
   return Math.max(1, backlog);
+}
+
+// Sockets with SO_REUSEPORT share a listener when their bound address and port are the same.
+function bindingKey(b: TcpBinding): string {
+  const addr = b.any ? '*' : b.is4 ? String(b.addr4 >>> 0) : Array.from(b.addr6).join('.');
+  return reuseportKey(b.v6Socket, b.v6Only, addr, b.port);
 }
