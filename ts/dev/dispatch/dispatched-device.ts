@@ -19,7 +19,10 @@ export interface DispatchedCounters {
   txPackets: number;
   txBytes: number;
   txRingFull: number;
+  /** allocate() found no free frame even after reclaiming completions. */
   allocFailures: number;
+  /** Times allocate() found the free stack empty and flushed and reaped. */
+  reclaims: number;
 }
 
 /** The frames this worker holds at a quiet point, for the engine-wide audit. */
@@ -46,6 +49,7 @@ export class DispatchedDevice implements FrameDevice {
     txBytes: 0,
     txRingFull: 0,
     allocFailures: 0,
+    reclaims: 0,
   };
   /** RX partition: App while this worker holds a frame, Fill while anyone else does. */
   readonly rxLedger: FrameLedger;
@@ -138,15 +142,28 @@ export class DispatchedDevice implements FrameDevice {
     }
   }
 
-  /** A free TX frame's base address, or -1 when none is free. */
+  /** A free TX frame's base address, or -1 when none is free even after reclaiming. */
   allocate(): number {
-    if (this.freeTop === 0) {
+    if (this.freeTop === 0 && !this.reclaim()) {
       this.counters.allocFailures++;
       return -1;
     }
     const addr = this.freeStack[--this.freeTop];
     this.txLedger.move(addr >>> this.shift, FramePlace.Free, FramePlace.App);
     return addr;
+  }
+
+  /**
+   * The empty-stack slow path: the loop reaps once per batch, but a burst of sends can use up
+   * the TX partition in between while the dispatcher has already completed much of it. Publishes
+   * queued TX (so the dispatcher can send it) and takes the completions waiting; once, since the
+   * dispatcher completes on its own thread and waiting for it here would be spinning.
+   */
+  private reclaim(): boolean {
+    this.counters.reclaims++;
+    this.flush();
+    this.reap();
+    return this.freeTop > 0;
   }
 
   /** Queues a packet for the dispatcher to send; false when the queue and the ring are full. */

@@ -20,6 +20,8 @@ import type { SteeringLayout } from './steering-layout.js';
 
 /** A device a worker owns directly; parking is optional (a memory port may not block). */
 export interface SteerableDevice extends FrameDevice {
+  /** Frames allocate() can hand out without a slow path. */
+  readonly freeFrames: number;
   waitReadable?(timeoutMs: number): boolean;
 }
 
@@ -246,7 +248,12 @@ export class SteeredDevice implements FrameDevice {
 
   // ---- FrameDevice: send side ----------------------------------------------------------------
 
+  /**
+   * A frame from the own device. With none free, frames peers gave back (still in the return
+   * rings) are taken home first: plain ring reads, before the device's own slow path.
+   */
   allocate(): number {
+    if (this.inner.freeFrames === 0) this.takeReturns();
     return this.inner.allocate();
   }
 
@@ -442,23 +449,37 @@ export class SteeredDevice implements FrameDevice {
       const p = this.peers[j];
       this.publishReturns(p);
       this.publishTransmits(p);
-      const back = this.returnIn[p];
-      const n = back.peek(back.capacity);
-      for (let i = 0; i < n; i++) this.inner.release(back.addr(i));
-      back.release(n);
+      const n = this.takeReturnsFrom(p);
       const tx = this.transmitIn[p];
       const m = tx.peek(this.batch);
       let s = 0;
       while (s < m && this.inner.send(tx.addr(s), tx.len(s))) s++;
       tx.release(s);
-      this.lent -= n + s;
-      this.counters.reclaimed += n;
+      this.lent -= s;
       this.counters.sentForPeers += s;
       moved += n + s;
       sent += s;
     }
     if (sent > 0) this.inner.flush();
     return moved;
+  }
+
+  /** Takes back the own frames every peer returned; returns how many. */
+  private takeReturns(): number {
+    let n = 0;
+    for (let j = 0; j < this.peers.length; j++) n += this.takeReturnsFrom(this.peers[j]);
+    return n;
+  }
+
+  /** Takes back the own frames peer `p` returned into the own device; returns how many. */
+  private takeReturnsFrom(p: number): number {
+    const back = this.returnIn[p];
+    const n = back.peek(back.capacity);
+    for (let i = 0; i < n; i++) this.inner.release(back.addr(i));
+    back.release(n);
+    this.lent -= n;
+    this.counters.reclaimed += n;
+    return n;
   }
 
   private inboundWaiting(): number {

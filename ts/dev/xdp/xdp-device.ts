@@ -6,6 +6,13 @@ import type { FrameDevice } from '../frame-device.js';
 import { FrameLedger, FramePlace } from './frame-ledger.js';
 import { frameShift, XDP_PACKET_HEADROOM, type UmemLayout } from './umem-layout.js';
 
+/**
+ * Flush-kick-reap rounds allocate() tries when the free stack is empty. 0 for now: with 2, all of
+ * a 10,000-connect burst's SYNs leave at once and the kernel peer answers some with embryonic
+ * resets (test/tcp-kernel/scale.test.ts fails); the cause is being looked for.
+ */
+const RECLAIM_ATTEMPTS = 0;
+
 export interface XdpDeviceConfig {
   umem: UmemLayout;
   /** Registry id of the XskSocket (created on the main thread). */
@@ -26,7 +33,10 @@ export interface DeviceCounters {
   txPackets: number;
   txBytes: number;
   txRingFull: number;
+  /** allocate() found no free frame even after reclaiming completions. */
   allocFailures: number;
+  /** Times allocate() found the free stack empty and flushed, kicked and reaped. */
+  reclaims: number;
 }
 
 /** What frame accounting finds at a quiet point. */
@@ -63,6 +73,7 @@ export class XdpDevice implements FrameDevice {
     txBytes: 0,
     txRingFull: 0,
     allocFailures: 0,
+    reclaims: 0,
   };
 
   private readonly port: NativeXskPort;
@@ -88,8 +99,12 @@ export class XdpDevice implements FrameDevice {
     const shared = (n: number) => new Uint32Array(new SharedArrayBuffer(n * 4));
     this.rxDesc = shared(batch * 2);
     this.txDesc = shared(batch * 2);
-    this.fillAddrs = shared(batch);
     this.compAddrs = shared(batch);
+    this.fillTarget = config.fillFrames ?? config.frameCount >>> 1;
+    // Room for the whole fill target: one call tops the ring up, at start-up and after a burst.
+    // A batch-sized top-up per poll left the ring a few batches deep when the first burst came
+    // (the loop parks between polls), so a burst outran it and the kernel dropped frames.
+    this.fillAddrs = shared(Math.max(this.fillTarget, 1));
     this.port = nodeXdp().XskPort.open(config.socketId, {
       rx: this.rxDesc,
       tx: this.txDesc,
@@ -101,7 +116,6 @@ export class XdpDevice implements FrameDevice {
     for (let i = config.frameCount - 1; i >= 0; i--) {
       this.freeStack[this.freeTop++] = (config.firstFrame + i) * this.frameSize;
     }
-    this.fillTarget = config.fillFrames ?? config.frameCount >>> 1;
     this.refill();
   }
 
@@ -113,7 +127,6 @@ export class XdpDevice implements FrameDevice {
   /** Tops the fill ring up to its target from the free stack. One native call. */
   refill(): number {
     let want = this.fillTarget - this.inFill;
-    if (want > this.batch) want = this.batch;
     if (want > this.freeTop) want = this.freeTop;
     if (want <= 0) return 0;
     for (let i = 0; i < want; i++) this.fillAddrs[i] = this.freeStack[this.freeTop - 1 - i];
@@ -148,15 +161,34 @@ export class XdpDevice implements FrameDevice {
     this.freeStack[this.freeTop++] = base;
   }
 
-  /** A free frame's base address for building a packet, or -1 when none is free. */
+  /**
+   * A free frame's base address for building a packet, or -1 when none is free even after
+   * reclaiming sent frames. Only an empty free stack calls into the port.
+   */
   allocate(): number {
-    if (this.freeTop === 0) {
+    if (this.freeTop === 0 && !this.reclaim()) {
       this.counters.allocFailures++;
       return -1;
     }
     const addr = this.freeStack[--this.freeTop];
     this.ledger.move(addr >>> this.shift, FramePlace.Free, FramePlace.App);
     return addr;
+  }
+
+  /**
+   * The empty-stack slow path: the poll loop reaps once per batch, but a burst of sends (a
+   * thousand SYN-ACKs) can use up every TX frame in between while most of them are already sent.
+   * Pushes queued TX, kicks (copy mode transmits only inside the kick) and reaps, a bounded
+   * number of times: no spinning on a kernel that completes nothing. True when a frame is free.
+   */
+  private reclaim(): boolean {
+    for (let i = 0; i < RECLAIM_ATTEMPTS; i++) {
+      if (this.sentNotReaped + this.txCount === 0) return false;
+      this.counters.reclaims++;
+      this.flush();
+      if (this.reap() > 0) return true;
+    }
+    return this.freeTop > 0;
   }
 
   /** Byte offset in `bytes` of UMEM address `addr`. */
