@@ -211,7 +211,7 @@ describe('introspection: xdpnet ss / netstat -s on a running engine', function (
     assert.equal(r.code, 0, r.stderr);
     const got = JSON.parse(r.stdout) as {
       total: Record<string, Record<string, number>>;
-      workers: { worker: number; Tcp: Record<string, number> }[];
+      workers: { worker: number; Tcp: Record<string, number>; TcpExt: Record<string, number> }[];
     };
     const { Tcp, Udp, Ip, Device } = got.total;
     assert.equal(Tcp.PassiveOpens, OPEN + CLOSED);
@@ -231,10 +231,33 @@ describe('introspection: xdpnet ss / netstat -s on a running engine', function (
       got.workers.reduce((n, w) => n + w.Tcp.PassiveOpens, 0),
       Tcp.PassiveOpens,
     );
+    // /proc/net/netstat's TcpExt names; a clean veth loses nothing, so nothing timed out or
+    // needed recovery, summed over workers as the other sections are.
+    const { TcpExt } = got.total;
+    const names = ['TCPLossProbes', 'TCPLossProbeRecovery', 'TCPSackRecovery', 'TCPRenoRecovery'];
+    for (const k of [...names, 'TCPTimeouts']) assert.equal(typeof TcpExt[k], 'number', k);
+    assert.equal(TcpExt.TCPTimeouts, 0);
+    assert.equal(TcpExt.TCPSackRecovery + TcpExt.TCPRenoRecovery, 0);
+    for (const k of Object.keys(TcpExt)) {
+      assert.equal(
+        got.workers.reduce((n, w) => n + w.TcpExt[k], 0),
+        TcpExt[k],
+        k,
+      );
+    }
 
     const text = await xdpnet(['netstat', '-s', '--per-worker'], runDir);
     assert.equal(text.code, 0, text.stderr);
-    for (const sec of ['Ip:', 'Icmp:', 'Tcp:', 'Udp:', 'Device:', 'Worker 0:', 'Worker 1:']) {
+    for (const sec of [
+      'Ip:',
+      'Icmp:',
+      'Tcp:',
+      'TcpExt:',
+      'Udp:',
+      'Device:',
+      'Worker 0:',
+      'Worker 1:',
+    ]) {
       assert.ok(text.stdout.includes(`${sec}\n`), `no ${sec} in\n${text.stdout}`);
     }
     assert.match(
@@ -242,6 +265,7 @@ describe('introspection: xdpnet ss / netstat -s on a running engine', function (
       new RegExp(`^Tcp:\\n(    \\w+: \\d+\\n)*    PassiveOpens: ${OPEN + CLOSED}\\n`, 'm'),
     );
     assert.match(text.stdout, new RegExp(`^    InDatagrams: ${DATAGRAMS}$`, 'm'));
+    assert.match(text.stdout, /^TcpExt:\n( {4}\w+: \d+\n)* {4}TCPTimeouts: 0\n/m);
   });
 
   it('engine.sockets() and engine.stats() give the same data in-process', async function () {
@@ -253,6 +277,7 @@ describe('introspection: xdpnet ss / netstat -s on a running engine', function (
     const total = sumCounters((await engine!.stats()).map(netstatCounters));
     assert.equal(total.Tcp.PassiveOpens, OPEN + CLOSED);
     assert.equal(total.Udp.InDatagrams, DATAGRAMS);
+    assert.equal(total.TcpExt.TCPTimeouts, 0);
   });
 
   it('finds the only engine without --pid, and says so when there is none or several', async function () {

@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
+import { inspect } from 'node:util';
 import { workerStack } from '../runtime/worker-stack.js';
 import { TcpEvent } from '../socket/tcp/host.js';
 import type { TcpConn, TcpConnUser, TcpListener } from '../socket/tcp/tcp-conn.js';
@@ -41,6 +42,57 @@ export interface ConnectOptions extends SocketOptions {
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
   timeout?: number;
+  /**
+   * xdpnet's extension (Node has no such option): SYN retransmissions before connect fails with
+   * ETIMEDOUT, an integer 1..127, as Linux's TCP_SYNCNT socket option and tcp_syn_retries
+   * sysctl. Retransmissions back off exponentially from a 1 s RTO, so the default 6 gives up
+   * after about 127 s; 2 gives up after about 7 s.
+   */
+  synRetries?: number;
+}
+
+/** Linux MAX_TCP_SYNCNT: TCP_SYNCNT accepts 1..127. */
+const MAX_SYN_RETRIES = 127;
+
+// As Node's validateInt32(value, name, min, max): a non-number is ERR_INVALID_ARG_TYPE, a
+// fraction or a value out of bounds ERR_OUT_OF_RANGE, with Node's message wording.
+function validateSynRetries(value: unknown): number {
+  const name = 'options.synRetries';
+  if (typeof value !== 'number') {
+    throw nodeError(
+      'ERR_INVALID_ARG_TYPE',
+      `The "${name}" property must be of type number. Received ${describeReceived(value)}`,
+      TypeError,
+    );
+  }
+  if (!Number.isInteger(value)) {
+    throw nodeError(
+      'ERR_OUT_OF_RANGE',
+      `The value of "${name}" is out of range. It must be an integer. Received ${value}`,
+      RangeError,
+    );
+  }
+  if (value < 1 || value > MAX_SYN_RETRIES) {
+    throw nodeError(
+      'ERR_OUT_OF_RANGE',
+      `The value of "${name}" is out of range. It must be >= 1 && <= ${MAX_SYN_RETRIES}. Received ${value}`,
+      RangeError,
+    );
+  }
+  return value;
+}
+
+// Node's determineSpecificType (lib/internal/errors.js), for the "Received ..." part.
+function describeReceived(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'function') return `function ${value.name}`;
+  if (typeof value === 'object') {
+    const name = (value as { constructor?: { name?: string } }).constructor?.name;
+    return name ? `an instance of ${name}` : inspect(value, { depth: -1 });
+  }
+  let shown = inspect(value, { colors: false });
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+  return `type ${typeof value} (${shown})`;
 }
 
 export interface AddressInfo {
@@ -182,6 +234,8 @@ export class Socket extends Duplex implements TcpConnUser {
         TypeError,
       );
     }
+    const overrides =
+      o.synRetries === undefined ? {} : { synRetries: validateSynRetries(o.synRetries) };
     this.stack ??= defaultStack();
     this.target = { host: hostText, port };
     if (o.noDelay) this.noDelay = true;
@@ -201,6 +255,7 @@ export class Socket extends Duplex implements TcpConnUser {
         port,
       },
       local,
+      overrides,
     );
     if (typeof r === 'number') {
       const err = systemError(errnoCode(r), 'connect', hostText, port);

@@ -1,12 +1,24 @@
-// The workers' counters arranged as `netstat -s` (/proc/net/snmp) arranges the kernel's: Ip,
-// Icmp, Tcp, Udp sections with Linux's names where a counter means the same thing, and a Device
-// section for the interface, the run loop and every non-zero drop reason.
+// The workers' counters arranged as `netstat -s` (/proc/net/snmp, /proc/net/netstat) arranges the
+// kernel's: Ip, Icmp, Tcp, TcpExt, Udp sections with Linux's names where a counter means the same
+// thing, and a Device section for the interface, the run loop and every non-zero drop reason.
 import type { StackWorkerStats } from './stack-config.js';
 
-export type CounterSection = 'Ip' | 'Icmp' | 'Tcp' | 'Udp' | 'Device';
+export type CounterSection = 'Ip' | 'Icmp' | 'Tcp' | 'TcpExt' | 'Udp' | 'Device';
 export type NetstatCounters = Record<CounterSection, Record<string, number>>;
 
-const SECTIONS: CounterSection[] = ['Ip', 'Icmp', 'Tcp', 'Udp', 'Device'];
+const SECTIONS: CounterSection[] = ['Ip', 'Icmp', 'Tcp', 'TcpExt', 'Udp', 'Device'];
+
+/**
+ * TcpExtStats fields as /proc/net/netstat's TcpExt line names them (nstat shows TcpExtTCPTimeouts).
+ * Fields without a Linux counter keep their own name, capitalized.
+ */
+const TCP_EXT_NAMES: Record<string, string> = {
+  lossProbes: 'TCPLossProbes',
+  lossProbeRecovery: 'TCPLossProbeRecovery',
+  sackRecovery: 'TCPSackRecovery',
+  renoRecovery: 'TCPRenoRecovery',
+  timeouts: 'TCPTimeouts',
+};
 
 function n(rec: Record<string, number>, key: string): number {
   return rec[key] ?? 0;
@@ -33,6 +45,8 @@ export function netstatCounters(s: StackWorkerStats): NetstatCounters {
   const Udp: Record<string, number> = {};
   for (const [k, v] of Object.entries(udp)) Udp[snmpName(k)] = v;
   Udp.InCsumErrors = n(drops, 'UdpBadChecksum');
+  const TcpExt: Record<string, number> = {};
+  for (const [k, v] of Object.entries(s.tcpExt)) TcpExt[TCP_EXT_NAMES[k] ?? snmpName(k)] = v;
   const Device: Record<string, number> = {
     RxFrames: n(iface, 'rxFrames'),
     TxFrames: n(iface, 'txFrames'),
@@ -64,6 +78,7 @@ export function netstatCounters(s: StackWorkerStats): NetstatCounters {
       OutRateLimited: n(iface, 'icmpRateLimited'),
     },
     Tcp,
+    TcpExt,
     Udp,
     Device,
   };
@@ -71,7 +86,7 @@ export function netstatCounters(s: StackWorkerStats): NetstatCounters {
 
 /** The sum over workers, section by section (gauges like CurrEstab add up too). */
 export function sumCounters(all: NetstatCounters[]): NetstatCounters {
-  const total = { Ip: {}, Icmp: {}, Tcp: {}, Udp: {}, Device: {} } as NetstatCounters;
+  const total = { Ip: {}, Icmp: {}, Tcp: {}, TcpExt: {}, Udp: {}, Device: {} } as NetstatCounters;
   for (const c of all) {
     for (const sec of SECTIONS) {
       for (const [k, v] of Object.entries(c[sec])) total[sec][k] = (total[sec][k] ?? 0) + v;

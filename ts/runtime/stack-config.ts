@@ -35,5 +35,7 @@ export interface StackWorkerStats {
   drops: Record<string, number>;
   udp: Record<string, number>;
   tcp: Record<string, number>;
+  /** Loss-detection counters (TcpContext.stats, ext-stats.ts): netstat's TcpExt section. */
+  tcpExt: Record<string, number>;
   loop: { passes: number; parks: number; naps: number; cpuSeconds: number };
 }

@@ -171,6 +171,7 @@ const api = {
       drops: stack.iface.dropCounts(),
       udp: counters(stack.udp.stats),
       tcp: counters(stack.tcp.stats),
+      tcpExt: counters(stack.tcp.ctx.stats),
       loop: {
         passes: loop.passes,
         parks: loop.backoff.parks,

@@ -2,8 +2,9 @@
 // connection's life, against kernel servers in the peer namespace. One scenario per run, chosen by
 // XDPNET_B1_SCENARIO, started after XDPNET_B1_START_DELAY_MS (default 0); targets in XDPNET_B1_TARGETS (host:port,... with [v6]:port); the outcome of
 // target i is written as JSON to `${XDPNET_B1_RESULT}-${i}.json`.
-//   connect        connect to every target at once with XDPNET_B1_SYN_RETRIES SYN retries; report
-//                  the error code and how long it took (ETIMEDOUT, ECONNREFUSED)
+//   connect        connect to every target at once with XDPNET_B1_SYN_RETRIES SYN retries (net.connect's
+//                  synRetries option); report the error code and how long it took (ETIMEDOUT,
+//                  ECONNREFUSED)
 //   close-early    read 64 KiB of what the server writes, then destroy() with data unread
 //   reset          send 'x', wait for the server's 'r', then resetAndDestroy (SO_LINGER {1,0})
 //   active-close   send 'x', end() first (our FIN leads), wait for the server's FIN
@@ -27,30 +28,11 @@ function parseTarget(t: string): { host: string; port: number } {
   return { host: m[1], port: Number(m[2]) };
 }
 
-/**
- * This worker's stack with `synRetries` applied to every active open. net.connect has no
- * TCP_SYNCNT-like option, so the override goes in through the stack's own connect().
- */
-function stackWithSynRetries(synRetries: number): TcpStack {
-  return new Proxy(tcp, {
-    get(target, prop) {
-      if (prop === 'connect') {
-        return (
-          remote: Parameters<TcpStack['connect']>[0],
-          local: Parameters<TcpStack['connect']>[1],
-        ) => target.connect(remote, local, { synRetries });
-      }
-      const v: unknown = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
-
 function connectAll(): void {
-  const stack = stackWithSynRetries(Number(process.env.XDPNET_B1_SYN_RETRIES ?? 2));
+  const synRetries = Number(process.env.XDPNET_B1_SYN_RETRIES ?? 2);
   targets.forEach((t, i) => {
     const t0 = performance.now();
-    const s = new net.Socket({ stack });
+    const s = net.connect({ ...parseTarget(t), synRetries });
     s.on('connect', () => report(i, { error: null, connected: true }));
     s.on('error', (e: NodeJS.ErrnoException) =>
       report(i, {
@@ -59,7 +41,6 @@ function connectAll(): void {
         elapsedMs: Math.round(performance.now() - t0),
       }),
     );
-    s.connect(parseTarget(t));
   });
 }
 

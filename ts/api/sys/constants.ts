@@ -38,6 +38,8 @@ export const TCP_CORK = 3;
 export const TCP_KEEPIDLE = 4;
 export const TCP_KEEPINTVL = 5;
 export const TCP_KEEPCNT = 6;
+/** SYN retransmissions of this socket's connect() before ETIMEDOUT (tcp(7), 1..127). */
+export const TCP_SYNCNT = 7;
 export const TCP_QUICKACK = 12;
 export const TCP_USER_TIMEOUT = 18;
 

@@ -71,6 +71,14 @@ export abstract class SocketFile extends SysFile {
     return e === 0 ? 0 : -e;
   }
 
+  /**
+   * Takes the protocol's soft error (Linux sk_err_soft: an ICMP or neighbour error an open
+   * connection survived), a positive errno or 0. SO_ERROR reports it when no hard error waits.
+   */
+  protected takeSoftError(): number {
+    return 0;
+  }
+
   setsockopt(level: number, name: number, value: OptValue): number {
     if (level !== SOL_SOCKET) {
       if (typeof value !== 'number') return -Errno.EINVAL;
@@ -111,8 +119,11 @@ export abstract class SocketFile extends SysFile {
   getsockopt(level: number, name: number, linger?: Linger): number {
     if (level !== SOL_SOCKET) return this.getProtoOpt(level, name);
     switch (name) {
-      case SO_ERROR:
-        return this.softError === 0 ? 0 : -this.takeError(); // the positive errno, then 0
+      case SO_ERROR: {
+        // sk_getsockopt: sock_error(sk), else xchg(&sk->sk_err_soft, 0). Both read once.
+        const e = -this.takeError();
+        return e !== 0 ? e : this.takeSoftError();
+      }
       case SO_TYPE:
         return this.type;
       case SO_REUSEADDR:

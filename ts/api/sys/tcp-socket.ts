@@ -36,6 +36,7 @@ import {
   TCP_KEEPINTVL,
   TCP_NODELAY,
   TCP_QUICKACK,
+  TCP_SYNCNT,
   TCP_USER_TIMEOUT,
 } from './constants.js';
 import { Errno, errnoOf } from './errno.js';
@@ -50,6 +51,9 @@ import {
 import { SocketFile } from './socket-file.js';
 import type { TcpBinding } from './tcp-binds.js';
 import { type ReuseportMember, ReuseportGroup, reuseportKey } from './reuseport.js';
+
+/** Linux MAX_TCP_SYNCNT (include/net/tcp.h). */
+const MAX_TCP_SYNCNT = 127;
 
 const Phase = { Fresh: 0, Listening: 1, Connecting: 2, Connected: 3 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
@@ -79,6 +83,8 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
   private keepIdleS = 7200;
   private keepIntvlS = 75;
   private keepCnt = 9;
+  /** TCP_SYNCNT (Linux icsk_syn_retries); 0 = the stack's default (tcp_syn_retries). */
+  private synCnt = 0;
 
   constructor(
     private readonly net: NetContext,
@@ -237,6 +243,7 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
     this.keepIdleS = parent.keepIdleS;
     this.keepIntvlS = parent.keepIntvlS;
     this.keepCnt = parent.keepCnt;
+    this.synCnt = parent.synCnt;
     this.noDelay = parent.noDelay;
     this.userTimeoutMs = parent.userTimeoutMs;
     this.linger = { ...parent.linger };
@@ -319,6 +326,7 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
     const o: Partial<TcpConfig> = {};
     if (this.rcvBuf > 0) o.receiveBufferBytes = this.rcvBuf;
     if (this.sndBuf > 0) o.sendBufferBytes = this.sndBuf;
+    if (this.synCnt > 0) o.synRetries = this.synCnt;
     return o;
   }
 
@@ -334,6 +342,7 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
     if (avail > 0) {
       const n =
         (flags & MSG_PEEK) !== 0 ? tcb.receiveBuffer.peek(buf, off, len) : tcb.read(buf, off, len);
+      this.net.tcp.refile(c); // a window update may move timers (tcb.ts's re-file contract)
       this.net.tcp.flush(); // window updates
       if (from !== undefined) this.getpeername(from);
       return n;
@@ -356,8 +365,11 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
     if (this.softError !== 0) return this.takeError();
     if (this.sndShut) return -Errno.EPIPE; // MSG_NOSIGNAL is implied: never a signal
     if (len === 0) return 0;
-    const tcb = (this.conn as TcpConn).tcb;
-    const n = tcb.write(buf, off, len);
+    const c = this.conn as TcpConn;
+    const n = c.tcb.write(buf, off, len);
+    // The write armed the retransmission timer: file it, or a first segment that is lost waits
+    // for an ACK that never comes (tcb.ts's re-file contract).
+    this.net.tcp.refile(c);
     this.net.tcp.flush();
     return n === 0 ? -Errno.EAGAIN : n;
   }
@@ -378,6 +390,7 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
     if (tcb !== undefined && st !== TcpState.Closed) {
       if (st === TcpState.SynSent) tcb.abort();
       else if (wr) tcb.shutdown();
+      this.net.tcp.refile(this.conn as TcpConn); // the FIN armed the retransmission timer
       this.net.tcp.flush();
     }
     this.wake(ALL_BITS);
@@ -406,6 +419,7 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
       // SO_LINGER with a zero timeout: close(2) resets the connection (RFC 9293 3.10.5 ABORT).
       if (this.linger.onoff !== 0 && this.linger.linger === 0) c.tcb.abort();
       else c.tcb.close();
+      this.net.tcp.refile(c); // the FIN armed the retransmission timer
       this.net.tcp.flush();
       this.conn = null;
     }
@@ -499,6 +513,12 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
         this.keepCnt = v;
         this.applyKeepAlive();
         break;
+      case TCP_SYNCNT:
+        if (v < 1 || v > MAX_TCP_SYNCNT) return -Errno.EINVAL;
+        this.synCnt = v;
+        // Linux's SYN timer reads icsk_syn_retries at every expiry: a connect() under way obeys.
+        if (tcb !== undefined) tcb.config.synRetries = v;
+        return 0;
       default:
         return -Errno.ENOPROTOOPT;
     }
@@ -512,6 +532,14 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
     if (tcb === undefined) return;
     tcb.setKeepAlive(this.keepAlive, this.keepIdleS * 1000, this.keepIntvlS * 1000, this.keepCnt);
     this.net.tcp.refile(this.conn as TcpConn); // the keep-alive deadline moved
+  }
+
+  protected override takeSoftError(): number {
+    const tcb = this.conn?.tcb;
+    if (tcb === undefined || tcb.softError === null) return 0;
+    const e = errnoOf(tcb.softError);
+    tcb.softError = null; // a later timeout then reports ETIMEDOUT, as after Linux's xchg
+    return e;
   }
 
   protected getProtoOpt(level: number, name: number): number {
@@ -535,6 +563,9 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
         return this.keepIntvlS;
       case TCP_KEEPCNT:
         return this.keepCnt;
+      case TCP_SYNCNT:
+        // do_tcp_getsockopt: icsk_syn_retries, else the sysctl (here the stack's default).
+        return this.synCnt > 0 ? this.synCnt : this.net.tcp.ctx.config.synRetries;
       default:
         return -Errno.ENOPROTOOPT;
     }

@@ -1,5 +1,5 @@
 // `xdpnet netstat -s`: a running engine's protocol counters, summed over its workers (and per
-// worker with --per-worker), in netstat's Ip / Icmp / Tcp / Udp sections plus Device.
+// worker with --per-worker), in netstat's Ip / Icmp / Tcp / TcpExt / Udp sections plus Device.
 import type { ParsedArgs } from '../args.js';
 import { controlRequest } from '../../runtime/control-client.js';
 import {
