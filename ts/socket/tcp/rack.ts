@@ -11,13 +11,19 @@
 // ACKs and turns "lost up to X" into the loss recovery's lossMark (recovery.ts).
 
 import type { SackScoreboard } from './sack-scoreboard.js';
-import { seqGt, seqLe, seqLt } from './seq.js';
+import { seqGe, seqGt, seqLe, seqLt } from './seq.js';
 
 const RETRANSMITTED = 1;
 const SACKED = 2;
 const LOST = 4;
 
 const INITIAL_RECORDS = 16;
+/** RFC 8985 6.2 step 4: recoveries a widened reordering window outlives without new D-SACKs. */
+const REO_WND_PERSIST = 16;
+/** The least a D-SACK step widens the reordering window by (the timestamp clock's tick). */
+const REO_WND_MIN_STEP_MS = 1;
+/** Linux caps reo_wnd_steps at 255; the window is capped at SRTT anyway. */
+const REO_WND_MULT_MAX = 255;
 
 export class Rack {
   private starts: Uint32Array;
@@ -40,6 +46,11 @@ export class Rack {
   private fackSet = false;
   /** RACK.reord: reordering was seen on this connection. */
   reord = false;
+  /** RFC 8985 6.2 step 4: RACK.reo_wnd_mult, RACK.reo_wnd_persist, RACK.dsack_round. */
+  reoWndMult = 1;
+  private reoWndPersist = 0;
+  private dsackRound = 0;
+  private dsackRoundSet = false;
   /** detect(): the end of the highest lost segment, and whether any was newly marked. */
   lostEnd = 0;
   anyLost = false;
@@ -66,6 +77,9 @@ export class Rack {
     this.xmitTs = -Infinity;
     this.fackSet = false;
     this.reord = false;
+    this.reoWndMult = 1;
+    this.reoWndPersist = 0;
+    this.dsackRoundSet = false;
   }
 
   private at(i: number): number {
@@ -164,13 +178,50 @@ export class Rack {
   }
 
   /**
+   * RFC 8985 6.2 step 4: a D-SACK showed a retransmission was spurious. The window grows by
+   * min_RTT / 4 once per round trip that sees one (RACK.dsack_round), and stays wide for
+   * REO_WND_PERSIST recoveries. Only D-SACKs for data we retransmitted count (Linux
+   * tcp_dsack_seen): a duplicate made by the network says nothing about the window.
+   */
+  onSpuriousRetransmit(sndUna: number, sndNxt: number): void {
+    if (this.dsackRoundSet && seqGe(sndUna, this.dsackRound)) this.dsackRoundSet = false;
+    if (this.dsackRoundSet) return;
+    this.dsackRound = sndNxt;
+    this.dsackRoundSet = true;
+    if (this.reoWndMult < REO_WND_MULT_MAX) this.reoWndMult++;
+    this.reoWndPersist = REO_WND_PERSIST;
+  }
+
+  /** RFC 8985 6.2 step 4: a fast or RTO recovery ended. */
+  onRecoveryEnd(): void {
+    if (this.reoWndPersist > 0 && --this.reoWndPersist === 0) this.reoWndMult = 1;
+  }
+
+  /**
    * RFC 8985 6.2 step 4: the reordering window. Zero once loss recovery runs or DupThresh
-   * segments are SACKed, unless reordering was seen; else min_RTT / 4, at most SRTT.
+   * segments are SACKed, unless reordering was seen; else reo_wnd_mult * min_RTT / 4, at most
+   * SRTT.
    */
   reorderWindow(inRecovery: boolean, dupThresh: number, srtt: number): number {
     if (!this.reord && (inRecovery || this.sackedCount >= dupThresh)) return 0;
     if (this.minRtt === Infinity) return 0;
-    return Math.min(this.minRtt / 4, srtt);
+    const base = this.minRtt / 4;
+    // Each D-SACK step adds at least one clock tick: where the reordered packets are the fast
+    // ones (netem's reorder lets them skip the delay), min_RTT shrinks to nearly nothing and
+    // steps of min_RTT / 4 would never reach the reordering's extent.
+    const step = Math.max(base, REO_WND_MIN_STEP_MS);
+    return Math.min(base + (this.reoWndMult - 1) * step, srtt);
+  }
+
+  /**
+   * A recovery was undone (its retransmissions were spurious): forget the LOST marks so they do
+   * not start the next one (Linux tcp_undo_cwnd_reduction with unmark_loss).
+   */
+  unmarkLost(): void {
+    for (let i = 0; i < this.count; i++) {
+      const j = this.at(i);
+      this.flags[j] &= ~LOST;
+    }
   }
 
   /**

@@ -14,8 +14,23 @@ import { seqGe, seqGt, seqLt, seqMax, seqMin, seqSub } from './seq.js';
 /** RFC 6675 2: DupThresh. */
 export const DUP_THRESH = 3;
 
+/**
+ * RFC 2883 4 / RFC 3708 2: the first SACK block of an ACK is a D-SACK when it lies at or below
+ * the cumulative ACK, or inside the second block.
+ */
+export function firstBlockIsDsack(edges: Uint32Array, count: number, ack: number): boolean {
+  if (count === 0) return false;
+  if (!seqGt(edges[1], ack)) return true;
+  return count > 1 && !seqLt(edges[0], edges[2]) && !seqGt(edges[1], edges[3]);
+}
+
 export class SackScoreboard {
   readonly sacked: RangeSet;
+  /**
+   * RFC 6675 4 IsLost by DupThresh. Off once RACK has seen reordering (RFC 8985 6.2 step 4: the
+   * time-based detection with its reordering window replaces DupThresh, as Linux tcp_recovery=1).
+   */
+  dupThreshLoss = true;
   /** NextSeg's answer: the sequence number to send and the most bytes from it. */
   nextSeq = 0;
   nextLen = 0;
@@ -57,11 +72,13 @@ export class SackScoreboard {
    * ranges above it, or more than (DupThresh - 1) * SMSS bytes SACKed above it.
    */
   private holeLost(i: number, sackedAbove: number, mss: number): boolean {
+    if (!this.dupThreshLoss) return false;
     return this.sacked.count - i >= DUP_THRESH || sackedAbove > (DUP_THRESH - 1) * mss;
   }
 
   /** IsLost(seq) by SACK information alone. */
   isLost(seq: number, mss: number): boolean {
+    if (!this.dupThreshLoss) return false;
     let above = 0;
     let blocks = 0;
     for (let i = this.sacked.count - 1; i >= 0; i--) {
@@ -127,14 +144,20 @@ export class SackScoreboard {
     return false;
   }
 
-  /** NextSeg rule 3: the first un-SACKed byte at or above `from`, below `sndNxt`. */
-  nextUnsacked(from: number, una: number, sndNxt: number): boolean {
+  /**
+   * NextSeg rule 3: the first un-SACKed byte at or above `from` and below HighSACK (rule 3 keeps
+   * (1.b): data above every SACK block is merely in flight). Off once RACK has seen reordering,
+   * where a hole below HighSACK is most likely a segment still on its way (RFC 8985 6.2; Linux
+   * dropped this "forward retransmission" altogether).
+   */
+  nextUnsacked(from: number, una: number, _sndNxt: number): boolean {
+    if (!this.dupThreshLoss) return false;
     let start = una;
-    for (let i = 0; i <= this.sacked.count; i++) {
-      const end = i < this.sacked.count ? this.sacked.left(i) : sndNxt;
+    for (let i = 0; i < this.sacked.count; i++) {
+      const end = this.sacked.left(i);
       const s = seqMax(start, from);
       if (seqLt(s, end)) return this.answer(s, end);
-      if (i < this.sacked.count) start = this.sacked.right(i);
+      start = this.sacked.right(i);
     }
     return false;
   }

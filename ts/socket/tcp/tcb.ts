@@ -26,7 +26,7 @@ import { Reassembly } from './reassembly.js';
 import { Rack } from './rack.js';
 import { RttEstimator } from './rto.js';
 import { LossRecovery, RecoveryKind } from './recovery.js';
-import { DUP_THRESH, SackScoreboard } from './sack-scoreboard.js';
+import { DUP_THRESH, firstBlockIsDsack, SackScoreboard } from './sack-scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMin, seqSub } from './seq.js';
 import { canReceiveData, canSendData, TcpState } from './state.js';
@@ -537,6 +537,7 @@ export class Tcb {
       if (!(rcvWnd === 0 && h.seq === this.rcvNxt)) {
         if (!rst) {
           if (this.state === TcpState.TimeWait && fin) this.armTimeWait(now);
+          if (payLen > 0 && seqLt(h.seq, this.rcvNxt)) this.noteDuplicate(h.seq, payLen);
           this.sendAck();
         }
         return TcpInputResult.Done;
@@ -649,12 +650,47 @@ export class Tcb {
     const o = h.options;
     if (!this.sackOk || o.sackCount === 0) return false;
     let news = false;
-    for (let i = 0; i < o.sackCount; i++) {
+    let i = 0;
+    if (firstBlockIsDsack(o.sackBlocks, o.sackCount, h.ack)) {
+      this.onDsack(o.sackBlocks[0], o.sackBlocks[1]);
+      i = 1;
+    }
+    for (; i < o.sackCount; i++) {
       const left = o.sackBlocks[2 * i];
       const right = o.sackBlocks[2 * i + 1];
       if (this.recovery.scoreboard.addBlock(left, right, this.sndUna, this.sndNxt)) news = true;
     }
     return news;
+  }
+
+  /**
+   * RFC 2883 / RFC 3708: the peer received [left, right) twice. If we had retransmitted it, the
+   * retransmission was spurious: RACK widens its reordering window (RFC 8985 6.2 step 4) and
+   * once every retransmission of the episode is shown spurious, the episode is undone.
+   */
+  private onDsack(left: number, right: number): void {
+    const r = this.recovery;
+    if (!r.onDsack(left, right, this.smss())) return;
+    this.rack?.onSpuriousRetransmit(this.sndUna, this.sndNxt);
+    if (r.undoByDsackDue) this.undoRecovery(true, r.kind);
+  }
+
+  /**
+   * The episode's retransmissions were all spurious (RFC 3522 / RFC 3708): restore cwnd and
+   * ssthresh (RFC 4015 3.2, Linux tcp_undo_cwnd_reduction), leave recovery, forget loss marks.
+   */
+  private undoRecovery(byDsack: boolean, kind: RecoveryKind): void {
+    const r = this.recovery;
+    const wasActive = r.active;
+    const wasFast = kind === RecoveryKind.Fast;
+    r.undo(this.sndUna, byDsack);
+    this.cc.undo();
+    if (this.rack !== null) {
+      this.rack.unmarkLost();
+      // Data marked lost arrived after all: that was reordering (RFC 8985 6.2 step 3's RACK.reord).
+      if (wasFast || byDsack) this.rack.reord = true;
+      if (wasActive) this.rack.onRecoveryEnd();
+    }
   }
 
   /** An ACK that advances SND.UNA. */
@@ -664,10 +700,19 @@ export class Tcb {
     this.rtt.resetBackoff();
     this.retransmits = 0;
     this.firstRtxTime = -1;
+    const r = this.recovery;
+    const o = h.options;
+    r.onAckAdvance(this.sndUna, this.tsOk && o.hasTimestamps && o.tsEcr !== 0, o.tsEcr);
+    const wasActive = r.active;
+    const kind = r.kind;
     this.sndUna = ack;
     const released = this.sendBuffer.ackTo(seqMin(ack, this.sendBuffer.endSeq));
-    if (this.recovery.onNewAck(ack, acked, this.sackOk, this.smss())) {
+    if (r.onNewAck(ack, acked, this.sackOk, this.smss())) {
       this.cc.onAck(acked, this.cwndLimited, now, this.rtt.srtt);
+    }
+    if (wasActive) {
+      if (r.undoByTimestampsDue(!r.active)) this.undoRecovery(false, kind);
+      else if (!r.active) this.rack?.onRecoveryEnd();
     }
     this.persistBackoff = 0;
     this.rtxDeadline = this.sndNxt === this.sndUna ? Infinity : now + this.rtt.rto; // RFC 6298 5.2/5.3
@@ -688,6 +733,7 @@ export class Tcb {
   }
 
   private enterFastRecovery(now: number): void {
+    this.armUndo(now);
     const s = this.ctx.stats;
     if (this.sackOk) s.sackRecovery++;
     else s.renoRecovery++;
@@ -702,12 +748,22 @@ export class Tcb {
     this.probeDeadline = Infinity;
   }
 
+  /** A recovery episode starts (none running): remember what an undo restores. */
+  private armUndo(now: number): void {
+    if (this.recovery.active) return;
+    this.recovery.armUndo(this.sndUna, this.timestamps.value(now), this.tsOk);
+    this.cc.saveUndo();
+  }
+
   // ---- RACK and TLP (RFC 8985) ---------------------------------------------------------------
 
   /** RFC 8985 6.2: update RACK from this ACK, mark what is lost, arm the reordering timer. */
   private rackOnAck(now: number): void {
     const rack = this.rack!;
-    rack.onAck(this.sndUna, this.recovery.scoreboard, now);
+    const sb = this.recovery.scoreboard;
+    rack.onAck(this.sndUna, sb, now);
+    // RFC 8985 6.2 step 4: with reordering seen, DupThresh no longer marks losses; RACK does.
+    sb.dupThreshLoss = !rack.reord;
     this.rackDetect(now);
   }
 
@@ -797,10 +853,10 @@ export class Tcb {
     if (pureDup && this.tlpIsRetrans) this.tlpPending = false; // original and probe both arrived
   }
 
-  /** RFC 2883: the first SACK block lies below the cumulative ACK. */
+  /** RFC 2883 4: the ACK carries a D-SACK. */
   private hasDsack(h: TcpHeader, ack: number): boolean {
     const o = h.options;
-    return this.sackOk && o.sackCount > 0 && seqLe(o.sackBlocks[1], ack);
+    return this.sackOk && firstBlockIsDsack(o.sackBlocks, o.sackCount, ack);
   }
 
   // ---- Path MTU and next-hop failures --------------------------------------------------------
@@ -854,6 +910,10 @@ export class Tcb {
     const finSeq = seqAdd(seq, len);
     if (seqLt(seq, this.rcvNxt)) {
       const dup = Math.min(seqSub(this.rcvNxt, seq), len);
+      if (dup > 0) {
+        this.noteDuplicate(seq, dup);
+        this.ackNow = true; // RFC 2883 4: the D-SACK goes in the next ACK, so at once
+      }
       off += dup;
       len -= dup;
       seq = seqAdd(seq, dup);
@@ -903,6 +963,12 @@ export class Tcb {
     else if (this.unackedBytes >= 2 * this.rcvMss) this.ackAfterBatch();
     else if (this.delAckDeadline === Infinity) this.delAckDeadline = now + this.config.delayedAckMs;
     this.emit(TcpEvent.Readable);
+  }
+
+  /** RFC 2883 4: `len` bytes from `seq` arrived a second time; report them as a D-SACK. */
+  private noteDuplicate(seq: number, len: number): void {
+    if (!this.sackOk) return;
+    this.reassembly.noteDuplicate(seq, seqAdd(seq, Math.min(len, seqSub(this.rcvNxt, seq))));
   }
 
   /** An ACK due now (RFC 5681 4.2), or once the application has seen the receive batch. */
@@ -1044,7 +1110,7 @@ export class Tcb {
     this.rttTiming = false; // Karn: no sample from an ambiguous ACK
     this.transmitData(seq, len, false, now);
     const fin = this.finSent && seqAdd(seq, len) === this.finSeq;
-    this.recovery.retransmitted(seqAdd(seq, len + (fin ? 1 : 0)));
+    this.recovery.retransmitted(seqAdd(seq, len + (fin ? 1 : 0)), seq, this.smss());
   }
 
   /**
@@ -1181,7 +1247,7 @@ export class Tcb {
       o.tsEcr = this.timestamps.recent;
       seg.hasOptions = true;
     }
-    if (this.sackOk && !this.reassembly.isEmpty) {
+    if (this.sackOk && this.reassembly.hasBlocks) {
       const max = this.tsOk ? 3 : 4;
       o.sackCount = this.reassembly.sackBlocks(this.rcvNxt, o.sackBlocks, max);
       seg.hasOptions = o.sackCount > 0 || seg.hasOptions;
@@ -1231,6 +1297,7 @@ export class Tcb {
       this.fail(this.softError ?? 'ETIMEDOUT'); // Linux tcp_write_err
       return;
     }
+    this.armUndo(now);
     this.cc.onTimeout(flight, now);
     this.rtt.backoff();
     // RFC 6675 5.1: everything outstanding is presumed lost; resend it as cwnd allows.
@@ -1381,8 +1448,8 @@ export class Tcb {
 
   /** Payload room of the next segment (SACK blocks take some, RFC 9293 3.7.1). */
   private maxPayload(): number {
-    if (!this.sackOk || this.reassembly.isEmpty) return this.smss();
-    const blocks = Math.min(this.reassembly.ranges.count, this.tsOk ? 3 : 4);
+    if (!this.sackOk || !this.reassembly.hasBlocks) return this.smss();
+    const blocks = this.reassembly.blockCount(this.tsOk ? 3 : 4);
     return this.smss() - 4 - 8 * blocks;
   }
 

@@ -17,6 +17,14 @@ export interface CongestionControl {
   onTimeout(flightSize: number, nowMs: number): void;
   /** The sender's MSS changed (negotiated after the handshake). */
   setMss(mss: number): void;
+  /** A loss recovery episode starts: remember the state a later undo() goes back to. */
+  saveUndo(): void;
+  /**
+   * The episode's retransmissions were all spurious (RFC 3522, RFC 3708): restore cwnd and
+   * ssthresh saved by saveUndo(), never lowering them (RFC 4015 3.2, Linux
+   * tcp_undo_cwnd_reduction).
+   */
+  undo(): void;
 }
 
 /** RFC 6928 2: IW = min(10*MSS, max(2*MSS, 14600)). */

@@ -22,6 +22,9 @@ export class Cubic implements CongestionControl {
   private k = 0;
   /** W_est in bytes, the Reno-friendly estimate (RFC 9438 4.3). */
   private wEst = 0;
+  private undoCwnd = 0;
+  private undoSsthresh = Infinity;
+  private undoWMax = 0;
 
   constructor(private mss: number) {
     this.cwnd = initialWindow(mss);
@@ -90,5 +93,19 @@ export class Cubic implements CongestionControl {
   onTimeout(flightSize: number, _nowMs: number): void {
     this.reduce(flightSize);
     this.cwnd = this.mss;
+  }
+
+  saveUndo(): void {
+    this.undoCwnd = this.cwnd;
+    this.undoSsthresh = this.ssthresh;
+    this.undoWMax = this.wMax;
+  }
+
+  /** RFC 9438 4.9: a spurious congestion event restores the state from before it. */
+  undo(): void {
+    this.cwnd = Math.max(this.cwnd, this.undoCwnd);
+    this.ssthresh = Math.max(this.ssthresh, this.undoSsthresh);
+    this.wMax = this.undoWMax;
+    this.epochStart = -1;
   }
 }

@@ -17,6 +17,8 @@ export class NewReno implements CongestionControl {
   ssthresh = Infinity;
   /** Bytes ACKed in congestion avoidance since cwnd last grew (RFC 3465 2.1). */
   private bytesAcked = 0;
+  private undoCwnd = 0;
+  private undoSsthresh = Infinity;
 
   constructor(private mss: number) {
     this.cwnd = initialWindow(mss);
@@ -54,5 +56,15 @@ export class NewReno implements CongestionControl {
     this.ssthresh = halvedSsthresh(flightSize, this.mss);
     this.cwnd = this.mss;
     this.bytesAcked = 0;
+  }
+
+  saveUndo(): void {
+    this.undoCwnd = this.cwnd;
+    this.undoSsthresh = this.ssthresh;
+  }
+
+  undo(): void {
+    this.cwnd = Math.max(this.cwnd, this.undoCwnd);
+    this.ssthresh = Math.max(this.ssthresh, this.undoSsthresh);
   }
 }
