@@ -6,13 +6,6 @@ import type { FrameDevice } from '../frame-device.js';
 import { FrameLedger, FramePlace } from './frame-ledger.js';
 import { frameShift, XDP_PACKET_HEADROOM, type UmemLayout } from './umem-layout.js';
 
-/**
- * Flush-kick-reap rounds allocate() tries when the free stack is empty. 0 for now: with 2, all of
- * a 10,000-connect burst's SYNs leave at once and the kernel peer answers some with embryonic
- * resets (test/tcp-kernel/scale.test.ts fails); the cause is being looked for.
- */
-const RECLAIM_ATTEMPTS = 0;
-
 export interface XdpDeviceConfig {
   umem: UmemLayout;
   /** Registry id of the XskSocket (created on the main thread). */
@@ -33,10 +26,7 @@ export interface DeviceCounters {
   txPackets: number;
   txBytes: number;
   txRingFull: number;
-  /** allocate() found no free frame even after reclaiming completions. */
   allocFailures: number;
-  /** Times allocate() found the free stack empty and flushed, kicked and reaped. */
-  reclaims: number;
 }
 
 /** What frame accounting finds at a quiet point. */
@@ -73,7 +63,6 @@ export class XdpDevice implements FrameDevice {
     txBytes: 0,
     txRingFull: 0,
     allocFailures: 0,
-    reclaims: 0,
   };
 
   private readonly port: NativeXskPort;
@@ -162,33 +151,18 @@ export class XdpDevice implements FrameDevice {
   }
 
   /**
-   * A free frame's base address for building a packet, or -1 when none is free even after
-   * reclaiming sent frames. Only an empty free stack calls into the port.
+   * A free frame's base address for building a packet, or -1 when none is free. No reclaim on
+   * the empty path here (DispatchedDevice has one): reaping inside allocate() let a 10,000-SYN
+   * burst leave at once and the kernel peer answered some with embryonic resets, cause not found.
    */
   allocate(): number {
-    if (this.freeTop === 0 && !this.reclaim()) {
+    if (this.freeTop === 0) {
       this.counters.allocFailures++;
       return -1;
     }
     const addr = this.freeStack[--this.freeTop];
     this.ledger.move(addr >>> this.shift, FramePlace.Free, FramePlace.App);
     return addr;
-  }
-
-  /**
-   * The empty-stack slow path: the poll loop reaps once per batch, but a burst of sends (a
-   * thousand SYN-ACKs) can use up every TX frame in between while most of them are already sent.
-   * Pushes queued TX, kicks (copy mode transmits only inside the kick) and reaps, a bounded
-   * number of times: no spinning on a kernel that completes nothing. True when a frame is free.
-   */
-  private reclaim(): boolean {
-    for (let i = 0; i < RECLAIM_ATTEMPTS; i++) {
-      if (this.sentNotReaped + this.txCount === 0) return false;
-      this.counters.reclaims++;
-      this.flush();
-      if (this.reap() > 0) return true;
-    }
-    return this.freeTop > 0;
   }
 
   /** Byte offset in `bytes` of UMEM address `addr`. */
