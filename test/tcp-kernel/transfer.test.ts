@@ -13,6 +13,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestBed, type NetemOptions, type TestBedOptions } from '../../ts/testbed/testbed.js';
 import { Engine, type EngineOptions } from '../../ts/runtime/engine.js';
+import {
+  PY_CLOSE_SECOND,
+  PY_EXPECT_RESET,
+  PY_READ_THEN_CLOSE,
+  PY_RESET_BEFORE_ACCEPT,
+} from './edge-scripts.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const transferApp = path.join(here, 'apps/transfer.js');
@@ -152,67 +158,6 @@ try:
 except OSError as e:
     r = errno.errorcode.get(e.errno, str(e))
 print(r, round(time.monotonic() - t0, 3))
-`;
-
-// The kernel-client edges of kernel-peer.test.ts (there over IPv4), run here over IPv6.
-const PY_READ_THEN_CLOSE = `
-import socket, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-got = 0
-while got < 65536:
-    b = s.recv(65536)
-    if not b: break
-    got += len(b)
-s.close()
-print(got)
-`;
-
-const PY_EXPECT_RESET = `
-import errno, socket, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-s.sendall(b"x")
-try:
-    b = s.recv(1)
-    print("EOF" if not b else "DATA")
-except OSError as e:
-    print(errno.errorcode.get(e.errno, str(e)))
-`;
-
-const PY_CLOSE_SECOND = `
-import socket, sys, time
-host, port = sys.argv[1], int(sys.argv[2])
-s = socket.create_connection((host, port), timeout=10)
-s.sendall(b"x")
-assert s.recv(1) == b""
-s.close()
-time.sleep(float(sys.argv[3]))
-s = socket.create_connection((host, port), timeout=10)
-s.sendall(b"again")
-got = b""
-while len(got) < 5:
-    b = s.recv(5)
-    if not b: break
-    got += b
-s.close()
-print(got.decode())
-`;
-
-const PY_RESET_BEFORE_ACCEPT = `
-import socket, struct, sys, time
-host, port = sys.argv[1], int(sys.argv[2])
-for _ in range(50):
-    s = socket.create_connection((host, port), timeout=5)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    s.close()
-t0 = time.monotonic()
-s = socket.create_connection((host, port), timeout=5)
-s.sendall(b"hello")
-got = b""
-while len(got) < 5:
-    b = s.recv(5)
-    if not b: break
-    got += b
-print(got.decode(), round(time.monotonic() - t0, 3))
 `;
 
 /**
