@@ -3,11 +3,15 @@
 // FIN-WAIT-1, CLOSING or LAST-ACK, i.e. until the FIN (and so every byte before it) is
 // acknowledged, or until l_linger seconds have passed. It returns 0 either way, and the connection
 // goes on as an orphan: Linux sends no RST when the time runs out (only SO_LINGER {1, 0} resets).
-import type { Clock } from '../../socket/tcp/host.js';
-import type { TcpConn } from '../../socket/tcp/tcp-conn.js';
+import { TcpEvent, type Clock } from '../../socket/tcp/host.js';
+import type { TcpConn, TcpConnUser } from '../../socket/tcp/tcp-conn.js';
 import { TcpState } from '../../socket/tcp/state.js';
 
-/** How often a lingering close looks at the connection (the TCB tells nobody about a FIN's ACK). */
+/**
+ * How often a lingering close compares the stack's clock with its deadline. The FIN's ACK ends
+ * the wait at once (an event); only the time-out is polled, because the stack's clock may be
+ * virtual (tests) and so cannot be waited on with a timer.
+ */
 const LINGER_POLL_MS = 2;
 
 /** True while our FIN is unacknowledged (Linux's closing(): FIN_WAIT1 | CLOSING | LAST_ACK). */
@@ -17,9 +21,26 @@ export function finUnacked(conn: TcpConn): boolean {
 }
 
 /** Resolves once `conn`'s FIN is acknowledged or `ms` have passed on the stack's clock. */
-export async function lingerWait(conn: TcpConn, clock: Clock, ms: number): Promise<void> {
+export function lingerWait(conn: TcpConn, clock: Clock, ms: number): Promise<void> {
+  if (!finUnacked(conn)) return Promise.resolve();
   const deadline = clock.now() + ms;
-  while (finUnacked(conn) && clock.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, LINGER_POLL_MS));
-  }
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | null = null;
+    const done = (): void => {
+      if (timer !== null) clearInterval(timer);
+      timer = null;
+      if (conn.user === watcher) conn.user = null;
+      resolve();
+    };
+    // The closed socket gave up the connection (user = null); the lingering close takes it over.
+    const watcher: TcpConnUser = {
+      onTcpEvent(_c: TcpConn, event: TcpEvent): void {
+        if (event === TcpEvent.FinAcked || event === TcpEvent.Closed) done();
+      },
+    };
+    conn.user = watcher;
+    timer = setInterval(() => {
+      if (!finUnacked(conn) || clock.now() >= deadline) done();
+    }, LINGER_POLL_MS);
+  });
 }

@@ -25,6 +25,8 @@ export const TcpEvent = {
   Error: 4,
   /** The TCB reached CLOSED and can be freed (after Error, if any). */
   Closed: 5,
+  /** Our FIN (and so every byte before it) was acknowledged: FIN-WAIT-2 or TIME-WAIT follows. */
+  FinAcked: 6,
 } as const;
 
 export type TcpEvent = (typeof TcpEvent)[keyof typeof TcpEvent];

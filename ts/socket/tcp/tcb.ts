@@ -625,9 +625,11 @@ export class Tcb {
       case TcpState.FinWait1:
         this.state = TcpState.FinWait2;
         if (this.orphaned) this.armFinWait2(now);
+        this.emit(TcpEvent.FinAcked);
         return true;
       case TcpState.Closing:
         this.enterTimeWait(now);
+        this.emit(TcpEvent.FinAcked);
         return true;
       case TcpState.LastAck:
         this.enterClosed(null);
