@@ -72,7 +72,7 @@ describe('rings: frame pool (worker_threads)', () => {
       forwardOffsets.push(r * ringBytes);
     }
     const holders = new SharedArrayBuffer(4 * workers * framesPerWorker);
-    const phase = new SharedArrayBuffer(8);
+    const phase = new SharedArrayBuffer(12);
     const results = await Promise.all(
       Array.from({ length: workers }, (_, worker) => {
         const job: PoolJob = {

@@ -13,7 +13,7 @@ export interface PoolJob {
   forwardOffsets: number[];
   /** holders[frameIndex]: how many workers hold the frame right now (must stay 0 or 1). */
   holders: SharedArrayBuffer;
-  /** [0]: workers done sending, [1]: workers flushed. */
+  /** [0]: workers done sending, [1]: workers flushed, [2]: workers started. */
   phase: SharedArrayBuffer;
   rounds: number;
   seed: number;
@@ -73,9 +73,20 @@ function drainInbound(): void {
   }
 }
 
+/** Waits until every worker has added itself to phase[i] (a barrier). */
+function barrier(i: number): void {
+  Atomics.add(phase, i, 1);
+  Atomics.notify(phase, i);
+  while (Atomics.load(phase, i) < n) Atomics.wait(phase, i, Atomics.load(phase, i), 5);
+  Atomics.notify(phase, i);
+}
+
 const batch = new Uint32Array(64);
 let allocated = 0;
 let forwarded = 0;
+// Start together: a worker that ran its rounds before the others started would find their
+// inbound rings full and forward almost nothing (seen on a loaded machine).
+barrier(2);
 for (let r = 0; r < job.rounds; r++) {
   const got = pool.allocBulk(batch, 1 + (rand() % 64));
   allocated += got;
