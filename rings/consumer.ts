@@ -6,14 +6,12 @@ import {
   CONSUMER_OFFSET,
   CONSUMER_WAKEUP_OFFSET,
   DESC_ENTRY_SIZE,
-  ENTRIES_OFFSET,
   type EntrySize,
-  NEED_WAKEUP,
   PRODUCER_OFFSET,
   PRODUCER_WAKEUP_OFFSET,
-  readRingHeader,
   ringError,
 } from './layout.js';
+import { RingSide } from './ring-side.js';
 import { parkAsync, parkSync } from './wait.js';
 
 const PROD = PRODUCER_OFFSET / 4;
@@ -22,16 +20,7 @@ const CONS_WAKE = CONSUMER_WAKEUP_OFFSET / 4;
 const PROD_WAKE = PRODUCER_WAKEUP_OFFSET / 4;
 
 /** Consumer state common to descriptor and address rings. Exactly one thread may own it. */
-export class RingConsumer {
-  /** Entries the ring holds. */
-  readonly capacity: number;
-  protected readonly mask: number;
-  /** Header words; Atomics on these publish and observe the indices. */
-  protected readonly ctl: Uint32Array;
-  /** The same words as Int32Array, which Atomics.wait/notify require. */
-  protected readonly ctl32: Int32Array;
-  /** The entry area as u32 words. */
-  protected readonly entries: Uint32Array;
+export class RingConsumer extends RingSide {
   /** Our consumer index; only this side writes it, so the local copy is authoritative. */
   protected cons: number;
   /** Last producer index we read; refreshed only when the cached view shows too few entries. */
@@ -40,15 +29,7 @@ export class RingConsumer {
   protected peeked = 0;
 
   constructor(sab: SharedArrayBuffer, byteOffset: number, entrySize: EntrySize) {
-    this.capacity = readRingHeader(sab, byteOffset, entrySize);
-    this.mask = this.capacity - 1;
-    this.ctl = new Uint32Array(sab, byteOffset, ENTRIES_OFFSET / 4);
-    this.ctl32 = new Int32Array(sab, byteOffset, ENTRIES_OFFSET / 4);
-    this.entries = new Uint32Array(
-      sab,
-      byteOffset + ENTRIES_OFFSET,
-      (this.capacity * entrySize) / 4,
-    );
+    super(sab, byteOffset, entrySize);
     this.cons = Atomics.load(this.ctl, CONS);
     this.cachedProd = Atomics.load(this.ctl, PROD);
   }
@@ -87,15 +68,12 @@ export class RingConsumer {
     }
     this.peeked = 0;
     this.cons = (this.cons + n) >>> 0;
-    Atomics.store(this.ctl, CONS, this.cons);
-    if (Atomics.load(this.ctl, PROD_WAKE) & NEED_WAKEUP) {
-      Atomics.notify(this.ctl32, CONS, 1);
-    }
+    this.publishIndex(CONS, this.cons, PROD_WAKE);
   }
 
   /** True when the producer has asked to be notified (it is parked or about to park). */
   producerNeedsWakeup(): boolean {
-    return (Atomics.load(this.ctl, PROD_WAKE) & NEED_WAKEUP) !== 0;
+    return this.wantsWakeup(PROD_WAKE);
   }
 
   /**
@@ -104,28 +82,17 @@ export class RingConsumer {
    * is set, so a consumer that spins (never calls this) costs the producer nothing.
    */
   waitForEntries(timeoutMs: number): number {
-    const seen = this.announceWait();
+    const seen = (this.cachedProd = this.announceWait(CONS_WAKE, PROD));
     if (this.cachedAvailable() === 0) parkSync(this.ctl32, PROD, seen, timeoutMs);
-    return this.endWait();
+    this.endWait(CONS_WAKE);
+    return this.available();
   }
 
   /** Like waitForEntries but yields to the event loop while parked (Atomics.waitAsync). */
   async waitForEntriesAsync(timeoutMs: number): Promise<number> {
-    const seen = this.announceWait();
+    const seen = (this.cachedProd = this.announceWait(CONS_WAKE, PROD));
     if (this.cachedAvailable() === 0) await parkAsync(this.ctl32, PROD, seen, timeoutMs);
-    return this.endWait();
-  }
-
-  // Dekker-style handshake with submit(): set the flag, then re-read the producer index (both
-  // sequentially consistent). Either the producer sees the flag and notifies, or we see its index.
-  private announceWait(): number {
-    Atomics.store(this.ctl, CONS_WAKE, NEED_WAKEUP);
-    this.cachedProd = Atomics.load(this.ctl, PROD);
-    return this.cachedProd;
-  }
-
-  private endWait(): number {
-    Atomics.store(this.ctl, CONS_WAKE, 0);
+    this.endWait(CONS_WAKE);
     return this.available();
   }
 }

@@ -6,14 +6,12 @@ import {
   CONSUMER_OFFSET,
   CONSUMER_WAKEUP_OFFSET,
   DESC_ENTRY_SIZE,
-  ENTRIES_OFFSET,
   type EntrySize,
-  NEED_WAKEUP,
   PRODUCER_OFFSET,
   PRODUCER_WAKEUP_OFFSET,
-  readRingHeader,
   ringError,
 } from './layout.js';
+import { RingSide } from './ring-side.js';
 import { parkAsync, parkSync } from './wait.js';
 
 const PROD = PRODUCER_OFFSET / 4;
@@ -22,16 +20,7 @@ const CONS_WAKE = CONSUMER_WAKEUP_OFFSET / 4;
 const PROD_WAKE = PRODUCER_WAKEUP_OFFSET / 4;
 
 /** Producer state common to descriptor and address rings. Exactly one thread may own it. */
-export class RingProducer {
-  /** Entries the ring holds. */
-  readonly capacity: number;
-  protected readonly mask: number;
-  /** Header words; Atomics on these publish and observe the indices. */
-  protected readonly ctl: Uint32Array;
-  /** The same words as Int32Array, which Atomics.wait/notify require. */
-  protected readonly ctl32: Int32Array;
-  /** The entry area as u32 words. */
-  protected readonly entries: Uint32Array;
+export class RingProducer extends RingSide {
   /** Our producer index; only this side writes it, so the local copy is authoritative. */
   protected prod: number;
   /** Last consumer index we read; refreshed only when the cached view shows too little room. */
@@ -40,15 +29,7 @@ export class RingProducer {
   protected reserved = 0;
 
   constructor(sab: SharedArrayBuffer, byteOffset: number, entrySize: EntrySize) {
-    this.capacity = readRingHeader(sab, byteOffset, entrySize);
-    this.mask = this.capacity - 1;
-    this.ctl = new Uint32Array(sab, byteOffset, ENTRIES_OFFSET / 4);
-    this.ctl32 = new Int32Array(sab, byteOffset, ENTRIES_OFFSET / 4);
-    this.entries = new Uint32Array(
-      sab,
-      byteOffset + ENTRIES_OFFSET,
-      (this.capacity * entrySize) / 4,
-    );
+    super(sab, byteOffset, entrySize);
     this.prod = Atomics.load(this.ctl, PROD);
     this.cachedCons = Atomics.load(this.ctl, CONS);
   }
@@ -79,8 +60,7 @@ export class RingProducer {
 
   /**
    * Publishes the first `n` reserved entries (release store of the producer index); the rest of
-   * the reservation is dropped. Notifies the consumer only if it set its need-wakeup flag, so a
-   * busy-polling consumer costs one load of a line nobody writes.
+   * the reservation is dropped. Notifies the consumer only if it set its need-wakeup flag.
    */
   submit(n: number): void {
     if (n > this.reserved || n < 0) {
@@ -88,17 +68,12 @@ export class RingProducer {
     }
     this.reserved = 0;
     this.prod = (this.prod + n) >>> 0;
-    // Atomics.store is sequentially consistent: it orders the entry writes before the index
-    // (release) and the index before the flag load below (the need-wakeup handshake needs that).
-    Atomics.store(this.ctl, PROD, this.prod);
-    if (Atomics.load(this.ctl, CONS_WAKE) & NEED_WAKEUP) {
-      Atomics.notify(this.ctl32, PROD, 1);
-    }
+    this.publishIndex(PROD, this.prod, CONS_WAKE);
   }
 
   /** True when the consumer has asked to be notified (it is parked or about to park). */
   consumerNeedsWakeup(): boolean {
-    return (Atomics.load(this.ctl, CONS_WAKE) & NEED_WAKEUP) !== 0;
+    return this.wantsWakeup(CONS_WAKE);
   }
 
   /**
@@ -106,28 +81,17 @@ export class RingProducer {
    * count. Use after spinning a while; the consumer's release() wakes us.
    */
   waitForSpace(n: number, timeoutMs: number): number {
-    const seen = this.announceWait();
+    const seen = (this.cachedCons = this.announceWait(PROD_WAKE, CONS));
     if (this.cachedFree() < n) parkSync(this.ctl32, CONS, seen, timeoutMs);
-    return this.endWait();
+    this.endWait(PROD_WAKE);
+    return this.free();
   }
 
   /** Like waitForSpace but yields to the event loop while parked. */
   async waitForSpaceAsync(n: number, timeoutMs: number): Promise<number> {
-    const seen = this.announceWait();
+    const seen = (this.cachedCons = this.announceWait(PROD_WAKE, CONS));
     if (this.cachedFree() < n) await parkAsync(this.ctl32, CONS, seen, timeoutMs);
-    return this.endWait();
-  }
-
-  // Dekker-style handshake: set our flag, then re-read the consumer index. Either the consumer's
-  // release() sees the flag and notifies, or we see its new index and do not park.
-  private announceWait(): number {
-    Atomics.store(this.ctl, PROD_WAKE, NEED_WAKEUP);
-    this.cachedCons = Atomics.load(this.ctl, CONS);
-    return this.cachedCons;
-  }
-
-  private endWait(): number {
-    Atomics.store(this.ctl, PROD_WAKE, 0);
+    this.endWait(PROD_WAKE);
     return this.free();
   }
 }
