@@ -9,18 +9,11 @@
 import { AddrConsumer, AddrProducer, DescConsumer, DescProducer } from '../../../rings/index.js';
 import type { FrameDevice } from '../frame-device.js';
 import { FrameLedger, FramePlace } from '../xdp/frame-ledger.js';
-import { frameShift, XDP_PACKET_HEADROOM } from '../xdp/umem-layout.js';
+import { type DeviceCounters, UmemDevice } from '../xdp/umem-device.js';
 import type { DispatchWorkerConfig } from './dispatch-layout.js';
 import { nodeXdpDispatch, type NativeRingWaiter } from './native-dispatch.js';
 
-export interface DispatchedCounters {
-  rxPackets: number;
-  rxBytes: number;
-  txPackets: number;
-  txBytes: number;
-  txRingFull: number;
-  /** allocate() found no free frame even after reclaiming completions. */
-  allocFailures: number;
+export interface DispatchedCounters extends DeviceCounters {
   /** Times allocate() found the free stack empty and flushed and reaped. */
   reclaims: number;
 }
@@ -33,13 +26,7 @@ export interface WorkerHoldings {
   problems: string[];
 }
 
-export class DispatchedDevice implements FrameDevice {
-  readonly bytes: Uint8Array;
-  readonly view: DataView;
-  readonly umemOffset: number;
-  readonly frameSize: number;
-  readonly txDataOffset: number;
-  readonly batch: number;
+export class DispatchedDevice extends UmemDevice implements FrameDevice {
   readonly rxDesc: Uint32Array;
   readonly worker: number;
   readonly counters: DispatchedCounters = {
@@ -56,7 +43,6 @@ export class DispatchedDevice implements FrameDevice {
   /** This worker's TX partition: Free, App or Tx (with the dispatcher/kernel). */
   readonly txLedger: FrameLedger;
 
-  private readonly shift: number;
   private readonly rxRing: DescConsumer;
   private readonly freeRing: AddrProducer;
   private readonly txRing: DescProducer;
@@ -64,26 +50,17 @@ export class DispatchedDevice implements FrameDevice {
   private readonly waiter: NativeRingWaiter;
   private readonly rxFirst: number;
   private readonly rxCount: number;
-  private readonly freeStack: Uint32Array;
-  private freeTop = 0;
   /** RX frames released and not yet pushed into the free ring. */
   private readonly returns: Uint32Array;
   private returnCount = 0;
-  private readonly txDesc: Uint32Array;
-  private txCount = 0;
 
   constructor(config: DispatchWorkerConfig) {
     const { layout, worker, batch } = config;
     const { umem, rings } = layout;
     const o = layout.offsets[worker];
+    const txFirst = layout.txFirstFrame + worker * layout.txFramesPerWorker;
+    super(umem, batch, new Uint32Array(2 * batch), txFirst, layout.txFramesPerWorker);
     this.worker = worker;
-    this.bytes = new Uint8Array(umem.memory);
-    this.view = new DataView(umem.memory);
-    this.umemOffset = umem.offset;
-    this.frameSize = umem.frameSize;
-    this.shift = frameShift(umem.frameSize);
-    this.txDataOffset = umem.headroom + XDP_PACKET_HEADROOM;
-    this.batch = batch;
     this.rxDesc = new Uint32Array(2 * batch);
     this.rxRing = new DescConsumer(rings, o.rx);
     this.freeRing = new AddrProducer(rings, o.free);
@@ -94,14 +71,8 @@ export class DispatchedDevice implements FrameDevice {
     this.rxCount = layout.rxFrameCount;
     this.rxLedger = new FrameLedger(layout.rxFirstFrame, layout.rxFrameCount);
     this.rxLedger.places.fill(FramePlace.Fill);
-    const txFirst = layout.txFirstFrame + worker * layout.txFramesPerWorker;
     this.txLedger = new FrameLedger(txFirst, layout.txFramesPerWorker);
-    this.freeStack = new Uint32Array(layout.txFramesPerWorker);
-    for (let i = layout.txFramesPerWorker - 1; i >= 0; i--) {
-      this.freeStack[this.freeTop++] = (txFirst + i) * this.frameSize;
-    }
     this.returns = new Uint32Array(batch);
-    this.txDesc = new Uint32Array(2 * batch);
   }
 
   private isRx(frame: number): boolean {
@@ -166,15 +137,6 @@ export class DispatchedDevice implements FrameDevice {
     return this.freeTop > 0;
   }
 
-  /** Queues a packet for the dispatcher to send; false when the queue and the ring are full. */
-  send(addr: number, len: number): boolean {
-    if (this.txCount === this.batch && this.flush() === 0) return false;
-    this.txDesc[2 * this.txCount] = addr;
-    this.txDesc[2 * this.txCount + 1] = len;
-    this.txCount++;
-    return true;
-  }
-
   /** Publishes queued packets to the TX ring; what does not fit stays queued. */
   flush(): number {
     const count = this.txCount;
@@ -193,18 +155,8 @@ export class DispatchedDevice implements FrameDevice {
       else this.txLedger.move(frame, FramePlace.App, FramePlace.Tx);
     }
     ring.submit(n);
-    if (n < count) {
-      this.counters.txRingFull++;
-      desc.copyWithin(0, 2 * n, 2 * count);
-    }
-    this.txCount = count - n;
-    this.counters.txPackets += n;
-    this.counters.txBytes += bytes;
+    this.dequeueSent(n, count, bytes);
     return n;
-  }
-
-  get pendingTx(): number {
-    return this.txCount;
   }
 
   /** Takes completed TX frames back into the free stack. */
@@ -252,11 +204,6 @@ export class DispatchedDevice implements FrameDevice {
   /** Native parks so far. */
   get parks(): number {
     return this.waiter.parks;
-  }
-
-  /** Free TX frames. */
-  get freeFrames(): number {
-    return this.freeTop;
   }
 
   /** The frames held here, for the engine-wide audit (call at a quiet point). */

@@ -4,7 +4,10 @@
 import { nodeXdp, type NativeXskPort, type RingCounts } from './native.js';
 import type { FrameDevice } from '../frame-device.js';
 import { FrameLedger, FramePlace } from './frame-ledger.js';
-import { frameShift, XDP_PACKET_HEADROOM, type UmemLayout } from './umem-layout.js';
+import { type DeviceCounters, UmemDevice } from './umem-device.js';
+import type { UmemLayout } from './umem-layout.js';
+
+export type { DeviceCounters } from './umem-device.js';
 
 export interface XdpDeviceConfig {
   umem: UmemLayout;
@@ -17,16 +20,6 @@ export interface XdpDeviceConfig {
   batch: number;
   /** Frames to keep in the fill ring (the rest serve TX); defaults to half. */
   fillFrames?: number;
-}
-
-/** Counters of one device; read on the cold path. */
-export interface DeviceCounters {
-  rxPackets: number;
-  rxBytes: number;
-  txPackets: number;
-  txBytes: number;
-  txRingFull: number;
-  allocFailures: number;
 }
 
 /** What frame accounting finds at a quiet point. */
@@ -42,17 +35,7 @@ export interface FrameAudit {
   problems: string[];
 }
 
-export class XdpDevice implements FrameDevice {
-  /** The whole UMEM buffer; packet bytes are read and written here in place. */
-  readonly bytes: Uint8Array;
-  readonly view: DataView;
-  /** Byte offset of UMEM address 0 in `bytes`. */
-  readonly umemOffset: number;
-  readonly frameSize: number;
-  readonly shift: number;
-  /** Where this device writes TX packets inside a frame (same place the kernel puts RX data). */
-  readonly txDataOffset: number;
-  readonly batch: number;
+export class XdpDevice extends UmemDevice implements FrameDevice {
   /** RX descriptors of the last receive(): [addr, len] pairs. */
   readonly rxDesc: Uint32Array;
   readonly ledger: FrameLedger;
@@ -66,28 +49,16 @@ export class XdpDevice implements FrameDevice {
   };
 
   private readonly port: NativeXskPort;
-  private readonly txDesc: Uint32Array;
   private readonly fillAddrs: Uint32Array;
   private readonly compAddrs: Uint32Array;
-  private readonly freeStack: Uint32Array;
-  private freeTop = 0;
-  private txCount = 0;
   private sentNotReaped = 0;
   private readonly fillTarget: number;
   private inFill = 0;
 
   constructor(config: XdpDeviceConfig) {
-    const { umem, batch } = config;
-    this.bytes = new Uint8Array(umem.memory);
-    this.view = new DataView(umem.memory);
-    this.umemOffset = umem.offset;
-    this.frameSize = umem.frameSize;
-    this.shift = frameShift(umem.frameSize);
-    this.txDataOffset = umem.headroom + XDP_PACKET_HEADROOM;
-    this.batch = batch;
-    const shared = (n: number) => new Uint32Array(new SharedArrayBuffer(n * 4));
+    const { batch } = config;
+    super(config.umem, batch, shared(batch * 2), config.firstFrame, config.frameCount);
     this.rxDesc = shared(batch * 2);
-    this.txDesc = shared(batch * 2);
     this.compAddrs = shared(batch);
     this.fillTarget = config.fillFrames ?? config.frameCount >>> 1;
     // Room for the whole fill target: one call tops the ring up, at start-up and after a burst.
@@ -101,16 +72,7 @@ export class XdpDevice implements FrameDevice {
       comp: this.compAddrs,
     });
     this.ledger = new FrameLedger(config.firstFrame, config.frameCount);
-    this.freeStack = new Uint32Array(config.frameCount);
-    for (let i = config.frameCount - 1; i >= 0; i--) {
-      this.freeStack[this.freeTop++] = (config.firstFrame + i) * this.frameSize;
-    }
     this.refill();
-  }
-
-  /** Free frames available for TX or the fill ring. */
-  get freeFrames(): number {
-    return this.freeTop;
   }
 
   /** Tops the fill ring up to its target from the free stack. One native call. */
@@ -170,19 +132,6 @@ export class XdpDevice implements FrameDevice {
     return this.umemOffset + addr;
   }
 
-  /**
-   * Queues the packet at UMEM address `addr` (inside a frame the app holds) for sending, flushing
-   * a full batch first. Returns false when the TX ring is full too: the frame stays the app's.
-   * Call flush() at the end of a loop iteration.
-   */
-  send(addr: number, len: number): boolean {
-    if (this.txCount === this.batch && this.flush() === 0) return false;
-    this.txDesc[2 * this.txCount] = addr;
-    this.txDesc[2 * this.txCount + 1] = len;
-    this.txCount++;
-    return true;
-  }
-
   /** Submits the queued packets to the TX ring. Packets that do not fit stay queued. */
   flush(): number {
     const count = this.txCount;
@@ -199,20 +148,9 @@ export class XdpDevice implements FrameDevice {
       this.ledger.move(desc[2 * i] >>> this.shift, FramePlace.App, FramePlace.Tx);
       bytes += desc[2 * i + 1];
     }
-    if (n < count) {
-      this.counters.txRingFull++;
-      desc.copyWithin(0, 2 * n, 2 * count);
-    }
-    this.txCount = count - n;
+    this.dequeueSent(n, count, bytes);
     this.sentNotReaped += n;
-    this.counters.txPackets += n;
-    this.counters.txBytes += bytes;
     return n;
-  }
-
-  /** Packets queued by send() and not yet in the TX ring. */
-  get pendingTx(): number {
-    return this.txCount;
   }
 
   /** Frames handed to the kernel for sending whose completion has not been reaped yet. */
@@ -280,4 +218,9 @@ export class XdpDevice implements FrameDevice {
   close(): void {
     this.port.close();
   }
+}
+
+/** A Uint32Array in its own SharedArrayBuffer, which the native side can read and write. */
+function shared(words: number): Uint32Array {
+  return new Uint32Array(new SharedArrayBuffer(words * 4));
 }
