@@ -1,23 +1,9 @@
 // The producer side of a single-producer/single-consumer ring (AF_XDP's xsk_ring_prod):
 // reserve slots, write entries, submit them with one release store of the producer index.
 
-import {
-  ADDR_ENTRY_SIZE,
-  CONSUMER_OFFSET,
-  CONSUMER_WAKEUP_OFFSET,
-  DESC_ENTRY_SIZE,
-  type EntrySize,
-  PRODUCER_OFFSET,
-  PRODUCER_WAKEUP_OFFSET,
-  ringError,
-} from './layout.js';
-import { RingSide } from './ring-side.js';
+import { ADDR_ENTRY_SIZE, DESC_ENTRY_SIZE, type EntrySize, ringError } from './layout.js';
+import { CONS, CONS_WAKE, PROD, PROD_WAKE, RingSide } from './ring-side.js';
 import { parkAsync, parkSync } from './wait.js';
-
-const PROD = PRODUCER_OFFSET / 4;
-const CONS = CONSUMER_OFFSET / 4;
-const CONS_WAKE = CONSUMER_WAKEUP_OFFSET / 4;
-const PROD_WAKE = PRODUCER_WAKEUP_OFFSET / 4;
 
 /** Producer state common to descriptor and address rings. Exactly one thread may own it. */
 export class RingProducer extends RingSide {

@@ -2,7 +2,25 @@
 // two halves of the need-wakeup protocol (rings/README.md, "Wake-ups"), which the producer and
 // the consumer run mirror-wise, each on its own words.
 
-import { ENTRIES_OFFSET, type EntrySize, NEED_WAKEUP, readRingHeader } from './layout.js';
+import {
+  CONSUMER_OFFSET,
+  CONSUMER_WAKEUP_OFFSET,
+  ENTRIES_OFFSET,
+  type EntrySize,
+  NEED_WAKEUP,
+  PRODUCER_OFFSET,
+  PRODUCER_WAKEUP_OFFSET,
+  readRingHeader,
+} from './layout.js';
+
+/** Index in the header words (u32) of the producer index. */
+export const PROD = PRODUCER_OFFSET / 4;
+/** Index of the consumer index word. */
+export const CONS = CONSUMER_OFFSET / 4;
+/** Index of the consumer's need-wakeup word. */
+export const CONS_WAKE = CONSUMER_WAKEUP_OFFSET / 4;
+/** Index of the producer's need-wakeup word. */
+export const PROD_WAKE = PRODUCER_WAKEUP_OFFSET / 4;
 
 /** One side (producer or consumer) of a ring. Exactly one thread may own it. */
 export class RingSide {
