@@ -15,7 +15,7 @@ import {
 } from '../../../rings/index.js';
 import type { VirtualClock } from './clock.js';
 import { COUNTER_SLOTS, readCounters, type MemoryCounters } from './counters.js';
-import { Custody, custodyNames, type CustodyCensus } from './custody-ledger.js';
+import { Custody, CustodyLedger, type CustodyCensus } from './custody-ledger.js';
 import { defaultFaults, FAULT_SLOTS, readFaults, writeFaults, type Faults } from './faults.js';
 import { MemoryPort, type MemoryPortOptions } from './memory-port.js';
 import { pairRings, type MemoryPairConfig, type MemoryPortConfig } from './pair-layout.js';
@@ -259,19 +259,11 @@ function audit(config: MemoryPairConfig): MemoryPairAudit {
     ok: problems.length === 0,
     problems,
     frames: total,
-    a: census(ledgerA),
-    b: census(ledgerB),
+    a: new CustodyLedger(ledgerA, shift).census(),
+    b: new CustodyLedger(ledgerB, shift).census(),
     rings,
     counters: { a: countersA, b: countersB },
   };
-}
-
-function census(places: Uint8Array): CustodyCensus {
-  const counts = [0, 0, 0, 0];
-  for (let i = 0; i < places.length; i++) counts[places[i]]++;
-  const out = {} as CustodyCensus;
-  custodyNames.forEach((name, i) => (out[name] = counts[i]));
-  return out;
 }
 
 /** Frame indices of the entries in flight in a ring (between its consumer and producer). */
