@@ -1,11 +1,12 @@
 // ICMP for IPv4 (RFC 792). The checksum covers the whole message, no pseudo header.
 
-import { read16, read32, write16, write32 } from './bytes.js';
+import { write16 } from './bytes.js';
 import { checksum } from './checksum.js';
 import { DropReason } from './drop-reason.js';
+import { ICMP_HLEN, IcmpHeader, readIcmpHeader, writeIcmpHeader } from './icmp.js';
 import { IPV4_MIN_HLEN } from './ipv4.js';
 
-export const ICMPV4_HLEN = 8;
+export const ICMPV4_HLEN = ICMP_HLEN;
 
 export const Icmpv4Type = {
   EchoReply: 0,
@@ -30,23 +31,8 @@ export const Icmpv4DestUnreachableCode = {
 /** Error messages quote the offending IP header and at least 8 bytes of its payload (RFC 792). */
 export const ICMPV4_ERROR_MIN_QUOTE = IPV4_MIN_HLEN + 8;
 
-export class Icmpv4Header {
-  type = 0;
-  code = 0;
-  checksum = 0;
-  /** Bytes 4-7: identifier/sequence for echo, next-hop MTU, pointer, gateway... */
-  rest = 0;
-  dataOff = 0;
-  dataLen = 0;
-
-  get echoId(): number {
-    return this.rest >>> 16;
-  }
-
-  get echoSequence(): number {
-    return this.rest & 0xffff;
-  }
-}
+/** An ICMP message; `rest` holds the echo identifier/sequence, next-hop MTU, pointer, gateway... */
+export class Icmpv4Header extends IcmpHeader {}
 
 // Highest code defined per type (RFC 792, RFC 1122 3.2.2.1, RFC 1812 5.2.7.1); -1 for types we do
 // not check.
@@ -87,12 +73,7 @@ export function parseIcmpv4(
   if (isIcmpv4Error(type) && len - ICMPV4_HLEN < ICMPV4_ERROR_MIN_QUOTE) {
     return DropReason.Icmpv4ErrorTooShort;
   }
-  out.type = type;
-  out.code = code;
-  out.checksum = read16(buf, off + 2);
-  out.rest = read32(buf, off + 4);
-  out.dataOff = off + ICMPV4_HLEN;
-  out.dataLen = len - ICMPV4_HLEN;
+  readIcmpHeader(buf, off, len, out);
   return DropReason.Ok;
 }
 
@@ -108,10 +89,8 @@ export function writeIcmpv4Header(
   rest: number,
   messageLength: number,
 ): number {
-  buf[off] = type;
-  buf[off + 1] = code;
-  write16(buf, off + 2, 0);
-  write32(buf, off + 4, rest);
+  writeIcmpHeader(buf, off, type, code, rest);
+  // RFC 792: the checksum covers the whole message, no pseudo header.
   write16(buf, off + 2, checksum(buf, off, messageLength));
   return ICMPV4_HLEN;
 }

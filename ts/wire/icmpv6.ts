@@ -2,10 +2,11 @@
 // source/target link-layer address, prefix information, MTU. The checksum covers the IPv6 pseudo
 // header (RFC 4443 2.3).
 
-import { read16, read32, write16, write32, copyBytes } from './bytes.js';
+import { read32, write16, write32, copyBytes } from './bytes.js';
 import { checksum, pseudoHeaderSum6 } from './checksum.js';
 import { DropReason } from './drop-reason.js';
 import { ETH_ALEN } from './ethernet.js';
+import { ICMP_HLEN, IcmpHeader, readIcmpHeader, writeIcmpHeader } from './icmp.js';
 import { IpProtocol } from './ip-protocol.js';
 import { IPV6_HLEN, type Ipv6Header } from './ipv6.js';
 import {
@@ -15,7 +16,7 @@ import {
   isIpv6Unspecified,
 } from './address.js';
 
-export const ICMPV6_HLEN = 8;
+export const ICMPV6_HLEN = ICMP_HLEN;
 
 export const Icmpv6Type = {
   DestinationUnreachable: 1,
@@ -55,14 +56,11 @@ const ND_MIN_LEN: Record<number, number> = { 133: 8, 134: 16, 135: 24, 136: 24, 
 // RFC 4443 2.4(c): errors quote as much of the invoking packet as fits; at least its IPv6 header.
 export const ICMPV6_ERROR_MIN_LEN = ICMPV6_HLEN + IPV6_HLEN;
 
-export class Icmpv6Header {
-  type = 0;
-  code = 0;
-  checksum = 0;
-  /** Bytes 4-7: identifier/sequence, MTU, pointer, NA flags, RA hop limit/flags/lifetime. */
-  rest = 0;
-  dataOff = 0;
-  dataLen = 0;
+/**
+ * An ICMPv6 message; `rest` holds the echo identifier/sequence, MTU, pointer, NA flags, RA hop
+ * limit/flags/lifetime.
+ */
+export class Icmpv6Header extends IcmpHeader {
   // Neighbor Discovery (RFC 4861 4); offsets are -1 when absent.
   targetOff = -1;
   optionsOff = 0;
@@ -78,14 +76,6 @@ export class Icmpv6Header {
   /** Router Advertisement: reachable time and retrans timer (ms). */
   reachableTime = 0;
   retransTimer = 0;
-
-  get echoId(): number {
-    return this.rest >>> 16;
-  }
-
-  get echoSequence(): number {
-    return this.rest & 0xffff;
-  }
 }
 
 export function isIcmpv6Error(type: number): boolean {
@@ -133,12 +123,7 @@ export function parseIcmpv6(
   const code = buf[off + 1];
   if (code > maxCode(type)) return DropReason.Icmpv6BadCode;
   if (isIcmpv6Error(type) && len < ICMPV6_ERROR_MIN_LEN) return DropReason.Icmpv6ErrorTooShort;
-  out.type = type;
-  out.code = code;
-  out.checksum = read16(buf, off + 2);
-  out.rest = read32(buf, off + 4);
-  out.dataOff = off + ICMPV6_HLEN;
-  out.dataLen = len - ICMPV6_HLEN;
+  readIcmpHeader(buf, off, len, out);
   out.targetOff = -1;
   out.sourceMacOff = -1;
   out.targetMacOff = -1;
@@ -224,20 +209,8 @@ function parseNdOptions(buf: Uint8Array, off: number, len: number, out: Icmpv6He
   return DropReason.Ok;
 }
 
-/** Write the 8-byte ICMPv6 header with a zero checksum; finish with setIcmpv6Checksum. Returns 8. */
-export function writeIcmpv6Header(
-  buf: Uint8Array,
-  off: number,
-  type: number,
-  code: number,
-  rest: number,
-): number {
-  buf[off] = type;
-  buf[off + 1] = code;
-  write16(buf, off + 2, 0);
-  write32(buf, off + 4, rest);
-  return ICMPV6_HLEN;
-}
+/** The 8-byte ICMPv6 header with a zero checksum; finish with setIcmpv6Checksum. Returns 8. */
+export { writeIcmpHeader as writeIcmpv6Header };
 
 /** Fill in the checksum of the `len`-byte message at `off` (its checksum field must be 0). */
 export function setIcmpv6Checksum(
@@ -278,10 +251,9 @@ export function writeNeighborSolicitation(
   mac: Uint8Array | null,
   macOff: number,
 ): number {
-  writeIcmpv6Header(buf, off, Icmpv6Type.NeighborSolicitation, 0, 0);
-  copyBytes(buf, off + 8, target, targetOff, 16);
-  if (mac === null) return 24;
-  return 24 + writeLinkLayerOption(buf, off + 24, NdOptionType.SourceLinkLayerAddress, mac, macOff);
+  const type = Icmpv6Type.NeighborSolicitation;
+  const option = NdOptionType.SourceLinkLayerAddress;
+  return writeTargetMessage(buf, off, type, 0, target, targetOff, option, mac, macOff);
 }
 
 /**
@@ -297,10 +269,28 @@ export function writeNeighborAdvertisement(
   mac: Uint8Array | null,
   macOff: number,
 ): number {
-  writeIcmpv6Header(buf, off, Icmpv6Type.NeighborAdvertisement, 0, flags >>> 0);
+  const type = Icmpv6Type.NeighborAdvertisement;
+  const option = NdOptionType.TargetLinkLayerAddress;
+  return writeTargetMessage(buf, off, type, flags >>> 0, target, targetOff, option, mac, macOff);
+}
+
+// RFC 4861 4.3, 4.4: solicitation and advertisement share one layout: the header (flags or
+// reserved in its rest), the 16-byte target address, then a link-layer address option.
+function writeTargetMessage(
+  buf: Uint8Array,
+  off: number,
+  type: number,
+  rest: number,
+  target: Uint8Array,
+  targetOff: number,
+  optionType: number,
+  mac: Uint8Array | null,
+  macOff: number,
+): number {
+  writeIcmpHeader(buf, off, type, 0, rest);
   copyBytes(buf, off + 8, target, targetOff, 16);
   if (mac === null) return 24;
-  return 24 + writeLinkLayerOption(buf, off + 24, NdOptionType.TargetLinkLayerAddress, mac, macOff);
+  return 24 + writeLinkLayerOption(buf, off + 24, optionType, mac, macOff);
 }
 
 /** Router Solicitation (RFC 4861 4.1); returns the message length; checksum still to set. */
@@ -310,7 +300,7 @@ export function writeRouterSolicitation(
   mac: Uint8Array | null,
   macOff: number,
 ): number {
-  writeIcmpv6Header(buf, off, Icmpv6Type.RouterSolicitation, 0, 0);
+  writeIcmpHeader(buf, off, Icmpv6Type.RouterSolicitation, 0, 0);
   if (mac === null) return 8;
   return 8 + writeLinkLayerOption(buf, off + 8, NdOptionType.SourceLinkLayerAddress, mac, macOff);
 }

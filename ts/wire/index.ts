@@ -22,6 +22,7 @@ export * from './arp.js';
 export * from './ip-protocol.js';
 export * from './ipv4.js';
 export * from './ipv6.js';
+export * from './icmp.js';
 export * from './icmpv4.js';
 export * from './icmpv6.js';
 export * from './udp.js';
