@@ -293,17 +293,37 @@ export class Interface {
     if (!local && !toGroup) return DropReason.Ipv4NotForUs;
     if (!isIpv4Fragment(ip)) return this.deliver4(b, addr, ip, toGroup);
     ctx.stats.fragmentsReceived++;
+    return this.deliverIfReassembled(
+      4,
+      this.reassembler.add4(b, eth.payloadOff, ip, ctx.now),
+      toGroup,
+    );
+  }
+
+  /**
+   * After a fragment went into the reassembler (`added` is its verdict): a datagram it completed
+   * is parsed again from the reassembly buffer and delivered like an unfragmented one.
+   */
+  private deliverIfReassembled(family: 4 | 6, added: number, toGroup: boolean): number {
+    const ctx = this.ctx;
     const re = this.reassembler;
-    const fr = re.add4(b, eth.payloadOff, ip, ctx.now);
     if (re.takeEviction()) ctx.drops[DropReason.FragEvicted]++;
-    if (fr !== DropReason.Ok) return fr;
+    if (added !== DropReason.Ok) return added;
     const s = re.completed;
     if (s >= 0) {
       ctx.stats.reassembled++;
       const rb = re.buffer;
-      const pr = parseIpv4(rb, re.datagramOffset(s), re.datagramLength(s), ip);
-      const dr = pr !== DropReason.Ok ? pr : this.deliver4(rb, -1, ip, toGroup);
-      if (dr !== TAKEN) ctx.drop(dr);
+      const off = re.datagramOffset(s);
+      const len = re.datagramLength(s);
+      let r: number;
+      if (family === 4) {
+        r = parseIpv4(rb, off, len, this.ip4);
+        if (r === DropReason.Ok) r = this.deliver4(rb, -1, this.ip4, toGroup);
+      } else {
+        r = parseIpv6(rb, off, len, this.ip6);
+        if (r === DropReason.Ok) r = this.deliver6(rb, -1, this.ip6, toGroup);
+      }
+      if (r !== TAKEN) ctx.drop(r);
       re.release(s);
     }
     return DropReason.Ok; // the fragment's bytes were copied; its frame goes back
@@ -367,20 +387,11 @@ export class Interface {
     const toGroup = dst === -1;
     if (!isIpv6Fragment(ip)) return this.deliver6(b, addr, ip, toGroup);
     ctx.stats.fragmentsReceived++;
-    const re = this.reassembler;
-    const fr = re.add6(b, eth.payloadOff, ip, ctx.now);
-    if (re.takeEviction()) ctx.drops[DropReason.FragEvicted]++;
-    if (fr !== DropReason.Ok) return fr;
-    const s = re.completed;
-    if (s >= 0) {
-      ctx.stats.reassembled++;
-      const rb = re.buffer;
-      const pr = parseIpv6(rb, re.datagramOffset(s), re.datagramLength(s), ip);
-      const dr = pr !== DropReason.Ok ? pr : this.deliver6(rb, -1, ip, toGroup);
-      if (dr !== TAKEN) ctx.drop(dr);
-      re.release(s);
-    }
-    return DropReason.Ok;
+    return this.deliverIfReassembled(
+      6,
+      this.reassembler.add6(b, eth.payloadOff, ip, ctx.now),
+      toGroup,
+    );
   }
 
   // >= 0: one of our preferred addresses; -1: a group we listen to (all nodes, or the
