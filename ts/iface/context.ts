@@ -2,7 +2,7 @@
 // device, the configuration, the shared tables, the counters and the time of the current batch.
 
 import type { FrameDevice } from '../dev/frame-device.js';
-import { createDropCounters, type DropCounters, type DropReason } from '../wire/drop-reason.js';
+import { createDropCounters, DropReason, type DropCounters } from '../wire/drop-reason.js';
 import type { AddressStates } from './address-states.js';
 import type { InterfaceAddresses } from './config.js';
 import type { SharedNeighbourTable } from './neighbour-table.js';
@@ -58,6 +58,19 @@ export class IfaceContext {
   /** Counts a drop (not Ok). */
   drop(reason: DropReason): void {
     if (reason !== 0) this.drops[reason]++;
+  }
+
+  /**
+   * A TX frame from the device: the device address where its Ethernet header goes, or -1 (counted
+   * as TxNoFrame) when none is free.
+   */
+  allocateTx(): number {
+    const frame = this.device.allocate();
+    if (frame < 0) {
+      this.drops[DropReason.TxNoFrame]++;
+      return -1;
+    }
+    return frame + this.device.txDataOffset;
   }
 
   /** Byte offset in `bytes` of device address `addr`. */

@@ -131,12 +131,7 @@ export class IcmpHandler implements ReassemblyTimeoutSink {
     const local = read32(buf, q + 12);
     if (ctx.addrs.indexOf4(local) < 0) return DropReason.IcmpErrorUnmatched;
     const remote = read32(buf, q + 16);
-    const e = this.err;
-    e.family = 4;
-    e.type = icmp.type;
-    e.code = icmp.code;
-    e.mtu = 0;
-    e.kind = this.kind4(icmp.type, icmp.code);
+    const e = this.begin(4, icmp.type, icmp.code, this.kind4(icmp.type, icmp.code));
     if (e.kind === IcmpErrorKind.PacketTooBig) {
       let mtu = icmp.rest & 0xffff;
       // RFC 1191 5: an old router reports 0; estimate from the quoted length.
@@ -146,16 +141,7 @@ export class IcmpHandler implements ReassemblyTimeoutSink {
       e.mtu = ctx.pmtu.get(key, ctx.addrs.mtu);
     }
     e.protocol = buf[q + 9];
-    e.buf = buf;
-    e.quotedIpOff = q;
-    e.l4Off = q + qhl;
-    e.l4Len = qlen - qhl;
-    e.local4 = local;
-    e.remote4 = remote;
-    e.localOff = q + 12;
-    e.remoteOff = q + 16;
-    e.localPort = read16(buf, q + qhl);
-    e.remotePort = read16(buf, q + qhl + 2);
+    this.quote(e, buf, q, q + qhl, q + qlen, q + 12, q + 16);
     e.reporter4 = ip.src;
     e.reporterOff = ip.payloadOff - ip.headerLength + 12;
     return this.dispatchError(e);
@@ -192,31 +178,60 @@ export class IcmpHandler implements ReassemblyTimeoutSink {
    * connected UDP socket reports it on its next call. Nothing goes on the wire.
    */
   localUnreachable(buf: Uint8Array, ipOff: number, len: number): void {
-    const e = this.err;
     const v4 = buf[ipOff] >>> 4 === 4;
     const hl = v4 ? (buf[ipOff] & 0x0f) << 2 : IPV6_HLEN;
     if (len < hl + 8) return;
-    e.protocol = v4 ? buf[ipOff + 9] : buf[ipOff + 6];
-    if (e.protocol !== IpProtocol.Tcp && e.protocol !== IpProtocol.Udp) return;
-    e.family = v4 ? 4 : 6;
-    e.kind = IcmpErrorKind.HostUnreachable;
+    const protocol = v4 ? buf[ipOff + 9] : buf[ipOff + 6];
+    if (protocol !== IpProtocol.Tcp && protocol !== IpProtocol.Udp) return;
     // ICMP destination unreachable, host (RFC 792) / ICMPv6 address unreachable (RFC 4443 3.1).
-    e.type = v4 ? Icmpv4Type.DestinationUnreachable : 1;
-    e.code = v4 ? Icmpv4DestUnreachableCode.HostUnreachable : 3;
-    e.mtu = 0;
-    e.buf = buf;
-    e.quotedIpOff = ipOff;
-    e.l4Off = ipOff + hl;
-    e.l4Len = len - hl;
-    e.local4 = v4 ? read32(buf, ipOff + 12) : 0;
-    e.remote4 = v4 ? read32(buf, ipOff + 16) : 0;
-    e.localOff = ipOff + (v4 ? 12 : 8);
-    e.remoteOff = ipOff + (v4 ? 16 : 24);
-    e.localPort = read16(buf, ipOff + hl);
-    e.remotePort = read16(buf, ipOff + hl + 2);
+    const type = v4 ? Icmpv4Type.DestinationUnreachable : Icmpv6Type.DestinationUnreachable;
+    const code = v4 ? Icmpv4DestUnreachableCode.HostUnreachable : 3;
+    const e = this.begin(v4 ? 4 : 6, type, code, IcmpErrorKind.HostUnreachable);
+    e.protocol = protocol;
+    const localOff = ipOff + (v4 ? 12 : 8);
+    this.quote(e, buf, ipOff, ipOff + hl, ipOff + len, localOff, localOff + (v4 ? 4 : 16));
     e.reporter4 = e.local4;
     e.reporterOff = e.localOff;
     this.dispatchError(e);
+  }
+
+  // The error's own fields; the caller fills in the rest (quote, protocol, reporter).
+  private begin(family: 4 | 6, type: number, code: number, kind: number): IcmpErrorInfo {
+    const e = this.err;
+    e.family = family;
+    e.type = type;
+    e.code = code;
+    e.kind = kind;
+    e.mtu = 0;
+    return e;
+  }
+
+  /**
+   * The quoted packet (one of ours, so its source is local): its IP header at `ipOff`, its
+   * transport bytes from `l4Off` to `end`, its addresses at `localOff` and `remoteOff`.
+   */
+  private quote(
+    e: IcmpErrorInfo,
+    buf: Uint8Array,
+    ipOff: number,
+    l4Off: number,
+    end: number,
+    localOff: number,
+    remoteOff: number,
+  ): void {
+    const v4 = e.family === 4;
+    e.buf = buf;
+    e.quotedIpOff = ipOff;
+    e.l4Off = l4Off;
+    e.l4Len = end - l4Off;
+    e.local4 = v4 ? read32(buf, localOff) : 0;
+    e.remote4 = v4 ? read32(buf, remoteOff) : 0;
+    e.localOff = localOff;
+    e.remoteOff = remoteOff;
+    // UDP and TCP both start with the source and destination ports.
+    const ports = l4Off + 4 <= end;
+    e.localPort = ports ? read16(buf, l4Off) : 0;
+    e.remotePort = ports ? read16(buf, l4Off + 2) : 0;
   }
 
   private dispatchError(e: IcmpErrorInfo): number {
@@ -247,17 +262,10 @@ export class IcmpHandler implements ReassemblyTimeoutSink {
     if (buf[ipOff + 9] === IpProtocol.Icmp && avail > hlen && isIcmpv4Error(buf[ipOff + hlen])) {
       return; // never an error about an error
     }
-    if (!this.bucket.take(ctx.now)) {
-      ctx.stats.icmpRateLimited++;
-      return;
-    }
+    if (!this.takeToken()) return;
     const quote = Math.min(avail, ICMP4_ERROR_MAX - IPV4_MIN_HLEN - ICMPV4_HLEN);
-    const frame = ctx.device.allocate();
-    if (frame < 0) {
-      ctx.drop(DropReason.TxNoFrame);
-      return;
-    }
-    const addr = frame + ctx.device.txDataOffset;
+    const addr = ctx.allocateTx();
+    if (addr < 0) return;
     const f = ctx.offsetOf(addr) + ETH_HLEN;
     const b = ctx.bytes;
     copyBytes(b, f + IPV4_MIN_HLEN + ICMPV4_HLEN, buf, ipOff, quote);
@@ -268,6 +276,13 @@ export class IcmpHandler implements ReassemblyTimeoutSink {
     h.dst = src;
     writeIpv4Header(b, f, h);
     if (this.out.emit4(b, f, h.totalLength, addr) === 0) ctx.stats.icmpErrorsSent++;
+  }
+
+  // RFC 1812 4.3.2.8, RFC 4443 2.4(f): errors are rate limited, one token each.
+  private takeToken(): boolean {
+    if (this.bucket.take(this.ctx.now)) return true;
+    this.ctx.stats.icmpRateLimited++;
+    return false;
   }
 
   // ---- IPv6 ----------------------------------------------------------------------------------
@@ -327,12 +342,7 @@ export class IcmpHandler implements ReassemblyTimeoutSink {
     const end = q + icmp.dataLen;
     if (icmp.dataLen < IPV6_HLEN || buf[q] >>> 4 !== 6) return DropReason.IcmpErrorUnmatched;
     if (ctx.addrs.indexOf6(buf, q + 8) < 0) return DropReason.IcmpErrorUnmatched;
-    const e = this.err;
-    e.family = 6;
-    e.type = icmp.type;
-    e.code = icmp.code;
-    e.mtu = 0;
-    e.kind = this.kind6(icmp.type, icmp.code);
+    const e = this.begin(6, icmp.type, icmp.code, this.kind6(icmp.type, icmp.code));
     if (e.kind === IcmpErrorKind.PacketTooBig) {
       // RFC 8201 4: never below 1280 (RFC 8021: no atomic fragments below it either).
       const key = setKey6(this.key, buf, q + 24);
@@ -354,16 +364,7 @@ export class IcmpHandler implements ReassemblyTimeoutSink {
       } else break;
     }
     e.protocol = next;
-    e.buf = buf;
-    e.quotedIpOff = q;
-    e.l4Off = p;
-    e.l4Len = end - p;
-    e.local4 = 0;
-    e.remote4 = 0;
-    e.localOff = q + 8;
-    e.remoteOff = q + 24;
-    e.localPort = p + 4 <= end ? read16(buf, p) : 0;
-    e.remotePort = p + 4 <= end ? read16(buf, p + 2) : 0;
+    this.quote(e, buf, q, p, end, q + 8, q + 24);
     e.reporter4 = 0;
     e.reporterOff = ip.srcOff;
     if (p + 8 > end)
@@ -411,21 +412,14 @@ export class IcmpHandler implements ReassemblyTimeoutSink {
     if (buf[ipOff + 6] === IpProtocol.Icmpv6 && avail > IPV6_HLEN && buf[ipOff + IPV6_HLEN] < 128) {
       return; // never an error about an error (RFC 4443 2.4(e.1))
     }
-    if (!this.bucket.take(ctx.now)) {
-      ctx.stats.icmpRateLimited++;
-      return;
-    }
+    if (!this.takeToken()) return;
     const own = ctx.addrs.indexOf6(buf, ipOff + 24);
     const srcIndex =
       own >= 0 && ctx.addrStates.isPreferred(own) ? own : ctx.sourceFor6(buf, ipOff + 8);
     if (srcIndex < 0) return;
     const quote = Math.min(avail, ICMP6_ERROR_MAX - IPV6_HLEN - ICMPV6_HLEN);
-    const frame = ctx.device.allocate();
-    if (frame < 0) {
-      ctx.drop(DropReason.TxNoFrame);
-      return;
-    }
-    const addr = frame + ctx.device.txDataOffset;
+    const addr = ctx.allocateTx();
+    if (addr < 0) return;
     const f = ctx.offsetOf(addr) + ETH_HLEN;
     const b = ctx.bytes;
     const len = ICMPV6_HLEN + quote;

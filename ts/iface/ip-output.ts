@@ -5,7 +5,6 @@
 
 import { read16, read32, write16, write32, copyBytes } from '../wire/bytes.js';
 import { checksum } from '../wire/checksum.js';
-import { DropReason } from '../wire/drop-reason.js';
 import { ETH_HLEN, EtherType } from '../wire/ethernet.js';
 import { IpProtocol } from '../wire/ip-protocol.js';
 import { IPV4_MIN_HLEN, Ipv4Header, writeIpv4Header } from '../wire/ipv4.js';
@@ -93,20 +92,16 @@ export class IpOutput {
     const broadcast = ctx.addrs.isBroadcast4(dst);
     let mtu = ctx.addrs.mtu;
     if (!broadcast) {
-      if (!ctx.routes.lookup4(dst, this.hop)) return this.fail(frame, IfaceErrno.ENETUNREACH);
+      if (!ctx.routes.lookup4(dst, this.hop)) return this.release(frame, IfaceErrno.ENETUNREACH);
       mtu = ctx.pmtu.get(setKey4(this.key, dst), this.hop.mtu);
     }
     if (total > mtu) {
-      if ((read16(buf, ipOff + 6) & FLAG_DF) !== 0) return this.fail(frame, IfaceErrno.EMSGSIZE);
-      const r = this.fragment4(buf, ipOff, total, mtu, broadcast);
-      if (frame >= 0) ctx.device.release(frame);
-      return r;
+      if ((read16(buf, ipOff + 6) & FLAG_DF) !== 0) return this.release(frame, IfaceErrno.EMSGSIZE);
+      // The fragments are copies: the datagram's own frame goes back.
+      return this.release(frame, this.fragment4(buf, ipOff, total, mtu, broadcast));
     }
-    if (frame < 0) {
-      frame = this.copyToFrame(buf, ipOff, total);
-      if (frame < 0) return IfaceErrno.EAGAIN;
-    }
-    return this.linkSend4(frame, ETH_HLEN + total, broadcast);
+    const f = this.inFrame(buf, ipOff, total, frame);
+    return f < 0 ? IfaceErrno.EAGAIN : this.linkSend4(f, ETH_HLEN + total, broadcast);
   }
 
   private linkSend4(frame: number, len: number, broadcast: boolean): number {
@@ -135,7 +130,7 @@ export class IpOutput {
     let result = 0;
     for (let o = 0; o < payload; o += chunk) {
       const len = Math.min(chunk, payload - o);
-      const frame = this.allocateFrame();
+      const frame = ctx.allocateTx();
       if (frame < 0) return IfaceErrno.EAGAIN;
       const f = ctx.offsetOf(frame) + ETH_HLEN;
       const b = ctx.bytes;
@@ -165,22 +160,17 @@ export class IpOutput {
     let mtu = ctx.addrs.mtu;
     if (!multicast) {
       if (!ctx.routes.lookup6(buf, dstOff, this.hop))
-        return this.fail(frame, IfaceErrno.ENETUNREACH);
+        return this.release(frame, IfaceErrno.ENETUNREACH);
       mtu = ctx.pmtu.get(setKey6(this.key, buf, dstOff), this.hop.mtu);
     } else {
       writeIpv6MulticastMac(this.mac, 0, buf, dstOff);
     }
     if (total > mtu) {
-      if (!mayFragment) return this.fail(frame, IfaceErrno.EMSGSIZE);
-      const r = this.fragment6(buf, ipOff, total, mtu, multicast);
-      if (frame >= 0) ctx.device.release(frame);
-      return r;
+      if (!mayFragment) return this.release(frame, IfaceErrno.EMSGSIZE);
+      return this.release(frame, this.fragment6(buf, ipOff, total, mtu, multicast));
     }
-    if (frame < 0) {
-      frame = this.copyToFrame(buf, ipOff, total);
-      if (frame < 0) return IfaceErrno.EAGAIN;
-    }
-    return this.linkSend6(frame, ETH_HLEN + total, multicast);
+    const f = this.inFrame(buf, ipOff, total, frame);
+    return f < 0 ? IfaceErrno.EAGAIN : this.linkSend6(f, ETH_HLEN + total, multicast);
   }
 
   private linkSend6(frame: number, len: number, multicast: boolean): number {
@@ -204,7 +194,7 @@ export class IpOutput {
     let result = 0;
     for (let o = 0; o < payload; o += chunk) {
       const len = Math.min(chunk, payload - o);
-      const frame = this.allocateFrame();
+      const frame = ctx.allocateTx();
       if (frame < 0) return IfaceErrno.EAGAIN;
       const f = ctx.offsetOf(frame) + ETH_HLEN;
       const b = ctx.bytes;
@@ -220,26 +210,19 @@ export class IpOutput {
     return result;
   }
 
-  private allocateFrame(): number {
-    const ctx = this.ctx;
-    const frame = ctx.device.allocate();
-    if (frame < 0) {
-      ctx.drop(DropReason.TxNoFrame);
-      return -1;
-    }
-    return frame + ctx.device.txDataOffset;
+  // The frame holding the datagram: its own (`frame` >= 0), or a new one it is copied into; -1
+  // when none is free.
+  private inFrame(buf: Uint8Array, ipOff: number, total: number, frame: number): number {
+    if (frame >= 0) return frame;
+    const copy = this.ctx.allocateTx();
+    if (copy >= 0) copyBytes(this.ctx.bytes, this.ctx.offsetOf(copy) + ETH_HLEN, buf, ipOff, total);
+    return copy;
   }
 
-  private copyToFrame(buf: Uint8Array, ipOff: number, total: number): number {
-    const frame = this.allocateFrame();
-    if (frame < 0) return -1;
-    copyBytes(this.ctx.bytes, this.ctx.offsetOf(frame) + ETH_HLEN, buf, ipOff, total);
-    return frame;
-  }
-
-  private fail(frame: number, errno: number): number {
+  // Gives back the caller's frame, if it passed one, and returns `result`.
+  private release(frame: number, result: number): number {
     if (frame >= 0) this.ctx.device.release(frame);
-    return errno;
+    return result;
   }
 
   nextIpId(): number {
@@ -322,7 +305,7 @@ export class IpOutput {
     const dev = ctx.device;
     const room = dev.frameSize - dev.txDataOffset - ETH_HLEN - hlen;
     if (payloadLen <= room) {
-      const frame = this.allocateFrame();
+      const frame = ctx.allocateTx();
       if (frame < 0) return IfaceErrno.EAGAIN;
       tx.frame = frame;
       tx.buf = ctx.bytes;
@@ -350,7 +333,7 @@ export class IpOutput {
     if (!tx.active) return IfaceErrno.EINVAL;
     tx.active = false;
     if (!(payloadLen >= 0 && payloadLen <= tx.maxPayload)) {
-      return this.fail(tx.frame, IfaceErrno.EMSGSIZE);
+      return this.release(tx.frame, IfaceErrno.EMSGSIZE);
     }
     const ctx = this.ctx;
     if (tx.family === 4) {

@@ -208,12 +208,8 @@ export class LinkOutput implements NeighbourSolicitor {
     ethDst: Uint8Array,
   ): number {
     const ctx = this.ctx;
-    const frame = ctx.device.allocate();
-    if (frame < 0) {
-      ctx.drop(DropReason.TxNoFrame);
-      return IfaceErrno.EAGAIN;
-    }
-    const addr = frame + ctx.device.txDataOffset;
+    const addr = ctx.allocateTx();
+    if (addr < 0) return IfaceErrno.EAGAIN;
     const off = ctx.offsetOf(addr);
     const b = ctx.bytes;
     this.writeHeader(addr, EtherType.Arp);
@@ -230,12 +226,8 @@ export class LinkOutput implements NeighbourSolicitor {
    */
   sendNs(target: Uint8Array, srcIndex: number, unicastMac: Uint8Array | null): number {
     const ctx = this.ctx;
-    const frame = ctx.device.allocate();
-    if (frame < 0) {
-      ctx.drop(DropReason.TxNoFrame);
-      return IfaceErrno.EAGAIN;
-    }
-    const addr = frame + ctx.device.txDataOffset;
+    const addr = ctx.allocateTx();
+    if (addr < 0) return IfaceErrno.EAGAIN;
     const off = ctx.offsetOf(addr);
     const b = ctx.bytes;
     const ipOff = off + ETH_HLEN;
