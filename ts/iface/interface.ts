@@ -293,11 +293,8 @@ export class Interface {
     if (!local && !toGroup) return DropReason.Ipv4NotForUs;
     if (!isIpv4Fragment(ip)) return this.deliver4(b, addr, ip, toGroup);
     ctx.stats.fragmentsReceived++;
-    return this.deliverIfReassembled(
-      4,
-      this.reassembler.add4(b, eth.payloadOff, ip, ctx.now),
-      toGroup,
-    );
+    const added = this.reassembler.add4(b, eth.payloadOff, ip, ctx.now);
+    return this.deliverIfReassembled(4, added, toGroup);
   }
 
   /**
@@ -387,11 +384,8 @@ export class Interface {
     const toGroup = dst === -1;
     if (!isIpv6Fragment(ip)) return this.deliver6(b, addr, ip, toGroup);
     ctx.stats.fragmentsReceived++;
-    return this.deliverIfReassembled(
-      6,
-      this.reassembler.add6(b, eth.payloadOff, ip, ctx.now),
-      toGroup,
-    );
+    const added = this.reassembler.add6(b, eth.payloadOff, ip, ctx.now);
+    return this.deliverIfReassembled(6, added, toGroup);
   }
 
   // >= 0: one of our preferred addresses; -1: a group we listen to (all nodes, or the
