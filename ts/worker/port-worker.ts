@@ -9,23 +9,12 @@ import { RxDropLoop } from './loops/rxdrop.js';
 import { RxCheckLoop } from './loops/rxcheck.js';
 import { L2FwdLoop } from './loops/l2fwd.js';
 import { TxOnlyLoop } from './loops/txonly.js';
-import type { IdleBackoff } from './idle-backoff.js';
 import { runPacketLoop } from './run-packet-loop.js';
-import { threadCpuSeconds } from './thread-cpu.js';
+import { LoopWorkerState } from './loop-worker-state.js';
 import type { LoopReport, LoopSpec } from './loop-spec.js';
 import { parseIpv4Address, parseMac } from '../wire/index.js';
 
-let device: XdpDevice | undefined;
-let stopRequested = false;
-let current: { loop: PacketLoop; started: number } | undefined;
-
-function requireDevice(): XdpDevice {
-  if (!device)
-    throw Object.assign(new Error('port worker has no device; call open() first'), {
-      code: 'EBADF',
-    });
-  return device;
-}
+const state = new LoopWorkerState<XdpDevice>('port worker');
 
 function makeLoop(dev: XdpDevice, spec: LoopSpec): PacketLoop {
   switch (spec.mode) {
@@ -54,68 +43,56 @@ function makeLoop(dev: XdpDevice, spec: LoopSpec): PacketLoop {
 
 const api = {
   open(assignment: QueueAssignment, batch: number): void {
-    if (device) throw Object.assign(new Error('port worker already open'), { code: 'EISCONN' });
-    device = new XdpDevice({
-      umem: assignment.umem,
-      socketId: assignment.socketId,
-      firstFrame: assignment.firstFrame,
-      frameCount: assignment.frameCount,
-      batch,
-    });
+    state.open(
+      () =>
+        new XdpDevice({
+          umem: assignment.umem,
+          socketId: assignment.socketId,
+          firstFrame: assignment.firstFrame,
+          frameCount: assignment.frameCount,
+          batch,
+        }),
+    );
   },
 
   async run(spec: LoopSpec): Promise<LoopReport> {
-    const dev = requireDevice();
-    if (current) throw Object.assign(new Error('a loop is already running'), { code: 'EBUSY' });
+    const dev = state.idleDevice('a loop is already running');
     const loop = makeLoop(dev, spec);
-    stopRequested = false;
-    const started = performance.now();
-    current = { loop, started };
-    const cpu0 = threadCpuSeconds();
     const before = { ...dev.counters };
-    let backoff: IdleBackoff;
-    try {
-      backoff = await runPacketLoop(
-        dev,
-        loop,
-        started + (spec.seconds ?? 3600) * 1000,
-        () => stopRequested,
-      );
-    } finally {
-      current = undefined;
-    }
+    const run = await state.run(spec.seconds, (deadline, stopped) =>
+      runPacketLoop(dev, loop, deadline, stopped),
+    );
+    const backoff = run.value;
     return {
       mode: spec.mode,
-      seconds: (performance.now() - started) / 1000,
+      seconds: run.seconds,
       rxPackets: dev.counters.rxPackets - before.rxPackets,
       rxBytes: dev.counters.rxBytes - before.rxBytes,
       txPackets: dev.counters.txPackets - before.txPackets,
       txBytes: dev.counters.txBytes - before.txBytes,
-      threadCpuSeconds: threadCpuSeconds() - cpu0,
+      threadCpuSeconds: run.threadCpuSeconds,
       loop: { ...loop.result(), naps: backoff.naps, parks: backoff.parks },
     };
   },
 
   stop(): void {
-    stopRequested = true;
+    state.stop();
   },
 
   progress(): { rxPackets: number; txPackets: number; running: boolean } {
-    const c = requireDevice().counters;
-    return { rxPackets: c.rxPackets, txPackets: c.txPackets, running: current !== undefined };
+    const c = state.requireDevice().counters;
+    return { rxPackets: c.rxPackets, txPackets: c.txPackets, running: state.isRunning };
   },
 
   /** Drains what is in flight, then checks frame accounting (the loop must be stopped). */
   audit(): FrameAudit {
-    const dev = requireDevice();
-    if (current) throw Object.assign(new Error('stop the loop before an audit'), { code: 'EBUSY' });
+    const dev = state.idleDevice('stop the loop before an audit');
     drainDevice(dev);
     return dev.audit();
   },
 
   close(): void {
-    device?.close();
-    device = undefined;
+    state.close()?.close();
   },
 };
 

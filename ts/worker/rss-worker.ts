@@ -4,7 +4,7 @@ import { expose } from 'threads/worker';
 import { DispatchedDevice, type WorkerHoldings } from '../dev/dispatch/dispatched-device.js';
 import type { DispatchWorkerConfig } from '../dev/dispatch/dispatch-layout.js';
 import type { PacketLoop } from './loops/packet-loop.js';
-import { threadCpuSeconds } from './thread-cpu.js';
+import { LoopWorkerState } from './loop-worker-state.js';
 import { FlowRecordLoop, makeFlowLoop } from './flow-record-loop.js';
 import type { FlowRecords, RssLoopReport, RssLoopSpec } from './rss-loop-spec.js';
 
@@ -19,29 +19,23 @@ const PARK_MS = 5;
 /** While packets keep coming, the event loop still gets a turn at least this often. */
 const SLICE_MS = 2;
 
-let device: DispatchedDevice | undefined;
-let stopRequested = false;
-let running = false;
+const state = new LoopWorkerState<DispatchedDevice>('RSS worker');
 let lastRecords: FlowRecords | undefined;
 
-function requireDevice(): DispatchedDevice {
-  if (!device) {
-    throw Object.assign(new Error('RSS worker has no device; call open() first'), {
-      code: 'EBADF',
-    });
-  }
-  return device;
-}
-
 /** Runs the loop in slices so the worker's event loop (and stop()) keeps getting turns. */
-function runLoop(dev: DispatchedDevice, loop: PacketLoop, deadline: number): Promise<void> {
+function runLoop(
+  dev: DispatchedDevice,
+  loop: PacketLoop,
+  deadline: number,
+  stopped: () => boolean,
+): Promise<void> {
   return new Promise((resolve) => {
     let idle = 0;
     const slice = (): void => {
       const sliceEnd = performance.now() + SLICE_MS;
       for (;;) {
         const now = performance.now();
-        if (stopRequested || loop.done() || now >= deadline) return resolve();
+        if (stopped() || loop.done() || now >= deadline) return resolve();
         if (loop.step() > 0) {
           idle = 0;
           if (now >= sliceEnd) break;
@@ -70,43 +64,35 @@ function drain(dev: DispatchedDevice): void {
 
 const api = {
   open(config: DispatchWorkerConfig): void {
-    if (device) throw Object.assign(new Error('RSS worker already open'), { code: 'EISCONN' });
-    device = new DispatchedDevice(config);
+    state.open(() => new DispatchedDevice(config));
   },
 
   async run(spec: RssLoopSpec): Promise<RssLoopReport> {
-    const dev = requireDevice();
-    if (running) throw Object.assign(new Error('a loop is already running'), { code: 'EBUSY' });
+    const dev = state.idleDevice('a loop is already running');
     const loop = makeFlowLoop(dev, spec);
     if (loop instanceof FlowRecordLoop) lastRecords = loop.records;
-    stopRequested = false;
-    running = true;
-    const started = performance.now();
-    const cpu0 = threadCpuSeconds();
     const before = { ...dev.counters };
     const parks0 = dev.parks;
-    try {
-      await runLoop(dev, loop, started + (spec.seconds ?? 3600) * 1000);
-    } finally {
-      running = false;
-    }
+    const run = await state.run(spec.seconds, (deadline, stopped) =>
+      runLoop(dev, loop, deadline, stopped),
+    );
     return {
       mode: spec.mode,
       worker: dev.worker,
-      seconds: (performance.now() - started) / 1000,
+      seconds: run.seconds,
       rxPackets: dev.counters.rxPackets - before.rxPackets,
       rxBytes: dev.counters.rxBytes - before.rxBytes,
-      threadCpuSeconds: threadCpuSeconds() - cpu0,
+      threadCpuSeconds: run.threadCpuSeconds,
       loop: { ...loop.result(), parks: dev.parks - parks0 },
     };
   },
 
   stop(): void {
-    stopRequested = true;
+    state.stop();
   },
 
   progress(): { rxPackets: number; running: boolean } {
-    return { rxPackets: requireDevice().counters.rxPackets, running };
+    return { rxPackets: state.requireDevice().counters.rxPackets, running: state.isRunning };
   },
 
   /** The current or last flowrecord loop's records (copied to the caller). */
@@ -116,14 +102,13 @@ const api = {
 
   /** Drains, then lists the frames held here for the engine-wide audit (loop stopped). */
   holdings(): WorkerHoldings {
-    const dev = requireDevice();
-    if (running) throw Object.assign(new Error('stop the loop before an audit'), { code: 'EBUSY' });
+    const dev = state.idleDevice('stop the loop before an audit');
     drain(dev);
     return dev.holdings();
   },
 
   close(): void {
-    device = undefined;
+    state.close();
   },
 };
 

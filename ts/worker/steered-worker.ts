@@ -11,24 +11,14 @@ import {
 } from '../dev/steering/index.js';
 import { FlowRecordLoop, makeFlowLoop } from './flow-record-loop.js';
 import { runPacketLoop } from './run-packet-loop.js';
-import { threadCpuSeconds } from './thread-cpu.js';
+import { LoopWorkerState } from './loop-worker-state.js';
 import type { FlowRecords } from './rss-loop-spec.js';
 import type { SteeredAudit, SteeredLoopReport, SteeredLoopSpec } from './steered-loop-spec.js';
 
+const state = new LoopWorkerState<SteeredDevice>('steered worker');
+/** The queue's own device, inside the steered one. */
 let queue: XdpDevice | undefined;
-let device: SteeredDevice | undefined;
-let stopRequested = false;
-let running = false;
 let lastRecords: FlowRecords | undefined;
-
-function requireDevice(): SteeredDevice {
-  if (!device) {
-    throw Object.assign(new Error('steered worker has no device; call open() first'), {
-      code: 'EBADF',
-    });
-  }
-  return device;
-}
 
 function steeringDelta(now: SteeringCounters, before: SteeringCounters): SteeringCounters {
   const out = { ...now };
@@ -38,53 +28,47 @@ function steeringDelta(now: SteeringCounters, before: SteeringCounters): Steerin
 
 const api = {
   open(assignment: QueueAssignment, layout: SteeringLayout, worker: number, batch: number): void {
-    if (device) throw Object.assign(new Error('steered worker already open'), { code: 'EISCONN' });
-    queue = new XdpDevice({
-      umem: assignment.umem,
-      socketId: assignment.socketId,
-      firstFrame: assignment.firstFrame,
-      frameCount: assignment.frameCount,
-      batch,
+    state.open(() => {
+      queue = new XdpDevice({
+        umem: assignment.umem,
+        socketId: assignment.socketId,
+        firstFrame: assignment.firstFrame,
+        frameCount: assignment.frameCount,
+        batch,
+      });
+      return new SteeredDevice(queue, layout, worker);
     });
-    device = new SteeredDevice(queue, layout, worker);
   },
 
   async run(spec: SteeredLoopSpec): Promise<SteeredLoopReport> {
-    const dev = requireDevice();
-    if (running) throw Object.assign(new Error('a loop is already running'), { code: 'EBUSY' });
+    const dev = state.idleDevice('a loop is already running');
     const loop = makeFlowLoop(dev, spec);
     if (loop instanceof FlowRecordLoop) lastRecords = loop.records;
-    stopRequested = false;
-    running = true;
-    const started = performance.now();
-    const cpu0 = threadCpuSeconds();
     const before = { ...dev.counters };
     const queue0 = queue!.counters.rxPackets;
-    try {
-      await runPacketLoop(dev, loop, started + (spec.seconds ?? 3600) * 1000, () => stopRequested);
-    } finally {
-      running = false;
-    }
+    const run = await state.run(spec.seconds, (deadline, stopped) =>
+      runPacketLoop(dev, loop, deadline, stopped),
+    );
     return {
       mode: spec.mode,
       worker: dev.worker,
-      seconds: (performance.now() - started) / 1000,
+      seconds: run.seconds,
       rxPackets: dev.counters.rxPackets - before.rxPackets,
       rxBytes: dev.counters.rxBytes - before.rxBytes,
       queuePackets: queue!.counters.rxPackets - queue0,
       steering: steeringDelta(dev.counters, before),
-      threadCpuSeconds: threadCpuSeconds() - cpu0,
+      threadCpuSeconds: run.threadCpuSeconds,
       loop: loop.result(),
     };
   },
 
   stop(): void {
-    stopRequested = true;
+    state.stop();
   },
 
   progress(): { rxPackets: number; forwarded: number; running: boolean } {
-    const c = requireDevice().counters;
-    return { rxPackets: c.rxPackets, forwarded: c.forwarded, running };
+    const c = state.requireDevice().counters;
+    return { rxPackets: c.rxPackets, forwarded: c.forwarded, running: state.isRunning };
   },
 
   /** The current or last flowrecord loop's records (copied to the caller). */
@@ -94,15 +78,12 @@ const api = {
 
   /** One settling pass at a quiet point (loop stopped); the main thread repeats until all are 0. */
   settle(): number {
-    const dev = requireDevice();
-    if (running) throw Object.assign(new Error('stop the loop before settling'), { code: 'EBUSY' });
-    return dev.settle();
+    return state.idleDevice('stop the loop before settling').settle();
   },
 
   /** Frame accounting of the queue's device and of steering (after settling every worker). */
   audit(): SteeredAudit {
-    const dev = requireDevice();
-    if (running) throw Object.assign(new Error('stop the loop before an audit'), { code: 'EBUSY' });
+    const dev = state.idleDevice('stop the loop before an audit');
     const deviceAudit = queue!.audit();
     const steering = dev.audit();
     return {
@@ -114,9 +95,9 @@ const api = {
   },
 
   close(): void {
+    state.close();
     queue?.close();
     queue = undefined;
-    device = undefined;
   },
 };
 
