@@ -22,3 +22,13 @@ export interface FlowRecords {
   ports: Uint32Array;
   seqs: Uint8Array;
 }
+
+/** Every worker's records, as the workers' records() calls gave them; ENOENT for a worker without. */
+export function everyWorkerRecords(all: (FlowRecords | undefined)[]): FlowRecords[] {
+  return all.map((r, w) => {
+    if (!r) {
+      throw Object.assign(new Error(`worker ${w} ran no flowrecord loop`), { code: 'ENOENT' });
+    }
+    return r;
+  });
+}

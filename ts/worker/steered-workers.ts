@@ -1,16 +1,14 @@
 // The main thread's handle on steered workers (queues >= workers): worker w owns queue w of the
 // binding and forwards packets of flows it does not own to their owner through inter-worker
 // rings. Controlled through threads.js.
-import { spawn, Thread, Worker, type ModuleThread } from 'threads';
+import type { ModuleThread } from 'threads';
 import type { XdpBinding } from '../dev/xdp/xdp-binding.js';
 import { createSteeringLayout, FlowOwner, type SteeringLayout } from '../dev/steering/index.js';
 import type { RetaSize } from '../rss/index.js';
 import type { SteeredWorkerApi } from './steered-worker.js';
-import type { FlowRecords } from './rss-loop-spec.js';
+import { everyWorkerRecords, type FlowRecords } from './rss-loop-spec.js';
 import type { SteeredAudit, SteeredLoopReport, SteeredLoopSpec } from './steered-loop-spec.js';
-
-// threads.js resolves a worker script relative to the file that constructs the Worker (this one).
-const workerPath = './steered-worker.js';
+import { WorkerSet } from './worker-set.js';
 
 export interface SteeredWorkersOptions {
   /** Descriptors per burst call (default 64). */
@@ -19,14 +17,19 @@ export interface SteeredWorkersOptions {
   retaSize?: RetaSize;
 }
 
-export class SteeredWorkers {
+export class SteeredWorkers extends WorkerSet<
+  SteeredLoopSpec,
+  SteeredLoopReport,
+  SteeredWorkerApi
+> {
   /** Computes owners the same way the workers do, for the main thread (tests, connect()). */
   readonly owner: FlowOwner;
 
   private constructor(
     readonly layout: SteeringLayout,
-    private readonly threads: ModuleThread<SteeredWorkerApi>[],
+    threads: ModuleThread<SteeredWorkerApi>[],
   ) {
+    super(threads);
     this.owner = new FlowOwner(
       layout.workers,
       Uint8Array.from(layout.key),
@@ -47,31 +50,12 @@ export class SteeredWorkers {
       key: opts.key,
       retaSize: opts.retaSize,
     });
-    const threads: ModuleThread<SteeredWorkerApi>[] = [];
-    try {
-      for (let w = 0; w < workers; w++) {
-        const thread = await spawn<SteeredWorkerApi>(new Worker(workerPath), { timeout: 30000 });
-        threads.push(thread);
-        await thread.open(binding.assignment(w), layout, w, opts.batch ?? 64);
-      }
-    } catch (err) {
-      await Promise.all(threads.map((t) => Thread.terminate(t)));
-      throw err;
-    }
+    const threads = await WorkerSet.spawnAll<SteeredWorkerApi>(
+      './steered-worker.js',
+      workers,
+      (thread, w) => thread.open(binding.assignment(w), layout, w, opts.batch ?? 64),
+    );
     return new SteeredWorkers(layout, threads);
-  }
-
-  get count(): number {
-    return this.threads.length;
-  }
-
-  /** Runs a loop in every worker and waits for all of them. */
-  run(spec: (worker: number) => SteeredLoopSpec): Promise<SteeredLoopReport[]> {
-    return Promise.all(this.threads.map((t, w) => t.run(spec(w))));
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.threads.map((t) => t.stop()));
   }
 
   async progress(): Promise<{ rxPackets: number; forwarded: number }> {
@@ -84,13 +68,7 @@ export class SteeredWorkers {
 
   /** Each worker's last flowrecord records. */
   async records(): Promise<FlowRecords[]> {
-    const all = await Promise.all(this.threads.map((t) => t.records()));
-    return all.map((r, w) => {
-      if (!r) {
-        throw Object.assign(new Error(`worker ${w} ran no flowrecord loop`), { code: 'ENOENT' });
-      }
-      return r;
-    });
+    return everyWorkerRecords(await Promise.all(this.threads.map((t) => t.records())));
   }
 
   /**
@@ -105,19 +83,5 @@ export class SteeredWorkers {
       if (moved === 0) break;
     }
     return Promise.all(this.threads.map((t) => t.audit()));
-  }
-
-  /** Closes the data paths and ends the workers. Idempotent. */
-  async close(): Promise<void> {
-    const threads = this.threads.splice(0);
-    await Promise.all(
-      threads.map(async (t) => {
-        try {
-          await t.close();
-        } finally {
-          await Thread.terminate(t);
-        }
-      }),
-    );
   }
 }
