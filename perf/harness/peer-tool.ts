@@ -50,14 +50,28 @@ export async function runPeerTool<T>(bed: TestBed, args: string[], timeoutMs: nu
   return JSON.parse(last) as T;
 }
 
-/** A UDP flood from the peer: `seconds` long (or `count` packets), payload `size` bytes. */
+/**
+ * A UDP flood from the peer: `seconds` long (or `count` packets), payload `size` bytes; over
+ * `flows` flows (source ports from `srcPortBase` up) when given.
+ */
 export function flood(
   bed: TestBed,
-  o: { dst: string; port: number; size: number; seconds: number; count?: number; rate?: number },
+  o: {
+    dst: string;
+    port: number;
+    size: number;
+    seconds: number;
+    count?: number;
+    rate?: number;
+    flows?: number;
+    srcPortBase?: number;
+  },
 ): Promise<FloodReport> {
   const args = ['flood', '--dst', o.dst, '--port', String(o.port), '--size', String(o.size)];
   args.push('--seconds', String(o.seconds));
   if (o.count) args.push('--count', String(o.count));
   if (o.rate) args.push('--rate', String(o.rate));
+  if (o.flows) args.push('--flows', String(o.flows));
+  if (o.srcPortBase) args.push('--src-port-base', String(o.srcPortBase));
   return runPeerTool<FloodReport>(bed, args, (o.seconds + 10) * 1000);
 }

@@ -1,5 +1,6 @@
 // What a perf mode runs against: the built-in test bed (with the kernel peer as load and a Node
 // baseline beside the engine) or a real NIC queue (the engine alone; load comes from outside).
+import { flood, type FloodReport } from '../harness/peer-tool.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
 
 export interface PerfOptions {
@@ -28,9 +29,41 @@ export interface PerfTarget {
 /** The port the load is sent to (discard). */
 export const LOAD_PORT = 9;
 
-/** Address of the kernel-stack baseline on the engine's side of the bed (.3 of the bed's /24). */
-export function baselineAddress(bed: TestBed): string {
-  return bed.engineIpv4.replace(/\.\d+$/, '.3');
+/** The bed of a mode that runs on the built-in test bed only; EINVAL without one. */
+export function requireBed(target: PerfTarget, mode: string): TestBed {
+  if (!target.bed) {
+    throw Object.assign(new Error(`${mode} runs on the built-in test bed only`), {
+      code: 'EINVAL',
+    });
+  }
+  return target.bed;
+}
+
+/** The peer's UDP flood to `dst`'s discard port with the run's size, length and rate. */
+export function floodLoad(
+  bed: TestBed,
+  dst: string,
+  options: PerfOptions,
+  flows?: { flows: number; srcPortBase: number },
+): Promise<FloodReport> {
+  return flood(bed, {
+    dst,
+    port: LOAD_PORT,
+    size: options.size,
+    seconds: options.seconds,
+    rate: options.rate,
+    ...flows,
+  });
+}
+
+/**
+ * Puts the kernel-stack baseline's address on the engine's side of the bed (.3 of the bed's /24)
+ * and returns it.
+ */
+export async function addBaselineAddress(bed: TestBed): Promise<string> {
+  const address = bed.engineIpv4.replace(/\.\d+$/, '.3');
+  await bed.addKernelAddressOnEngineSide(`${address}/24`);
+  return address;
 }
 
 export function bindingOptions(target: PerfTarget) {

@@ -3,19 +3,16 @@
 // its Ethernet type in place and drop it. In the same run, the same flood goes to the direct path
 // (1 worker calling the socket's burst functions itself: `perf rxdrop`), the baseline the
 // dispatcher's cost is judged against: CPU seconds per million packets, whole process.
-import { runPeerTool, type FloodReport } from '../harness/peer-tool.js';
-import { measureCpu, withEngine } from '../harness/bed-engine.js';
-import { packetFigures, type PerfResult } from '../harness/perf-result.js';
-import { Progress } from '../harness/progress.js';
+import { loopsUnderLoad } from '../harness/loops-under-load.js';
+import type { PerfResult } from '../harness/perf-result.js';
 import { DispatchBinding } from '../../ts/dev/dispatch/dispatch-binding.js';
 import { RssWorkers } from '../../ts/worker/rss-workers.js';
-import type { TestBed } from '../../ts/testbed/testbed.js';
 import fs from 'node:fs';
-import { assertFramesAccounted } from './rxdrop.js';
-import { bindingOptions, LOAD_PORT, type PerfTarget } from './common.js';
+import { assertFramesAccounted, receivedFigures, rxdropOnPortWorkers } from './rxdrop.js';
+import { bindingOptions, floodLoad, requireBed, type PerfTarget } from './common.js';
 
 /** Flows in the flood: enough that both workers get an even share of the RETA's buckets. */
-const FLOWS = 64;
+const FLOWS = { flows: 64, srcPortBase: 20000 };
 
 /** CPU seconds of this process's threads whose name starts with `prefix` (the dispatcher's). */
 function threadsCpuSeconds(prefix: string): number {
@@ -33,24 +30,12 @@ function threadsCpuSeconds(prefix: string): number {
 }
 const WORKERS = 2;
 
-function floodArgs(bed: TestBed, target: PerfTarget): string[] {
-  const { options } = target;
-  const args = ['flood', '--dst', bed.engineIpv4, '--port', String(LOAD_PORT)];
-  args.push('--flows', String(FLOWS), '--src-port-base', '20000');
-  args.push('--size', String(options.size), '--seconds', String(options.seconds));
-  if (options.rate) args.push('--rate', String(options.rate));
-  return args;
-}
-
 export async function rssRxdrop(target: PerfTarget): Promise<PerfResult> {
-  const { bed, options } = target;
-  if (!bed) {
-    throw Object.assign(new Error('rss-rxdrop runs on the built-in test bed only'), {
-      code: 'EINVAL',
-    });
-  }
-  const engine = await dispatched(bed, target);
-  const direct = await directPath(bed, target);
+  const bed = requireBed(target, 'rss-rxdrop');
+  const options = target.options;
+  const load = () => floodLoad(bed, bed.engineIpv4, options, FLOWS);
+  const engine = await dispatched();
+  const direct = (await rxdropOnPortWorkers(target, load)).figures;
   return {
     mode: 'rss-rxdrop',
     ...engine.figures,
@@ -60,38 +45,27 @@ export async function rssRxdrop(target: PerfTarget): Promise<PerfResult> {
     baseline: { name: 'xdpnet-direct-1-worker', ...direct },
   };
 
-  async function dispatched(bed: TestBed, target: PerfTarget) {
+  async function dispatched() {
     const binding = DispatchBinding.open({
       ...bindingOptions(target),
       workers: WORKERS,
       batch: options.batch,
     });
     let workers: RssWorkers | undefined;
-    const progress = new Progress();
     try {
       workers = await RssWorkers.start(binding, options.batch);
       const w = workers;
-      progress.start('xdpnet rss rx', async () => (await w.progress()).rxPackets);
-      const run = await measureCpu(async () => {
-        const loops = w.run(() => ({ mode: 'rxdrop', seconds: options.seconds + 5 }));
-        const load = await runPeerTool<FloodReport>(
-          bed,
-          floodArgs(bed, target),
-          (options.seconds + 10) * 1000,
-        );
-        await new Promise((r) => setTimeout(r, 200));
-        await w.stop();
-        return { reports: await loops, load };
+      const run = await loopsUnderLoad(w, { mode: 'rxdrop', seconds: options.seconds + 5 }, load, {
+        label: 'xdpnet rss rx',
+        sample: async () => (await w.progress()).rxPackets,
       });
-      progress.stop();
-      const packets = run.value.reports.reduce((s, r) => s + r.rxPackets, 0);
-      const bytes = run.value.reports.reduce((s, r) => s + r.rxBytes, 0);
+      const packets = run.reports.reduce((s, r) => s + r.rxPackets, 0);
       const stats = binding.stats();
       const dispatcherCpu = threadsCpuSeconds('xdp-dispatch');
       process.stderr.write(
         `  dispatcher: ${dispatcherCpu.toFixed(2)} s CPU (${(dispatcherCpu / (packets / 1e6)).toFixed(3)} s/Mpkt), ` +
           `delivered ${stats.delivered.join('/')}, dropped ${stats.dropped.join('/')}, ` +
-          `naps ${stats.naps}, parks ${stats.parks}, kicks ${stats.kicks}, wakes ${stats.wakes}; workers: ${run.value.reports
+          `naps ${stats.naps}, parks ${stats.parks}, kicks ${stats.kicks}, wakes ${stats.wakes}; workers: ${run.reports
             .map(
               (r) =>
                 `${r.rxPackets} pkts ${r.threadCpuSeconds.toFixed(3)} s CPU (${(r.threadCpuSeconds / (r.rxPackets / 1e6)).toFixed(3)} s/Mpkt) parks ${r.loop.parks}`,
@@ -101,46 +75,13 @@ export async function rssRxdrop(target: PerfTarget): Promise<PerfResult> {
       const audit = await w.audit();
       assertFramesAccounted([audit]);
       return {
-        figures: packetFigures(
-          packets,
-          bytes,
-          run.value.load.sent,
-          run.value.load.seconds,
-          run.cpuSeconds,
-        ),
+        figures: receivedFigures(run.reports, run.load, run.cpuSeconds),
         xdpMode: binding.xdp.facts.xdpMode,
         zeroCopy: binding.xdp.facts.zeroCopy,
       };
     } finally {
-      progress.stop();
       await workers?.close();
       binding.close();
     }
-  }
-
-  async function directPath(bed: TestBed, target: PerfTarget) {
-    const { value: run, audits } = await withEngine(bindingOptions(target), async (engine) =>
-      measureCpu(async () => {
-        const loops = engine.workers.run(() => ({ mode: 'rxdrop', seconds: options.seconds + 5 }));
-        const load = await runPeerTool<FloodReport>(
-          bed,
-          floodArgs(bed, target),
-          (options.seconds + 10) * 1000,
-        );
-        await new Promise((r) => setTimeout(r, 200));
-        await engine.workers.stop();
-        return { reports: await loops, load };
-      }),
-    );
-    assertFramesAccounted(audits);
-    const packets = run.value.reports.reduce((s, r) => s + r.rxPackets, 0);
-    const bytes = run.value.reports.reduce((s, r) => s + r.rxBytes, 0);
-    return packetFigures(
-      packets,
-      bytes,
-      run.value.load.sent,
-      run.value.load.seconds,
-      run.cpuSeconds,
-    );
   }
 }

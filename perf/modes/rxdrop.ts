@@ -1,12 +1,14 @@
 // perf rxdrop: the kernel peer floods UDP at the engine, which reads each frame in place and
 // drops it; then, in the same run, Node's dgram on the kernel stack receives the same flood.
-import { flood } from '../harness/peer-tool.js';
-import { BaselineProcess, measureCpu, withEngine } from '../harness/bed-engine.js';
-import { packetFigures, type PerfResult } from '../harness/perf-result.js';
-import { Progress } from '../harness/progress.js';
+import type { FloodReport } from '../harness/peer-tool.js';
+import { BaselineProcess, withEngine } from '../harness/bed-engine.js';
+import { loopsUnderLoad } from '../harness/loops-under-load.js';
+import { packetFigures, type PerfFigures, type PerfResult } from '../harness/perf-result.js';
+import type { BindingFacts } from '../../ts/dev/xdp/xdp-binding.js';
 import {
-  baselineAddress,
+  addBaselineAddress,
   bindingOptions,
+  floodLoad,
   LOAD_PORT,
   sleepThenUndefined,
   type PerfTarget,
@@ -14,52 +16,69 @@ import {
 
 export async function rxdrop(target: PerfTarget): Promise<PerfResult> {
   const { bed, options } = target;
-  const progress = new Progress();
-  const { value: run, audits } = await withEngine(bindingOptions(target), async (engine) => {
-    progress.start('xdpnet rx', async () => (await engine.workers.progress()).rxPackets);
-    try {
-      return await measureCpu(async () => {
-        const loops = engine.workers.run(() => ({ mode: 'rxdrop', seconds: options.seconds + 5 }));
-        const load = bed
-          ? await flood(bed, {
-              dst: bed.engineIpv4,
-              port: LOAD_PORT,
-              size: options.size,
-              seconds: options.seconds,
-              rate: options.rate,
-            })
-          : await sleepThenUndefined(options.seconds * 1000);
-        await new Promise((r) => setTimeout(r, 200));
-        await engine.workers.stop();
-        return { reports: await loops, load, engine };
-      });
-    } finally {
-      progress.stop();
-    }
-  });
-  const reports = run.value.reports;
-  const packets = reports.reduce((s, r) => s + r.rxPackets, 0);
-  const bytes = reports.reduce((s, r) => s + r.rxBytes, 0);
-  const load = run.value.load;
-  const seconds = load ? load.seconds : Math.max(...reports.map((r) => r.seconds));
-  const binding = run.value.engine.binding;
+  const load = () =>
+    bed ? floodLoad(bed, bed.engineIpv4, options) : sleepThenUndefined(options.seconds * 1000);
+  const engine = await rxdropOnPortWorkers(target, load, 'xdpnet rx');
   const result: PerfResult = {
     mode: 'rxdrop',
-    ...packetFigures(packets, bytes, load?.sent, seconds, run.cpuSeconds),
-    workers: reports.length,
-    xdpMode: binding.facts.xdpMode,
-    zeroCopy: binding.facts.zeroCopy,
+    ...engine.figures,
+    workers: engine.workers,
+    xdpMode: engine.facts.xdpMode,
+    zeroCopy: engine.facts.zeroCopy,
   };
-  assertFramesAccounted(audits);
   if (bed) result.baseline = await dgramBaseline(target);
   return result;
+}
+
+/**
+ * rxdrop on the direct path, a port worker per queue of the binding, while `load` runs (none on
+ * a real NIC, where it comes from outside); frames are audited after. With `progress`, the packets
+ * received are printed once a second under that label.
+ */
+export async function rxdropOnPortWorkers(
+  target: PerfTarget,
+  load: () => Promise<FloodReport | undefined>,
+  progress?: string,
+): Promise<{ figures: PerfFigures; workers: number; facts: BindingFacts }> {
+  const { value, audits } = await withEngine(bindingOptions(target), async (engine) => {
+    const workers = engine.workers;
+    const run = await loopsUnderLoad(
+      workers,
+      { mode: 'rxdrop', seconds: target.options.seconds + 5 },
+      load,
+      progress === undefined
+        ? undefined
+        : { label: progress, sample: async () => (await workers.progress()).rxPackets },
+    );
+    return {
+      figures: receivedFigures(run.reports, run.load, run.cpuSeconds),
+      workers: run.reports.length,
+      facts: engine.binding.facts,
+    };
+  });
+  assertFramesAccounted(audits);
+  return value;
+}
+
+/**
+ * Figures of receiving loops: what all workers took in, over the load's time (the longest loop's
+ * without a load).
+ */
+export function receivedFigures(
+  reports: { rxPackets: number; rxBytes: number; seconds: number }[],
+  load: FloodReport | undefined,
+  cpuSeconds: number,
+): PerfFigures {
+  const packets = reports.reduce((s, r) => s + r.rxPackets, 0);
+  const bytes = reports.reduce((s, r) => s + r.rxBytes, 0);
+  const seconds = load ? load.seconds : Math.max(...reports.map((r) => r.seconds));
+  return packetFigures(packets, bytes, load?.sent, seconds, cpuSeconds);
 }
 
 async function dgramBaseline(target: PerfTarget): Promise<PerfResult['baseline']> {
   const bed = target.bed!;
   const { options } = target;
-  const address = baselineAddress(bed);
-  await bed.addKernelAddressOnEngineSide(`${address}/24`);
+  const address = await addBaselineAddress(bed);
   const sink = await BaselineProcess.start('dgram-sink', [
     '--bind',
     address,
@@ -68,13 +87,7 @@ async function dgramBaseline(target: PerfTarget): Promise<PerfResult['baseline']
     '--seconds',
     String(options.seconds + 10),
   ]);
-  const load = await flood(bed, {
-    dst: address,
-    port: LOAD_PORT,
-    size: options.size,
-    seconds: options.seconds,
-    rate: options.rate,
-  });
+  const load = await floodLoad(bed, address, options);
   const got = await sink.result<{ received: number; bytes: number; cpuSeconds: number }>(
     (options.seconds + 15) * 1000,
   );

@@ -5,7 +5,7 @@ import { BaselineProcess, measureCpu, withEngine } from '../harness/bed-engine.j
 import { packetFigures, type PerfResult } from '../harness/perf-result.js';
 import { Progress } from '../harness/progress.js';
 import { assertFramesAccounted } from './rxdrop.js';
-import { baselineAddress, bindingOptions, LOAD_PORT, type PerfTarget } from './common.js';
+import { addBaselineAddress, bindingOptions, LOAD_PORT, type PerfTarget } from './common.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
 
 function startSink(bed: TestBed, seconds: number): Promise<SinkReport> {
@@ -71,8 +71,7 @@ async function dgramSendBaseline(
   target: PerfTarget,
 ): Promise<PerfResult['baseline']> {
   const { options } = target;
-  const address = baselineAddress(bed);
-  await bed.addKernelAddressOnEngineSide(`${address}/24`);
+  const address = await addBaselineAddress(bed);
   const sink = startSink(bed, options.seconds + 2);
   await settle(500);
   const sender = await BaselineProcess.start('dgram-send', [
