@@ -4,16 +4,10 @@
 // CONNS connections, each with one 64-byte request outstanding at a time (a request is answered
 // when all 64 bytes are back); bounded by a request count and by --seconds.
 import path from 'node:path';
-import type { PerfTarget } from './common.js';
+import { requireBed, type PerfTarget } from './common.js';
+import { appVersusBaseline } from './app-versus-baseline.js';
 import { latencyFigures, type LatencyReport } from './tcp-rr.js';
-import {
-  examplesDir,
-  onBaseline,
-  onEngine,
-  requireBed,
-  type TcpFigures,
-  type TcpPerfResult,
-} from './tcp-common.js';
+import { examplesDir, type TcpFigures, type TcpPerfResult } from './tcp-common.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
 
 const ECHO_PORT = 7;
@@ -80,14 +74,15 @@ function driver(bed: TestBed, seconds: number) {
 export async function epollEcho(target: PerfTarget): Promise<TcpPerfResult> {
   const bed = requireBed(target, 'epoll-echo');
   const seconds = target.options.seconds;
-  const app = path.join(examplesDir, 'epoll-echo.js');
-  const engine = await onEngine(bed, target, app, driver(bed, seconds));
-  const base = await onBaseline(bed, 'net-echo', ECHO_PORT, seconds + 40, driver(bed, seconds));
-  return {
+  return appVersusBaseline(bed, target, {
     mode: 'epoll-echo',
-    ...engine.figures,
-    workers: engine.workers,
-    xdpMode: 'native',
-    baseline: { name: 'node-net-echo', ...base },
-  };
+    app: path.join(examplesDir, 'epoll-echo.js'),
+    drive: driver(bed, seconds),
+    baseline: {
+      name: 'node-net-echo',
+      script: 'net-echo',
+      port: ECHO_PORT,
+      maxSeconds: seconds + 40,
+    },
+  });
 }

@@ -4,16 +4,9 @@
 // non-2xx answers, CPU per request.
 import path from 'node:path';
 import { round } from '../harness/perf-result.js';
-import type { PerfTarget } from './common.js';
-import {
-  examplesDir,
-  onBaseline,
-  onEngine,
-  perRequest,
-  requireBed,
-  type TcpFigures,
-  type TcpPerfResult,
-} from './tcp-common.js';
+import { requireBed, type PerfTarget } from './common.js';
+import { appVersusBaseline } from './app-versus-baseline.js';
+import { examplesDir, perRequest, type TcpFigures, type TcpPerfResult } from './tcp-common.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
 
 const HTTP_PORT = 8080;
@@ -66,14 +59,15 @@ function driver(bed: TestBed, seconds: number) {
 export async function httpPerf(target: PerfTarget): Promise<TcpPerfResult> {
   const bed = requireBed(target, 'http');
   const seconds = target.options.seconds;
-  const app = path.join(examplesDir, 'http-server.js');
-  const engine = await onEngine(bed, target, app, driver(bed, seconds));
-  const base = await onBaseline(bed, 'http-server', HTTP_PORT, seconds + 30, driver(bed, seconds));
-  return {
+  return appVersusBaseline(bed, target, {
     mode: 'http',
-    ...engine.figures,
-    workers: engine.workers,
-    xdpMode: 'native',
-    baseline: { name: 'node-http', ...base },
-  };
+    app: path.join(examplesDir, 'http-server.js'),
+    drive: driver(bed, seconds),
+    baseline: {
+      name: 'node-http',
+      script: 'http-server',
+      port: HTTP_PORT,
+      maxSeconds: seconds + 30,
+    },
+  });
 }

@@ -2,16 +2,9 @@
 // namespace (bounded by count and --seconds) against examples/tcp-echo on the engine, then
 // against Node's net echo server on the kernel stack in the same run.
 import path from 'node:path';
-import type { PerfTarget } from './common.js';
-import {
-  examplesDir,
-  onBaseline,
-  onEngine,
-  peerLoad,
-  requireBed,
-  type TcpFigures,
-  type TcpPerfResult,
-} from './tcp-common.js';
+import { requireBed, type PerfTarget } from './common.js';
+import { appVersusBaseline } from './app-versus-baseline.js';
+import { examplesDir, peerLoad, type TcpFigures, type TcpPerfResult } from './tcp-common.js';
 import { latencyFigures, type LatencyReport } from './tcp-rr.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
 
@@ -31,15 +24,16 @@ function driver(bed: TestBed, seconds: number) {
 export async function tcpCrr(target: PerfTarget): Promise<TcpPerfResult> {
   const bed = requireBed(target, 'tcp-crr');
   const seconds = target.options.seconds;
-  const app = path.join(examplesDir, 'tcp-echo.js');
-  const engine = await onEngine(bed, target, app, driver(bed, seconds));
-  // The baseline's own address, so the peer's TIME-WAITs towards the engine do not collide.
-  const base = await onBaseline(bed, 'net-echo', ECHO_PORT, seconds + 60, driver(bed, seconds));
-  return {
+  return appVersusBaseline(bed, target, {
     mode: 'tcp-crr',
-    ...engine.figures,
-    workers: engine.workers,
-    xdpMode: 'native',
-    baseline: { name: 'node-net-echo', ...base },
-  };
+    app: path.join(examplesDir, 'tcp-echo.js'),
+    drive: driver(bed, seconds),
+    // The baseline's own address, so the peer's TIME-WAITs towards the engine do not collide.
+    baseline: {
+      name: 'node-net-echo',
+      script: 'net-echo',
+      port: ECHO_PORT,
+      maxSeconds: seconds + 60,
+    },
+  });
 }

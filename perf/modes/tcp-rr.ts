@@ -3,14 +3,12 @@
 // on the engine, then against Node's net echo server on the kernel stack in the same run.
 import path from 'node:path';
 import { round } from '../harness/perf-result.js';
-import type { PerfTarget } from './common.js';
+import { requireBed, type PerfTarget } from './common.js';
+import { appVersusBaseline } from './app-versus-baseline.js';
 import {
   examplesDir,
-  onBaseline,
-  onEngine,
   peerLoad,
   perRequest,
-  requireBed,
   type TcpFigures,
   type TcpPerfResult,
 } from './tcp-common.js';
@@ -55,14 +53,15 @@ function driver(bed: TestBed, seconds: number) {
 export async function tcpRr(target: PerfTarget): Promise<TcpPerfResult> {
   const bed = requireBed(target, 'tcp-rr');
   const seconds = target.options.seconds;
-  const app = path.join(examplesDir, 'tcp-echo.js');
-  const engine = await onEngine(bed, target, app, driver(bed, seconds));
-  const base = await onBaseline(bed, 'net-echo', ECHO_PORT, seconds + 30, driver(bed, seconds));
-  return {
+  return appVersusBaseline(bed, target, {
     mode: 'tcp-rr',
-    ...engine.figures,
-    workers: engine.workers,
-    xdpMode: 'native',
-    baseline: { name: 'node-net-echo', ...base },
-  };
+    app: path.join(examplesDir, 'tcp-echo.js'),
+    drive: driver(bed, seconds),
+    baseline: {
+      name: 'node-net-echo',
+      script: 'net-echo',
+      port: ECHO_PORT,
+      maxSeconds: seconds + 30,
+    },
+  });
 }

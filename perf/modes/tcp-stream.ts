@@ -5,15 +5,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packetFigures } from '../harness/perf-result.js';
-import type { PerfTarget } from './common.js';
-import {
-  onBaseline,
-  onEngine,
-  peerLoad,
-  requireBed,
-  type TcpFigures,
-  type TcpPerfResult,
-} from './tcp-common.js';
+import { requireBed, type PerfTarget } from './common.js';
+import { appVersusBaseline } from './app-versus-baseline.js';
+import { peerLoad, type TcpFigures, type TcpPerfResult } from './tcp-common.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
 
 const SINK_PORT = 9;
@@ -46,13 +40,15 @@ function driver(bed: TestBed, seconds: number) {
 export async function tcpStream(target: PerfTarget): Promise<TcpPerfResult> {
   const bed = requireBed(target, 'tcp-stream');
   const seconds = target.options.seconds;
-  const engine = await onEngine(bed, target, sinkApp, driver(bed, seconds));
-  const base = await onBaseline(bed, 'net-sink', SINK_PORT, seconds + 30, driver(bed, seconds));
-  return {
+  return appVersusBaseline(bed, target, {
     mode: 'tcp-stream',
-    ...engine.figures,
-    workers: engine.workers,
-    xdpMode: 'native',
-    baseline: { name: 'node-net-sink', ...base },
-  };
+    app: sinkApp,
+    drive: driver(bed, seconds),
+    baseline: {
+      name: 'node-net-sink',
+      script: 'net-sink',
+      port: SINK_PORT,
+      maxSeconds: seconds + 30,
+    },
+  });
 }
