@@ -2,11 +2,10 @@
 // engine (ts/runtime's Engine), the baseline script at the bed's .3 address, and the same load
 // drives both in the same run. udp-echo and the TCP modes (tcp-rr, tcp-crr, tcp-stream, http,
 // epoll-echo) are this, with their own app, load and figures.
-import { BaselineProcess } from '../harness/bed-engine.js';
 import type { PerfFigures, PerfResult } from '../harness/perf-result.js';
 import { Engine } from '../../ts/runtime/engine.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
-import { addBaselineAddress, type PerfTarget } from './common.js';
+import { startBaselineServer, type PerfTarget } from './common.js';
 
 /** Measures one side: the load against `dst`, with that side's CPU seconds so far from `cpu`. */
 export type Drive<F extends PerfFigures> = (dst: string, cpu: () => number) => Promise<F>;
@@ -83,17 +82,13 @@ async function onBaseline<F extends PerfFigures>(
   baseline: BaselineServer,
   drive: Drive<F>,
 ): Promise<F> {
-  const address = await addBaselineAddress(bed);
-  const server = await BaselineProcess.start(baseline.script, [
-    '--bind',
-    address,
-    '--port',
-    String(baseline.port),
-    '--seconds',
-    String(baseline.maxSeconds),
-    '--idle',
-    String(baseline.idleSeconds ?? 2),
-  ]);
+  const { address, server } = await startBaselineServer(
+    bed,
+    baseline.script,
+    baseline.port,
+    baseline.maxSeconds,
+    ['--idle', String(baseline.idleSeconds ?? 2)],
+  );
   const figures = await drive(address, () => server.cpuSeconds());
   await server.result((baseline.maxSeconds + 10) * 1000);
   return figures;

@@ -1,6 +1,7 @@
 // What a perf mode runs against: the built-in test bed (with the kernel peer as load and a Node
 // baseline beside the engine) or a real NIC queue (the engine alone; load comes from outside).
 import { flood, type FloodReport } from '../harness/peer-tool.js';
+import { BaselineProcess } from '../harness/bed-engine.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
 
 export interface PerfOptions {
@@ -81,4 +82,21 @@ export function bindingOptions(target: PerfTarget) {
 /** Waits `ms` with no load to report (a real NIC, where the load comes from outside). */
 export function sleepThenUndefined(ms: number): Promise<undefined> {
   return new Promise((resolve) => setTimeout(() => resolve(undefined), ms));
+}
+
+/**
+ * Starts the baseline server perf/baselines/<script> on the kernel stack at the bed's .3 address,
+ * serving `port` for `maxSeconds` at most (`more`: its further options).
+ */
+export async function startBaselineServer(
+  bed: TestBed,
+  script: string,
+  port: number,
+  maxSeconds: number,
+  more: string[] = [],
+): Promise<{ address: string; server: BaselineProcess }> {
+  const address = await addBaselineAddress(bed);
+  const args = ['--bind', address, '--port', String(port), '--seconds', String(maxSeconds)];
+  const server = await BaselineProcess.start(script, [...args, ...more]);
+  return { address, server };
 }

@@ -2,12 +2,12 @@
 // sends each frame back; delivered = frames the peer's interface received. The baseline is Node's
 // dgram echoing the same flood on the kernel stack.
 import { peerRxPackets } from '../harness/peer-counters.js';
-import { BaselineProcess, withEngine } from '../harness/bed-engine.js';
+import { withEngine } from '../harness/bed-engine.js';
 import { loopsUnderLoad } from '../harness/loops-under-load.js';
 import { packetFigures, type PerfResult } from '../harness/perf-result.js';
 import { assertFramesAccounted } from './rxdrop.js';
 import {
-  addBaselineAddress,
+  startBaselineServer,
   bindingOptions,
   floodLoad,
   LOAD_PORT,
@@ -57,15 +57,12 @@ async function dgramEchoBaseline(
   target: PerfTarget,
 ): Promise<PerfResult['baseline']> {
   const { options } = target;
-  const address = await addBaselineAddress(bed);
-  const echo = await BaselineProcess.start('dgram-echo', [
-    '--bind',
-    address,
-    '--port',
-    String(LOAD_PORT),
-    '--seconds',
-    String(options.seconds + 10),
-  ]);
+  const { address, server: echo } = await startBaselineServer(
+    bed,
+    'dgram-echo',
+    LOAD_PORT,
+    options.seconds + 10,
+  );
   const rx0 = await peerRxPackets(bed);
   const load = await floodLoad(bed, address, options);
   const got = await echo.result<{ echoed: number; cpuSeconds: number }>(

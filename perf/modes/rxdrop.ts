@@ -1,12 +1,12 @@
 // perf rxdrop: the kernel peer floods UDP at the engine, which reads each frame in place and
 // drops it; then, in the same run, Node's dgram on the kernel stack receives the same flood.
 import type { FloodReport } from '../harness/peer-tool.js';
-import { BaselineProcess, withEngine } from '../harness/bed-engine.js';
+import { withEngine } from '../harness/bed-engine.js';
 import { loopsUnderLoad } from '../harness/loops-under-load.js';
 import { packetFigures, type PerfFigures, type PerfResult } from '../harness/perf-result.js';
 import type { BindingFacts } from '../../ts/dev/xdp/xdp-binding.js';
 import {
-  addBaselineAddress,
+  startBaselineServer,
   bindingOptions,
   floodLoad,
   LOAD_PORT,
@@ -78,15 +78,12 @@ export function receivedFigures(
 async function dgramBaseline(target: PerfTarget): Promise<PerfResult['baseline']> {
   const bed = target.bed!;
   const { options } = target;
-  const address = await addBaselineAddress(bed);
-  const sink = await BaselineProcess.start('dgram-sink', [
-    '--bind',
-    address,
-    '--port',
-    String(LOAD_PORT),
-    '--seconds',
-    String(options.seconds + 10),
-  ]);
+  const { address, server: sink } = await startBaselineServer(
+    bed,
+    'dgram-sink',
+    LOAD_PORT,
+    options.seconds + 10,
+  );
   const load = await floodLoad(bed, address, options);
   const got = await sink.result<{ received: number; bytes: number; cpuSeconds: number }>(
     (options.seconds + 15) * 1000,

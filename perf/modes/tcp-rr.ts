@@ -12,7 +12,6 @@ import {
   type TcpFigures,
   type TcpPerfResult,
 } from './tcp-common.js';
-import type { TestBed } from '../../ts/testbed/testbed.js';
 
 const ECHO_PORT = 7;
 const MAX_ROUND_TRIPS = 2_000_000;
@@ -41,27 +40,47 @@ export function latencyFigures(r: LatencyReport, cpuSeconds: number): TcpFigures
   };
 }
 
-function driver(bed: TestBed, seconds: number) {
-  return async (dst: string, cpu: () => number): Promise<TcpFigures> => {
-    const cpu0 = cpu();
-    const args = ['rr', dst, String(ECHO_PORT), String(MAX_ROUND_TRIPS), String(seconds)];
-    const r = await peerLoad<LatencyReport>(bed, args, (seconds + 20) * 1000);
-    return latencyFigures(r, cpu() - cpu0);
-  };
+export async function tcpRr(target: PerfTarget): Promise<TcpPerfResult> {
+  return echoLatency(target, {
+    mode: 'tcp-rr',
+    load: 'rr',
+    count: MAX_ROUND_TRIPS,
+    loadSlackSeconds: 20,
+    baselineSlackSeconds: 30,
+  });
 }
 
-export async function tcpRr(target: PerfTarget): Promise<TcpPerfResult> {
-  const bed = requireBed(target, 'tcp-rr');
+/** How echoLatency loads the echo server: tcp_load.py's `load`, up to `count` requests. */
+export interface EchoLatencyLoad {
+  mode: string;
+  /** rr: round trips on one connection; crr: a connection per round trip. */
+  load: 'rr' | 'crr';
+  count: number;
+  /** How long past --seconds the load may take before it is killed. */
+  loadSlackSeconds: number;
+  /** How long past --seconds the baseline server may live. */
+  baselineSlackSeconds: number;
+}
+
+/** A tcp_load.py latency load against examples/tcp-echo on the engine, then Node's net echo. */
+export async function echoLatency(target: PerfTarget, o: EchoLatencyLoad): Promise<TcpPerfResult> {
+  const bed = requireBed(target, o.mode);
   const seconds = target.options.seconds;
+  const drive = async (dst: string, cpu: () => number): Promise<TcpFigures> => {
+    const cpu0 = cpu();
+    const args = [o.load, dst, String(ECHO_PORT), String(o.count), String(seconds)];
+    const r = await peerLoad<LatencyReport>(bed, args, (seconds + o.loadSlackSeconds) * 1000);
+    return latencyFigures(r, cpu() - cpu0);
+  };
   return appVersusBaseline(bed, target, {
-    mode: 'tcp-rr',
+    mode: o.mode,
     app: path.join(examplesDir, 'tcp-echo.js'),
-    drive: driver(bed, seconds),
+    drive,
     baseline: {
       name: 'node-net-echo',
       script: 'net-echo',
       port: ECHO_PORT,
-      maxSeconds: seconds + 30,
+      maxSeconds: seconds + o.baselineSlackSeconds,
     },
   });
 }
