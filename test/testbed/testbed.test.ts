@@ -141,6 +141,8 @@ describe('TestBed (veth + netns, needs root)', function () {
     assert.equal(v6?.tentative, undefined, 'peer IPv6 must be usable at once (nodad)');
     const offload = sh(['ip', 'netns', 'exec', bed.netns, 'ethtool', '-k', bed.peerIf]);
     assert.match(offload, /^tx-checksumming: off/m);
+    const qdisc = sh(['ip', 'netns', 'exec', bed.netns, 'tc', 'qdisc', 'show', 'dev', bed.peerIf]);
+    assert.match(qdisc, /^qdisc pfifo \S+ root .*limit 10000p/m, 'the peer end queues like a NIC');
 
     assert.deepEqual(engineAddresses(bed), [], 'engine end must have no kernel address');
     const [engine] = JSON.parse(sh(['ip', '-j', '-d', 'link', 'show', 'dev', bed.engineIf])) as {
@@ -273,10 +275,9 @@ describe('TestBed (veth + netns, needs root)', function () {
     assert.ok(Number(half) > 40 && Number(half) < 160, `50% loss delivered ${half}/200`);
 
     await bed.clearNetem();
-    assert.doesNotMatch(
-      (await bed.exec(['tc', 'qdisc', 'show', 'dev', bed.peerIf])).stdout,
-      /netem|tbf|clsact/,
-    );
+    const cleared = (await bed.exec(['tc', 'qdisc', 'show', 'dev', bed.peerIf])).stdout;
+    assert.doesNotMatch(cleared, /netem|tbf|clsact/);
+    assert.match(cleared, /^qdisc pfifo \S+ root .*limit 10000p/m);
     assert.match((await ping(20)).stdout, / 20 received/);
   });
 

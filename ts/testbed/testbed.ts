@@ -47,7 +47,14 @@ import {
   takeAbandonedReapings,
   takeForReaping,
 } from './state.js';
-import { type Owned, anyNameInUse, createVeth, destroyVeth, destroyVethSync } from './veth.js';
+import {
+  type Owned,
+  anyNameInUse,
+  createVeth,
+  destroyVeth,
+  destroyVethSync,
+  PEER_ROOT_QDISC,
+} from './veth.js';
 import { WireRelay, type WireStats } from './wire-relay.js';
 
 export type { NetemOptions } from './netem.js';
@@ -390,7 +397,7 @@ export class TestBed {
     const tc = ['tc', 'qdisc'];
     const shown = (await this.inNetns([...tc, 'show', 'dev', this.peerIf])).stdout;
     if (/^qdisc (netem|tbf) \S+ root/m.test(shown)) {
-      await this.inNetns([...tc, 'del', 'dev', this.peerIf, 'root']);
+      await this.inNetns([...tc, 'replace', 'dev', this.peerIf, 'root', ...PEER_ROOT_QDISC]);
     }
     if (/^qdisc clsact /m.test(shown))
       await this.inNetns([...tc, 'del', 'dev', this.peerIf, 'clsact']);

@@ -102,6 +102,15 @@ async function createWireLinks(cfg: VethConfig, owned: Owned): Promise<void> {
  */
 const NO_OFFLOADS = ['tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off'];
 
+/**
+ * The peer end's root qdisc, as a NIC has one (a veth gets noqueue). Without a queue a burst
+ * that outruns the engine end overflows the veth ring, and the sender sees the drop as a failed
+ * transmit: the kernel then drops a SYN-RECV request whose SYN-ACK retransmission failed
+ * (reqsk_timer_handler) and answers the client's next SYN with a new ISN, so the client's ACK
+ * draws a RST. With a queue the burst waits, as it would at a NIC's TX ring.
+ */
+export const PEER_ROOT_QDISC = ['pfifo', 'limit', '10000'];
+
 /** Engine end: no IPv6 link-local (addrgenmode none, IPv6 off), never a forwarding hop. */
 async function configureEngineEnd(cfg: VethConfig): Promise<void> {
   const dev = cfg.names.engineIf;
@@ -131,6 +140,7 @@ async function configurePeerEnd(cfg: VethConfig): Promise<void> {
   if (cfg.wire) await mustRun(inNetns(netns, ['ethtool', '-K', dev, 'tso', 'off', 'gso', 'off']));
   await mustRun(ipn.concat(['addr', 'add', `${a.peerIpv4}/${a.ipv4Prefix}`, 'dev', dev]));
   await mustRun(ipn.concat(['addr', 'add', `${a.peerIpv6}/${a.ipv6Prefix}`, 'dev', dev, 'nodad']));
+  await mustRun(inNetns(netns, ['tc', 'qdisc', 'replace', 'dev', dev, 'root', ...PEER_ROOT_QDISC]));
   await mustRun(ipn.concat(['link', 'set', 'dev', dev, 'up']));
   if (cfg.staticNeighbours) {
     for (const ip of [a.engineIpv4, a.engineIpv6]) {
