@@ -13,11 +13,6 @@ import { type DeviceCounters, UmemDevice } from '../xdp/umem-device.js';
 import type { DispatchWorkerConfig } from './dispatch-layout.js';
 import { nodeXdpDispatch, type NativeRingWaiter } from './native-dispatch.js';
 
-export interface DispatchedCounters extends DeviceCounters {
-  /** Times allocate() found the free stack empty and flushed and reaped. */
-  reclaims: number;
-}
-
 /** The frames this worker holds at a quiet point, for the engine-wide audit. */
 export interface WorkerHoldings {
   /** Frame base addresses held here: TX free stack, frames the app holds, staged returns. */
@@ -29,7 +24,7 @@ export interface WorkerHoldings {
 export class DispatchedDevice extends UmemDevice implements FrameDevice {
   readonly rxDesc: Uint32Array;
   readonly worker: number;
-  readonly counters: DispatchedCounters = {
+  readonly counters: DeviceCounters = {
     rxPackets: 0,
     rxBytes: 0,
     txPackets: 0,

@@ -11,6 +11,8 @@ export interface DeviceCounters {
   txBytes: number;
   txRingFull: number;
   allocFailures: number;
+  /** Times allocate() found the free stack empty and flushed and reaped. */
+  reclaims: number;
 }
 
 export abstract class UmemDevice {

@@ -46,6 +46,7 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
     txBytes: 0,
     txRingFull: 0,
     allocFailures: 0,
+    reclaims: 0,
   };
 
   private readonly port: NativeXskPort;
@@ -112,19 +113,27 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
     this.freeStack[this.freeTop++] = base;
   }
 
-  /**
-   * A free frame's base address for building a packet, or -1 when none is free. No reclaim on
-   * the empty path here (DispatchedDevice has one): reaping inside allocate() let a 10,000-SYN
-   * burst leave at once and the kernel peer answered some with embryonic resets, cause not found.
-   */
+  /** A free frame's base address for building a packet, or -1 when none is free. */
   allocate(): number {
-    if (this.freeTop === 0) {
+    if (this.freeTop === 0 && !this.reclaim()) {
       this.counters.allocFailures++;
       return -1;
     }
     const addr = this.freeStack[--this.freeTop];
     this.ledger.move(addr >>> this.shift, FramePlace.Free, FramePlace.App);
     return addr;
+  }
+
+  /**
+   * The empty-stack slow path: the loop reaps once per iteration, but a burst of sends (10,000
+   * SYNs from one loop of connect() calls) can use up the frames in between. Sends what is
+   * queued (in copy mode the kick sends it at once) and reaps the completions, once.
+   */
+  private reclaim(): boolean {
+    this.counters.reclaims++;
+    this.flush();
+    this.reap();
+    return this.freeTop > 0;
   }
 
   /** Byte offset in `bytes` of UMEM address `addr`. */
