@@ -1,15 +1,15 @@
 // Two engines (Interface + UdpStack + TcpStack + a Sys each) on a memory pair in virtual time,
-// as test/tcp-stack/harness.ts does it: a round polls both interfaces and runs both TCP timer
-// heaps; when nothing moved the clock jumps to the next event. After each test: close every
+// driven in rounds as test/tcp-stack/harness.ts does it (test/support/tcp-rounds.ts): when
+// nothing moved the clock jumps to the next event. After each test: close every
 // descriptor and connection, settle and audit the frames.
-import { VirtualClock } from '../../ts/dev/memory/clock.js';
-import { Interface } from '../../ts/iface/interface.js';
-import type { InterfaceConfig } from '../../ts/iface/config.js';
-import { SharedNeighbourTable } from '../../ts/iface/neighbour-table.js';
+import type { VirtualClock } from '../../ts/dev/memory/clock.js';
+import type { Interface } from '../../ts/iface/interface.js';
 import { TcpStack, type TcpStackOptions } from '../../ts/socket/tcp/tcp-stack.js';
 import { UdpStack } from '../../ts/socket/udp/udp-stack.js';
 import { Sys, type SysOptions } from '../../ts/api/sys/sys.js';
 import { PairFixture, type OpenPair } from '../dev/pair-fixture.js';
+import { openInterfacePair } from '../support/interface-pair.js';
+import { tcpRounds, type TcpRounds } from '../support/tcp-rounds.js';
 
 export const A_MAC = '02:00:00:00:00:2a';
 export const B_MAC = '02:00:00:00:00:2b';
@@ -25,28 +25,13 @@ export interface Side {
   sys: Sys;
 }
 
-export interface SysBed {
+export interface SysBed extends TcpRounds {
   pair: OpenPair;
   clock: VirtualClock;
   a: Side;
   b: Side;
-  round(): Promise<number>;
-  /** Rounds until `cond()` or `max` rounds; jumps the clock when idle. */
-  until(cond: () => boolean, max?: number): Promise<boolean>;
   /** A few rounds with nothing expected (lets in-flight segments land). */
   settle(rounds?: number): Promise<void>;
-}
-
-function config(mac: string, v4: string, v6: string, peerMac: string, peers: string[]) {
-  const c: InterfaceConfig = {
-    mac,
-    ipv4: [`${v4}/24`],
-    ipv6: [`${v6}/64`],
-    dad: false,
-    gratuitousArp: 0,
-    staticNeighbours: peers.map((ip) => ({ ip, mac: peerMac })),
-  };
-  return c;
 }
 
 export class SysFixture {
@@ -54,57 +39,27 @@ export class SysFixture {
   private beds: SysBed[] = [];
 
   open(sysOptions: SysOptions = {}, tcpOptions: TcpStackOptions = {}): SysBed {
-    const clock = VirtualClock.create(1_000_000);
-    const pair = this.pairs.open({ clock, framesPerPort: 1024 });
-    const side = (port: OpenPair['a'], cfg: InterfaceConfig): Side => {
-      const iface = new Interface(port, cfg, {
-        neighbours: SharedNeighbourTable.create(64),
-        clock,
-      });
+    const ifaces = openInterfacePair(
+      this.pairs,
+      { aMac: A_MAC, bMac: B_MAC, a4: A4, b4: B4, a6: A6, b6: B6 },
+      { framesPerPort: 1024 },
+    );
+    const side = (iface: Interface): Side => {
       const tcp = new TcpStack(iface, tcpOptions);
       const udp = new UdpStack(iface);
       return { iface, tcp, udp, sys: new Sys({ tcp, udp }, sysOptions) };
     };
-    const a = side(pair.a, config(A_MAC, A4, A6, B_MAC, [B4, B6]));
-    const b = side(pair.b, config(B_MAC, B4, B6, A_MAC, [A4, A6]));
-    let lastTick = clock.now();
-    const round = async (): Promise<number> => {
-      const n = a.iface.poll() + b.iface.poll();
-      a.tcp.runTimers();
-      b.tcp.runTimers();
-      if (clock.now() - lastTick >= 100) {
-        lastTick = clock.now();
-        a.iface.tick();
-        b.iface.tick();
-      }
-      await new Promise((resolve) => setImmediate(resolve));
-      return n;
-    };
+    const a = side(ifaces.a);
+    const b = side(ifaces.b);
+    const rounds = tcpRounds(ifaces, a.tcp, b.tcp);
     const bed: SysBed = {
-      pair,
-      clock,
+      pair: ifaces.pair,
+      clock: ifaces.clock,
       a,
       b,
-      round,
-      async until(cond, max = 2000) {
-        for (let i = 0; i < max; i++) {
-          if (cond()) return true;
-          const n = await round();
-          if (n === 0 && !cond()) {
-            const next = Math.min(
-              a.tcp.nextDeadline(),
-              b.tcp.nextDeadline(),
-              pair.a.nextEventTime(),
-              pair.b.nextEventTime(),
-              clock.now() + 50,
-            );
-            clock.advanceTo(Math.max(next, clock.now() + 0.1));
-          }
-        }
-        return cond();
-      },
-      async settle(rounds = 6) {
-        for (let i = 0; i < rounds; i++) await round();
+      ...rounds,
+      async settle(n = 6) {
+        for (let i = 0; i < n; i++) await rounds.round();
       },
     };
     this.beds.push(bed);

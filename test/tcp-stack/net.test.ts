@@ -2,7 +2,8 @@
 // both families, refused connections, half-close, backpressure, resets and bind rules.
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from '../../ts/api/net.js';
-import { A4, A6, B4, pattern, TcpFixture, type TcpBed } from './harness.js';
+import { A4, A6, B4, TcpFixture, type TcpBed } from './harness.js';
+import { pattern } from '../support/byte-pattern.js';
 
 function collect(s: Socket): { data: Buffer[]; ended: boolean; bytes(): number } {
   const st = {

@@ -7,7 +7,8 @@ import { createServer, connect, type Socket } from '../../ts/api/net.js';
 import { InputResult, type RxDatagram, type TransportHandler } from '../../ts/iface/transport.js';
 import { TcpFlag, TcpHeader, setTcp4Checksum, writeTcpHeader } from '../../ts/wire/tcp.js';
 import { parseIpv4Address } from '../../ts/wire/address.js';
-import { A4, B4, pattern, TcpFixture } from './harness.js';
+import { A4, B4, TcpFixture } from './harness.js';
+import { pattern } from '../support/byte-pattern.js';
 
 describe('tcp-stack: stack behaviour', function () {
   const fx = new TcpFixture();

@@ -14,7 +14,8 @@ import { TcpState } from '../../ts/socket/tcp/state.js';
 import type { TcpConn, TcpListener } from '../../ts/socket/tcp/tcp-conn.js';
 import type { TcpStack } from '../../ts/socket/tcp/tcp-stack.js';
 import { UdpStack } from '../../ts/socket/udp/udp-stack.js';
-import { A4, B4, pattern, TcpFixture, type Side, type TcpBed } from '../tcp-stack/harness.js';
+import { A4, B4, TcpFixture, type Side, type TcpBed } from '../tcp-stack/harness.js';
+import { pattern } from '../support/byte-pattern.js';
 
 /** An address on the pair's subnet that no one answers ARP for. */
 const SILENT4 = '198.18.15.77';

@@ -6,7 +6,8 @@ import { DEFAULT_RSS_KEY } from '../../ts/rss/key.js';
 import { Reta } from '../../ts/rss/reta.js';
 import { ToeplitzHasher } from '../../ts/rss/toeplitz.js';
 import { parseIpv4Address } from '../../ts/wire/address.js';
-import { A4, B4, B6, nextEvent, pattern, UdpFixture } from './harness.js';
+import { A4, B4, B6, nextEvent, UdpFixture } from './harness.js';
+import { pattern } from '../support/byte-pattern.js';
 
 function v4Bytes(text: string): Uint8Array {
   const a = parseIpv4Address(text);

@@ -2,7 +2,8 @@
 // that fits one frame, a fragmented 4000-byte datagram, and the largest UDP datagram.
 import assert from 'node:assert/strict';
 import type { RemoteInfo, Socket } from '../../ts/api/dgram.js';
-import { A4, A6, B4, B6, pattern, UdpFixture, type Bed } from './harness.js';
+import { A4, A6, B4, B6, UdpFixture, type Bed } from './harness.js';
+import { pattern } from '../support/byte-pattern.js';
 
 interface Got {
   msg: Buffer;

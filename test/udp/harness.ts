@@ -2,14 +2,14 @@
 // neighbours, driven by a small loop: poll both, let microtasks and immediates run, repeat
 // until a condition holds or a bounded number of rounds passed. After each test: close the
 // sockets and interfaces, settle the pair and audit every frame.
-import { VirtualClock } from '../../ts/dev/memory/clock.js';
-import { Interface } from '../../ts/iface/interface.js';
+import type { VirtualClock } from '../../ts/dev/memory/clock.js';
+import type { Interface } from '../../ts/iface/interface.js';
 import type { InterfaceConfig } from '../../ts/iface/config.js';
-import { SharedNeighbourTable } from '../../ts/iface/neighbour-table.js';
 import { UdpStack, type UdpStackOptions } from '../../ts/socket/udp/udp-stack.js';
 import { createSocket, type Socket, type SocketOptions } from '../../ts/api/dgram.js';
 import { PairFixture, type OpenPair } from '../dev/pair-fixture.js';
 import type { MemoryPairOptions } from '../../ts/dev/memory/memory-pair.js';
+import { openInterfacePair } from '../support/interface-pair.js';
 
 export const A_MAC = '02:00:00:00:00:0a';
 export const B_MAC = '02:00:00:00:00:0b';
@@ -37,27 +37,6 @@ export interface Bed {
   advance(ms: number): void;
 }
 
-function config(
-  mac: string,
-  v4: string,
-  v6: string,
-  peer4: string,
-  peer6: string,
-  peerMac: string,
-): InterfaceConfig {
-  return {
-    mac,
-    ipv4: [`${v4}/24`],
-    ipv6: [`${v6}/64`],
-    dad: false,
-    gratuitousArp: 0,
-    staticNeighbours: [
-      { ip: peer4, mac: peerMac },
-      { ip: peer6, mac: peerMac },
-    ],
-  };
-}
-
 export class UdpFixture {
   private readonly pairs = new PairFixture();
   private beds: Bed[] = [];
@@ -68,14 +47,13 @@ export class UdpFixture {
     stackOptions: { a?: UdpStackOptions; b?: UdpStackOptions } = {},
     ifaceConfig: Partial<InterfaceConfig> = {},
   ): Bed {
-    const clock = VirtualClock.create(1_000_000);
-    const pair = this.pairs.open({ clock, framesPerPort: 512, ...pairOptions });
-    const engine = (port: OpenPair['a'], cfg: InterfaceConfig, opts?: UdpStackOptions): Engine => {
-      const iface = new Interface(
-        port,
-        { ...cfg, ...ifaceConfig },
-        { neighbours: SharedNeighbourTable.create(64), clock },
-      );
+    const { pair, clock, ...ifaces } = openInterfacePair(
+      this.pairs,
+      { aMac: A_MAC, bMac: B_MAC, a4: A4, b4: B4, a6: A6, b6: B6 },
+      { framesPerPort: 512, ...pairOptions },
+      ifaceConfig,
+    );
+    const engine = (iface: Interface, opts?: UdpStackOptions): Engine => {
       const udp = new UdpStack(iface, opts);
       return {
         iface,
@@ -88,8 +66,8 @@ export class UdpFixture {
         },
       };
     };
-    const a = engine(pair.a, config(A_MAC, A4, A6, B4, B6, B_MAC), stackOptions.a);
-    const b = engine(pair.b, config(B_MAC, B4, B6, A4, A6, A_MAC), stackOptions.b);
+    const a = engine(ifaces.a, stackOptions.a);
+    const b = engine(ifaces.b, stackOptions.b);
     const round = async (): Promise<void> => {
       a.iface.poll();
       b.iface.poll();
@@ -130,13 +108,6 @@ export class UdpFixture {
     this.beds = [];
     this.pairs.settleAndAudit();
   }
-}
-
-/** Bytes that differ between datagrams of different sizes and seeds. */
-export function pattern(len: number, seed: number): Buffer {
-  const out = Buffer.allocUnsafe(len);
-  for (let i = 0; i < len; i++) out[i] = (i * 131 + seed * 17 + (i >>> 8)) & 0xff;
-  return out;
 }
 
 /** Resolves with the first 'error' (or the callback error) of `emit`. */
