@@ -6,81 +6,17 @@ import { TestBed } from '../../ts/testbed/testbed.js';
 import { DispatchBinding } from '../../ts/dev/dispatch/dispatch-binding.js';
 import { RssWorkers } from '../../ts/worker/rss-workers.js';
 import type { FlowRecords } from '../../ts/worker/rss-loop-spec.js';
-import { runPeerTool, type FloodReport } from '../../perf/harness/peer-tool.js';
-
-const PORT = 9;
-const FLOWS = 1000;
-const SRC_PORT_BASE = 20000;
-
-function ipv4Bytes(ip: string): number[] {
-  return ip.split('.').map(Number);
-}
-
-/** The tuple of a flow from the peer, in RSS order (what the dispatcher hashes). */
-function flowTuple(bed: TestBed, srcPort: number): Uint8Array {
-  return Uint8Array.from([
-    ...ipv4Bytes(bed.peerIpv4),
-    ...ipv4Bytes(bed.engineIpv4),
-    srcPort >>> 8,
-    srcPort & 0xff,
-    PORT >>> 8,
-    PORT & 0xff,
-  ]);
-}
-
-function flood(bed: TestBed, count: number, rate: number): Promise<FloodReport> {
-  return runPeerTool<FloodReport>(
-    bed,
-    [
-      'flood',
-      '--dst',
-      bed.engineIpv4,
-      '--port',
-      String(PORT),
-      '--flows',
-      String(FLOWS),
-      '--src-port-base',
-      String(SRC_PORT_BASE),
-      '--batch',
-      '1',
-      '--size',
-      '64',
-      '--count',
-      String(count),
-      '--rate',
-      String(rate),
-      '--seconds',
-      '30',
-    ],
-    40000,
-  );
-}
-
-/** Workers that saw flow `srcPort`. */
-function seenOn(records: FlowRecords[], srcPort: number): number[] {
-  return records.flatMap((r, w) => (r.ports[srcPort] > 0 ? [w] : []));
-}
-
-/** Sequence numbers below `count` not seen exactly once across the workers. */
-function badSequences(records: FlowRecords[], count: number): { lost: number; doubled: number } {
-  let lost = 0;
-  let doubled = 0;
-  for (let s = 0; s < count; s++) {
-    let n = 0;
-    for (const r of records) n += r.seqs[s];
-    if (n === 0) lost++;
-    else if (n > 1) doubled++;
-  }
-  return { lost, doubled };
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import {
+  badSequences,
+  flood,
+  flowTuple,
+  FLOWS,
+  PORT,
+  seenOn,
+  SRC_PORT_BASE,
+} from '../support/peer-flows.js';
+import { waitUntil } from '../support/wait-until.js';
+import { bindingAddresses, closeWorkersAndBed } from '../support/workers-on-bed.js';
 
 describe('software RSS dispatcher on the test bed (kernel peer)', function () {
   let bed: TestBed;
@@ -89,26 +25,16 @@ describe('software RSS dispatcher on the test bed (kernel peer)', function () {
 
   beforeEach(async function () {
     bed = await TestBed.up({ staticNeighbours: true });
-    binding = DispatchBinding.open({
-      ifname: bed.engineIf,
-      ipv4: [bed.engineIpv4],
-      ipv6: [bed.engineIpv6],
-      workers: 2,
-    });
+    binding = DispatchBinding.open({ ...bindingAddresses(bed), workers: 2 });
     workers = await RssWorkers.start(binding);
   });
 
   afterEach(async function () {
-    try {
-      await workers?.close();
-    } finally {
-      binding?.close();
-      await bed?.down();
-    }
+    await closeWorkersAndBed(workers, binding, bed);
   });
 
   async function finish(expected: number, loops: Promise<unknown>): Promise<FlowRecords[]> {
-    await until('every packet to reach a worker', async () => {
+    await waitUntil('every packet to reach a worker', async () => {
       return (await workers.progress()).rxPackets >= expected;
     });
     await workers.stop();

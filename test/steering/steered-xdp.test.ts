@@ -7,86 +7,17 @@ import assert from 'node:assert/strict';
 import { TestBed } from '../../ts/testbed/testbed.js';
 import { XdpBinding } from '../../ts/dev/xdp/xdp-binding.js';
 import { SteeredWorkers } from '../../ts/worker/steered-workers.js';
-import type { FlowRecords } from '../../ts/worker/rss-loop-spec.js';
-import { runPeerTool, type FloodReport } from '../../perf/harness/peer-tool.js';
-
-const PORT = 9;
-const FLOWS = 1000;
-const SRC_PORT_BASE = 20000;
-
-function ipv4Bytes(ip: string): number[] {
-  return ip.split('.').map(Number);
-}
-
-/** The tuple of a flow from the peer, in RSS order. */
-function flowTuple(bed: TestBed, srcPort: number): Uint8Array {
-  return Uint8Array.from([
-    ...ipv4Bytes(bed.peerIpv4),
-    ...ipv4Bytes(bed.engineIpv4),
-    srcPort >>> 8,
-    srcPort & 0xff,
-    PORT >>> 8,
-    PORT & 0xff,
-  ]);
-}
-
-function flood(bed: TestBed, count: number, rate: number): Promise<FloodReport> {
-  return runPeerTool<FloodReport>(
-    bed,
-    [
-      'flood',
-      '--dst',
-      bed.engineIpv4,
-      '--port',
-      String(PORT),
-      '--flows',
-      String(FLOWS),
-      '--src-port-base',
-      String(SRC_PORT_BASE),
-      '--batch',
-      '1',
-      '--size',
-      '64',
-      '--count',
-      String(count),
-      '--rate',
-      String(rate),
-      '--seconds',
-      '30',
-    ],
-    40000,
-  );
-}
-
-function seenOn(records: FlowRecords[], srcPort: number): number[] {
-  return records.flatMap((r, w) => (r.ports[srcPort] > 0 ? [w] : []));
-}
-
-function badSequences(records: FlowRecords[], count: number): { lost: number; doubled: number } {
-  let lost = 0;
-  let doubled = 0;
-  for (let s = 0; s < count; s++) {
-    let n = 0;
-    for (const r of records) n += r.seqs[s];
-    if (n === 0) lost++;
-    else if (n > 1) doubled++;
-  }
-  return { lost, doubled };
-}
-
-async function until(
-  what: string,
-  check: () => Promise<boolean>,
-  detail: () => Promise<string>,
-  ms = 5000,
-): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > deadline)
-      assert.fail(`timed out waiting for ${what}: ${await detail()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import {
+  badSequences,
+  flood,
+  flowTuple,
+  FLOWS,
+  PORT,
+  seenOn,
+  SRC_PORT_BASE,
+} from '../support/peer-flows.js';
+import { waitUntil } from '../support/wait-until.js';
+import { bindingAddresses, closeWorkersAndBed } from '../support/workers-on-bed.js';
 
 describe('flow steering on the test bed (2 queues, 2 workers, kernel peer)', function () {
   let bed: TestBed;
@@ -95,22 +26,13 @@ describe('flow steering on the test bed (2 queues, 2 workers, kernel peer)', fun
 
   beforeEach(async function () {
     bed = await TestBed.up({ queues: 2, staticNeighbours: true });
-    binding = XdpBinding.open({
-      ifname: bed.engineIf,
-      ipv4: [bed.engineIpv4],
-      ipv6: [bed.engineIpv6],
-    });
+    binding = XdpBinding.open(bindingAddresses(bed));
     assert.equal(binding.sockets.length, 2, 'the bed has two queues');
     workers = await SteeredWorkers.start(binding);
   });
 
   afterEach(async function () {
-    try {
-      await workers?.close();
-    } finally {
-      binding?.close();
-      await bed?.down();
-    }
+    await closeWorkersAndBed(workers, binding, bed);
   });
 
   it('lands each of 1,000 UDP flows on the worker the hash names, whichever queue veth picked, every packet once', async function () {
@@ -119,7 +41,7 @@ describe('flow steering on the test bed (2 queues, 2 workers, kernel peer)', fun
     // A moderate rate: on 2 shared cores a worker off the CPU for long lets its fill ring run dry.
     const sent = await flood(bed, COUNT, 10000);
     assert.equal(sent.sent, COUNT);
-    await until(
+    await waitUntil(
       'every packet to reach a worker',
       async () => (await workers.progress()).rxPackets >= COUNT,
       async () => {

@@ -8,6 +8,7 @@ import { nodeXdp } from '../../ts/dev/xdp/native.js';
 import { PortWorkers } from '../../ts/worker/port-workers.js';
 import { runPeerTool, type FloodReport, type SinkReport } from '../../perf/harness/peer-tool.js';
 import type { FrameAudit } from '../../ts/dev/xdp/xdp-device.js';
+import { bindingAddresses, closeWorkersAndBed } from '../support/workers-on-bed.js';
 
 const PORT = 9;
 // The largest datagrams that fit a 1500-byte MTU unfragmented: 1472 bytes over IPv4, 1452 over
@@ -25,21 +26,12 @@ describe('AF_XDP data path on the test bed (kernel peer)', function () {
 
   beforeEach(async function () {
     bed = await TestBed.up({ staticNeighbours: true });
-    binding = XdpBinding.open({
-      ifname: bed.engineIf,
-      ipv4: [bed.engineIpv4],
-      ipv6: [bed.engineIpv6],
-    });
+    binding = XdpBinding.open(bindingAddresses(bed));
     workers = await PortWorkers.start(binding);
   });
 
   afterEach(async function () {
-    try {
-      await workers?.close();
-    } finally {
-      binding?.close();
-      await bed?.down();
-    }
+    await closeWorkersAndBed(workers, binding, bed);
   });
 
   for (const family of ['IPv4', 'IPv6'] as const) {
