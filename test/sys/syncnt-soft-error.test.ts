@@ -17,59 +17,14 @@ import { Errno } from '../../ts/api/sys/errno.js';
 import type { Sys } from '../../ts/api/sys/sys.js';
 import type { TcpSocketFile } from '../../ts/api/sys/tcp-socket.js';
 import { TcpState } from '../../ts/socket/tcp/state.js';
-import { parseIpv4Address } from '../../ts/wire/address.js';
-import { checksum } from '../../ts/wire/checksum.js';
-import { A4, B4, bytes, SysFixture, type Side } from './harness.js';
+import { A4, B4, bytes, SysFixture } from './harness.js';
+import { sendIcmp4Unreachable } from '../support/icmp4-unreachable.js';
 
 const NB = SOCK_NONBLOCK;
 
 // bed.until() may evaluate its condition twice per round: wait on state, then make the call.
 function file(s: Sys, fd: number): TcpSocketFile {
   return s.fds.get(fd) as TcpSocketFile;
-}
-
-/**
- * From `from` to `to`: ICMP host unreachable (type 3 code 1) quoting a TCP segment
- * `src`:`sport` -> `dst`:`dport` with sequence `seq` (RFC 792; RFC 5927 4.1 wants it in flight).
- */
-function sendHostUnreachable(
-  from: Side,
-  to: string,
-  quote: { src: string; dst: string; sport: number; dport: number; seq: number },
-): void {
-  const len = 8 + 20 + 8;
-  const iface = from.iface;
-  const at = iface.beginIp4(parseIpv4Address(to), len);
-  assert.ok(at >= 0, `beginIp4: ${at}`);
-  const b = iface.tx.buf;
-  b.fill(0, at, at + len);
-  b[at] = 3;
-  b[at + 1] = 1;
-  const q = at + 8;
-  b[q] = 0x45;
-  b[q + 3] = 60;
-  b[q + 8] = 64;
-  b[q + 9] = 6;
-  const src = parseIpv4Address(quote.src);
-  const dst = parseIpv4Address(quote.dst);
-  for (let i = 0; i < 4; i++) {
-    b[q + 12 + i] = (src >>> (24 - 8 * i)) & 0xff;
-    b[q + 16 + i] = (dst >>> (24 - 8 * i)) & 0xff;
-  }
-  const ck = checksum(b, q, 20);
-  b[q + 10] = ck >>> 8;
-  b[q + 11] = ck & 0xff;
-  const t = q + 20;
-  b[t] = quote.sport >>> 8;
-  b[t + 1] = quote.sport & 0xff;
-  b[t + 2] = quote.dport >>> 8;
-  b[t + 3] = quote.dport & 0xff;
-  for (let i = 0; i < 4; i++) b[t + 4 + i] = (quote.seq >>> (24 - 8 * i)) & 0xff;
-  const ick = checksum(b, at, len);
-  b[at + 2] = ick >>> 8;
-  b[at + 3] = ick & 0xff;
-  assert.equal(iface.finishIp(1, len), 0);
-  iface.flush();
 }
 
 describe('sys: TCP_SYNCNT and SO_ERROR soft errors', () => {
@@ -139,7 +94,7 @@ describe('sys: TCP_SYNCNT and SO_ERROR soft errors', () => {
     const conn = file(sa, fd).conn!;
     assert.equal(sa.write(fd, bytes('hello')), 5);
     await bed.round();
-    sendHostUnreachable(bed.b, A4, {
+    sendIcmp4Unreachable(bed.b, A4, 1, 0, {
       src: A4,
       dst: B4,
       sport: conn.localPort,

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from '../../ts/api/net.js';
 import { createSocket } from '../../ts/api/dgram.js';
-import { checksum } from '../../ts/wire/checksum.js';
 import { parseIpv4Address } from '../../ts/wire/address.js';
 import { TcpState } from '../../ts/socket/tcp/state.js';
 import type { TcpConn, TcpListener } from '../../ts/socket/tcp/tcp-conn.js';
@@ -16,6 +15,7 @@ import type { TcpStack } from '../../ts/socket/tcp/tcp-stack.js';
 import { UdpStack } from '../../ts/socket/udp/udp-stack.js';
 import { A4, B4, TcpFixture, type Side, type TcpBed } from '../tcp-stack/harness.js';
 import { pattern } from '../support/byte-pattern.js';
+import { sendIcmp4Unreachable } from '../support/icmp4-unreachable.js';
 
 /** An address on the pair's subnet that no one answers ARP for. */
 const SILENT4 = '198.18.15.77';
@@ -35,56 +35,6 @@ function dial(side: Side, host: string, port: number): TcpConn {
   });
   assert.ok(typeof c === 'object', `connect: ${String(c)}`);
   return c;
-}
-
-/**
- * From `from` to `to`: ICMP destination unreachable `code` (4: fragmentation needed, with
- * `mtu`) quoting a TCP segment `src`:`sport` -> `dst`:`dport` with sequence `seq`.
- */
-function sendIcmp4(
-  from: Side,
-  to: string,
-  code: number,
-  mtu: number,
-  quote: { src: string; dst: string; sport: number; dport: number; seq: number },
-): void {
-  const len = 8 + 20 + 8;
-  const iface = from.iface;
-  const at = iface.beginIp4(parseIpv4Address(to), len);
-  assert.ok(at >= 0, `beginIp4: ${at}`);
-  const b = iface.tx.buf;
-  b.fill(0, at, at + len);
-  b[at] = 3; // destination unreachable
-  b[at + 1] = code;
-  b[at + 6] = mtu >>> 8;
-  b[at + 7] = mtu & 0xff;
-  const q = at + 8;
-  b[q] = 0x45;
-  b[q + 2] = 1500 >>> 8;
-  b[q + 3] = 1500 & 0xff;
-  b[q + 6] = 0x40; // DF
-  b[q + 8] = 64;
-  b[q + 9] = 6;
-  const src = parseIpv4Address(quote.src);
-  const dst = parseIpv4Address(quote.dst);
-  for (let i = 0; i < 4; i++) {
-    b[q + 12 + i] = (src >>> (24 - 8 * i)) & 0xff;
-    b[q + 16 + i] = (dst >>> (24 - 8 * i)) & 0xff;
-  }
-  const ck = checksum(b, q, 20);
-  b[q + 10] = ck >>> 8;
-  b[q + 11] = ck & 0xff;
-  const t = q + 20;
-  b[t] = quote.sport >>> 8;
-  b[t + 1] = quote.sport & 0xff;
-  b[t + 2] = quote.dport >>> 8;
-  b[t + 3] = quote.dport & 0xff;
-  for (let i = 0; i < 4; i++) b[t + 4 + i] = (quote.seq >>> (24 - 8 * i)) & 0xff;
-  const ick = checksum(b, at, len);
-  b[at + 2] = ick >>> 8;
-  b[at + 3] = ick & 0xff;
-  assert.equal(iface.finishIp(1, len), 0);
-  iface.flush();
 }
 
 /** Pumps `data` into conn's TCB whenever it has room. */
@@ -170,7 +120,7 @@ describe('tcp-stack paths: RetransSegs, path MTU, unreachable next hops', functi
     );
     const mtu = 1000;
     bed.pair.b.setFaults({ mtu });
-    sendIcmp4(bed.a, B4, 4, mtu, {
+    sendIcmp4Unreachable(bed.a, B4, 4, mtu, {
       src: B4,
       dst: A4,
       sport: c.localPort,
@@ -238,7 +188,7 @@ describe('tcp-stack paths: RetransSegs, path MTU, unreachable next hops', functi
     c.tcb.write(new Uint8Array(1000), 0, 1000);
     bed.b.tcp.refile(c);
     await bed.round();
-    sendIcmp4(bed.a, B4, 1, 0, {
+    sendIcmp4Unreachable(bed.a, B4, 1, 0, {
       src: B4,
       dst: A4,
       sport: c.localPort,
