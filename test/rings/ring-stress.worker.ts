@@ -3,6 +3,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { DescConsumer, DescProducer } from '../../rings/index.js';
+import { xorshift } from '../support/xorshift.js';
 
 export interface StressJob {
   role: 'producer' | 'consumer';
@@ -27,16 +28,6 @@ export interface StressResult {
 /** The len value paired with sequence number k. */
 export function lenFor(k: number): number {
   return (Math.imul(k, 0x9e3779b1) ^ 0x5bd1e995) >>> 0;
-}
-
-function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
 }
 
 // A parked side that sleeps this long while the other side runs has lost a wake-up.

@@ -5,16 +5,7 @@
 import assert from 'node:assert/strict';
 import { DEFAULT_RSS_KEY, SYMMETRIC_RSS_KEY, ToeplitzHasher } from '../../ts/rss/index.js';
 import { nodeXdpDispatch } from '../../ts/dev/dispatch/native-dispatch.js';
-
-function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
-}
+import { xorshift } from '../support/xorshift.js';
 
 describe('rss-dispatch: Rust Toeplitz hash', () => {
   for (const [name, key] of [

@@ -7,16 +7,7 @@ import {
   type OpenFlow,
   type RetaSize,
 } from '../../ts/rss/index.js';
-
-function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
-}
+import { xorshift } from '../support/xorshift.js';
 
 /** Upper critical value of chi-square with `df` degrees of freedom (Wilson-Hilferty). */
 function chiSquareCritical(df: number, z: number): number {

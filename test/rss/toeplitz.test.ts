@@ -6,6 +6,7 @@ import {
   rssKeyFromHex,
   toeplitzHash,
 } from '../../ts/rss/index.js';
+import { xorshift } from '../support/xorshift.js';
 
 // Microsoft, "Verifying the RSS Hash Calculation" (learn.microsoft.com/windows-hardware/drivers/
 // network/verifying-the-rss-hash-calculation), default key; also used by FreeBSD, DPDK and VPP.
@@ -126,16 +127,6 @@ function frameV6(src: Uint8Array, dst: Uint8Array, sport: number, dport: number)
   f.set(dst, 14 + 24);
   f.set([sport >>> 8, sport & 0xff, dport >>> 8, dport & 0xff], 54);
   return f;
-}
-
-function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
 }
 
 describe('rss: Toeplitz hash', () => {
