@@ -3,12 +3,12 @@
 // peer namespace stepping it through trigger modes, resets, half-closes and connects; then the
 // epoll echo example serving 1,000 concurrent kernel connections with every byte checked.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestBed } from '../../ts/testbed/testbed.js';
-import { Engine } from '../../ts/runtime/engine.js';
+import type { Engine } from '../../ts/runtime/engine.js';
 import {
   EPOLLERR,
   EPOLLHUP,
@@ -20,6 +20,9 @@ import {
   POLLOUT,
 } from '../../ts/api/sys/constants.js';
 import { Errno } from '../../ts/api/sys/errno.js';
+import { startEngineOnBed, stopEngineAndBed } from '../support/engine-on-bed.js';
+import { runPeerPython } from '../support/peer-namespace.js';
+import { readResult } from '../support/result-file.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const peerApp = path.join(here, 'apps/kernel-peer-app.js');
@@ -147,27 +150,13 @@ describe('sys: epoll and BSD sockets with the kernel as peer', function () {
 
   async function start(app: string, env: Record<string, string> = {}): Promise<void> {
     Object.assign(process.env, env);
-    engine = await Engine.start({
-      ifname: bed.engineIf,
-      ipv4: [`${bed.engineIpv4}/${bed.ipv4Prefix}`],
-      ipv6: [`${bed.engineIpv6}/${bed.ipv6Prefix}`],
-      app,
-      workers: 1,
-    });
+    engine = await startEngineOnBed(bed, app);
   }
 
-  async function readResult<T>(file: string, ms: number): Promise<T> {
-    const end = Date.now() + ms;
-    while (!existsSync(file) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(existsSync(file), `no result in ${file} after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50)); // the write completes
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  }
-
-  async function py(script: string, args: string[], timeoutMs: number): Promise<string> {
-    const r = await bed.exec(['python3', '-c', script, ...args], { timeoutMs });
-    assert.equal(r.code, 0, r.stderr);
-    return r.stdout.trim();
+  async function stop(): Promise<void> {
+    const stopping = engine;
+    engine = undefined;
+    await stopEngineAndBed({ engine: stopping, bed, dir });
   }
 
   describe('one engine app stepped by a kernel client', function () {
@@ -181,16 +170,12 @@ describe('sys: epoll and BSD sockets with the kernel as peer', function () {
       const result = path.join(dir, 'steps.json');
       try {
         await start(peerApp, { XDPNET_SYS_RESULT: result, XDPNET_SYS_PEER: bed.peerIpv4 });
-        const out = await py(PY_STEPS, [bed.engineIpv4, bed.peerIpv4], 60000);
+        const out = await runPeerPython(bed, PY_STEPS, [bed.engineIpv4, bed.peerIpv4], 60000);
         peerLog = JSON.parse(out) as Record<string, unknown>;
         r = await readResult<Steps>(result, 20000);
         assert.equal(r.error, undefined, r.error);
       } finally {
-        const audit = await engine?.stop();
-        engine = undefined;
-        await bed.down();
-        rmSync(dir, { recursive: true, force: true });
-        if (audit) assert.ok(audit.ok && audit.audited, audit.problems.join('; '));
+        await stop();
       }
     });
 
@@ -269,21 +254,12 @@ describe('sys: epoll and BSD sockets with the kernel as peer', function () {
       dir = mkdtempSync(path.join(tmpdir(), 'c-sysk-'));
     });
 
-    afterEach(async function () {
-      try {
-        const audit = await engine?.stop();
-        if (audit) assert.ok(audit.ok && audit.audited, audit.problems.join('; '));
-      } finally {
-        engine = undefined;
-        await bed?.down();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+    afterEach(stop);
 
     it('echoes every byte of 1,000 concurrent kernel connections', async function () {
       this.timeout(150000);
       await start(epollEcho, { ECHO_PORT: '7' });
-      const out = await py(PY_MANY_ECHO, [bed.engineIpv4, '7', '1000'], 90000);
+      const out = await runPeerPython(bed, PY_MANY_ECHO, [bed.engineIpv4, '7', '1000'], 90000);
       const r = JSON.parse(out) as Record<string, number>;
       assert.deepEqual(
         { connected: r.connected, echoed: r.echoed, errors: r.errors, mismatched: r.mismatched },

@@ -4,65 +4,20 @@
 // timers, no ports, empty listener queues, every connection object collectable, every frame
 // accounted for (engine.stop()). TIME-WAIT is shortened to 1 s so it can be waited out.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestBed } from '../../ts/testbed/testbed.js';
-import { Engine } from '../../ts/runtime/engine.js';
+import type { Engine } from '../../ts/runtime/engine.js';
+import { startEngineOnBed, stopEngineAndBed } from '../support/engine-on-bed.js';
+import { peerTcpCounters, runPeerPython } from '../support/peer-namespace.js';
+import { PY_MANY_ECHO } from '../support/py-many-echo.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const scaleApp = path.join(here, 'apps/scale.js');
 const N = 10_000;
 const TIME_WAIT_MS = 1000;
-
-// N connections opened at once with selectors, all held open until every one has echoed its own
-// message, then held argv[4] seconds more (the engine sees them all at once), then closed.
-const PY_HOLD = `
-import errno, json, resource, selectors, socket, sys, time
-host, port, n, hold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-resource.setrlimit(resource.RLIMIT_NOFILE, (n + 256, n + 256))
-sel = selectors.DefaultSelector()
-t0 = time.monotonic()
-deadline = t0 + 90
-state = {}
-for i in range(n):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setblocking(False)
-    s.connect_ex((host, port))
-    msg = ("conn-%05d;" % i).encode()
-    state[s] = {"msg": msg, "sent": False, "got": b""}
-    sel.register(s, selectors.EVENT_WRITE)
-connected = echoed = errors = 0
-connect_s = None
-kinds = {}
-while echoed + errors < n and time.monotonic() < deadline:
-    for key, ev in sel.select(timeout=1):
-        s = key.fileobj; st = state[s]
-        try:
-            if not st["sent"]:
-                err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if err: raise OSError(err, "connect")
-                connected += 1
-                if connected == n: connect_s = time.monotonic() - t0
-                s.send(st["msg"]); st["sent"] = True
-                sel.modify(s, selectors.EVENT_READ)
-            else:
-                b = s.recv(64)
-                if not b: raise OSError(0, "eof")
-                st["got"] += b
-                if st["got"] == st["msg"]:
-                    echoed += 1; sel.unregister(s)
-        except OSError as e:
-            errors += 1; sel.unregister(s)
-            kinds[errno.errorcode.get(e.errno, str(e))] = kinds.get(errno.errorcode.get(e.errno, str(e)), 0) + 1
-all_s = time.monotonic() - t0
-open_at_end = sum(1 for s in state if s.fileno() >= 0)
-time.sleep(hold)
-for s in state: s.close()
-print(json.dumps({"connected": connected, "echoed": echoed, "errors": errors, "open": open_at_end,
-                  "connectSeconds": connect_s, "allSeconds": round(all_s, 2), "kinds": kinds}))
-`;
 
 // Echo server for the engine's clients: selectors, one thread; a message ending in '!' is
 // answered and then closed by this side (the server closes first). Runs until argv[3] exists;
@@ -151,14 +106,7 @@ describe('tcp-kernel: 10,000 connections against the kernel, and nothing left be
 
   async function start(env: Record<string, string>): Promise<void> {
     Object.assign(process.env, { XDPNET_B2_DIR: dir }, env);
-    engine = await Engine.start({
-      ifname: bed.engineIf,
-      ipv4: [`${bed.engineIpv4}/${bed.ipv4Prefix}`],
-      ipv6: [`${bed.engineIpv6}/${bed.ipv6Prefix}`],
-      app: scaleApp,
-      workers: 1,
-      tcp: { timeWaitMs: TIME_WAIT_MS },
-    });
+    engine = await startEngineOnBed(bed, scaleApp, { tcp: { timeWaitMs: TIME_WAIT_MS } });
   }
 
   async function readJson<T>(name: string, ms: number, until: (v: T) => boolean): Promise<T> {
@@ -188,20 +136,6 @@ describe('tcp-kernel: 10,000 connections against the kernel, and nothing left be
     );
   }
 
-  async function py(script: string, args: string[], timeoutMs: number): Promise<string> {
-    const r = await bed.exec(['python3', '-c', script, ...args], { timeoutMs });
-    assert.equal(r.code, 0, r.stderr);
-    return r.stdout.trim();
-  }
-
-  /** The peer kernel's TCP counters that are not zero (explains resets and drops). */
-  async function kernelTcpCounters(): Promise<string> {
-    const r = await bed.exec(['nstat', '-az', '--json']);
-    const all = (JSON.parse(r.stdout) as { kernel: Record<string, number> }).kernel;
-    const tcp = Object.entries(all).filter(([k, v]) => /^(Tcp|TcpExt)/.test(k) && v !== 0);
-    return JSON.stringify(Object.fromEntries(tcp));
-  }
-
   function perConnection(s: Snapshot): string {
     const kib = (b: number): string => (b / s.peak.connections / 1024).toFixed(1);
     return (
@@ -228,21 +162,21 @@ describe('tcp-kernel: 10,000 connections against the kernel, and nothing left be
   });
 
   afterEach(async function () {
-    try {
-      const audit = await engine?.stop();
-      if (audit) assert.ok(audit.ok && audit.audited, audit.problems.join('; '));
-    } finally {
-      engine = undefined;
-      await bed?.down();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const stopping = engine;
+    engine = undefined;
+    await stopEngineAndBed({ engine: stopping, bed, dir });
   });
 
   it('serves 10,000 concurrent kernel clients on the example echo server, then holds nothing', async function () {
     this.timeout(240_000);
     await start({ XDPNET_B2_SCENARIO: 'servers' });
     await readJson<Snapshot>('snap.json', 10_000, (s) => s.listeners.length === 2);
-    const out = await py(PY_HOLD, [bed.engineIpv4, '7', String(N), '2'], 150_000);
+    const out = await runPeerPython(
+      bed,
+      PY_MANY_ECHO,
+      [bed.engineIpv4, '7', String(N), '2', '90'],
+      150_000,
+    );
     const r = JSON.parse(out) as Record<string, number>;
     console.log(`      kernel clients: ${out}`);
     assert.deepEqual(
@@ -273,7 +207,7 @@ describe('tcp-kernel: 10,000 connections against the kernel, and nothing left be
     const k = await server;
     assert.equal(k.code, 0, k.stderr);
     const peer = JSON.parse(k.stdout.split('\n')[1]) as Record<string, number>;
-    assert.deepEqual(r.errors, {}, `the kernel's view: ${await kernelTcpCounters()}`);
+    assert.deepEqual(r.errors, {}, `the kernel's view: ${await peerTcpCounters(bed)}`);
     assert.equal(r.echoed, N);
     assert.equal(r.established, N); // all open at the same time
     assert.equal(peer.accepted, N);
@@ -297,7 +231,12 @@ describe('tcp-kernel: 10,000 connections against the kernel, and nothing left be
       XDPNET_B2_COUNT: String(N),
       XDPNET_B2_CONCURRENCY: '100',
     });
-    const kernel = py(PY_CYCLES, [bed.engineIpv4, String(N), '7', '7101', '50'], 200_000);
+    const kernel = runPeerPython(
+      bed,
+      PY_CYCLES,
+      [bed.engineIpv4, String(N), '7', '7101', '50'],
+      200_000,
+    );
     const r = await readJson<{ ok: number; errors: object; ms: number }>(
       'result.json',
       200_000,

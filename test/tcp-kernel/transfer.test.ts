@@ -7,23 +7,28 @@
 // client edges that kernel-peer.test.ts covers over IPv4.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestBed, type NetemOptions, type TestBedOptions } from '../../ts/testbed/testbed.js';
-import { Engine, type EngineOptions } from '../../ts/runtime/engine.js';
+import type { Engine, EngineOptions } from '../../ts/runtime/engine.js';
+import { startEngineOnBed, stopEngineAndBed } from '../support/engine-on-bed.js';
+import { peerRetransSegs, runPeerPython } from '../support/peer-namespace.js';
+import { readResult } from '../support/result-file.js';
 import {
-  PY_CLOSE_SECOND,
-  PY_EXPECT_RESET,
-  PY_READ_THEN_CLOSE,
-  PY_RESET_BEFORE_ACCEPT,
-} from './edge-scripts.js';
+  type EdgeRun,
+  scenarioApp,
+  scenarioEnv,
+  serverHoldsTimeWait,
+  serverResets,
+  serverSurvivesResetBeforeAccept,
+  serverWritesPastClose,
+} from './kernel-client-edges.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const transferApp = path.join(here, 'apps/transfer.js');
 const edgesApp = path.join(here, 'apps/client-edges.js');
-const scenarioApp = path.join(here, 'apps/scenario.js');
 const MB = 1024 * 1024;
 
 type Family = 'IPv4' | 'IPv6';
@@ -94,15 +99,20 @@ for _ in range(count):
                       "recvBytes": got, "peer": addr[0], "error": None}), flush=True)
 `;
 
-// Kernel server that writes until the write fails; prints the errno name.
-const PY_WRITE_UNTIL_ERROR = `
+// How the one-connection kernel servers below begin: a dual-stack listener on argv[1] says
+// "ready" and accepts `c` from `addr`.
+const PY_ACCEPT_ONE = `
 import errno, socket, sys
 l = socket.socket(socket.AF_INET6)
 l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
 l.bind(("::", int(sys.argv[1]))); l.listen(8); l.settimeout(30)
 print("ready", flush=True)
-c, _ = l.accept(); c.settimeout(20)
+c, addr = l.accept(); c.settimeout(20)
+`;
+
+// Kernel server that writes until the write fails; prints the errno name.
+const PY_WRITE_UNTIL_ERROR = `${PY_ACCEPT_ONE}
 chunk = b"z" * 65536; written = 0
 try:
     while True:
@@ -113,14 +123,7 @@ except OSError as e:
 
 // Kernel server: reads one byte, answers 'r', then waits on recv(): prints what it gets (an
 // errno name, EOF or DATA).
-const PY_AWAIT_RESET = `
-import errno, socket, sys
-l = socket.socket(socket.AF_INET6)
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-l.bind(("::", int(sys.argv[1]))); l.listen(8); l.settimeout(30)
-print("ready", flush=True)
-c, _ = l.accept(); c.settimeout(20)
+const PY_AWAIT_RESET = `${PY_ACCEPT_ONE}
 assert c.recv(1) == b"x"
 c.sendall(b"r")
 try:
@@ -131,14 +134,7 @@ except OSError as e:
 `;
 
 // Kernel server for the engine's active close: reads to EOF, closes, prints the client's port.
-const PY_PASSIVE_CLOSE = `
-import socket, sys
-l = socket.socket(socket.AF_INET6)
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-l.bind(("::", int(sys.argv[1]))); l.listen(8); l.settimeout(30)
-print("ready", flush=True)
-c, addr = l.accept(); c.settimeout(20)
+const PY_PASSIVE_CLOSE = `${PY_ACCEPT_ONE}
 got = b""
 while True:
     b = c.recv(64)
@@ -232,30 +228,8 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
     // Workers inherit the environment: nothing of an earlier test's settings may leak in.
     for (const k of Object.keys(process.env)) if (k.startsWith('XDPNET_B1_')) delete process.env[k];
     Object.assign(process.env, env);
-    engine = await Engine.start({
-      ifname: b.engineIf,
-      ipv4: [`${b.engineIpv4}/${b.ipv4Prefix}`],
-      ipv6: [`${b.engineIpv6}/${b.ipv6Prefix}`],
-      app,
-      workers: 1,
-      ...extra,
-    });
+    engine = await startEngineOnBed(b, app, extra);
     return engine;
-  }
-
-  async function readJson<T>(file: string, ms: number): Promise<T> {
-    const end = Date.now() + ms;
-    while (!existsSync(file) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(existsSync(file), `no result in ${file} after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50)); // the write completes
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  }
-
-  async function py(script: string, args: string[], timeoutMs = 30000): Promise<string> {
-    assert.ok(bed);
-    const r = await bed.exec(['python3', '-c', script, ...args], { timeoutMs });
-    assert.equal(r.code, 0, r.stderr);
-    return r.stdout.trim();
   }
 
   /**
@@ -301,14 +275,6 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
     return srv.lines();
   }
 
-  async function peerRetransSegs(): Promise<number> {
-    assert.ok(bed);
-    const r = await bed.exec(['nstat', '-az', 'TcpRetransSegs']);
-    const m = /TcpRetransSegs\s+(\d+)/.exec(r.stdout);
-    assert.ok(m, r.stdout + r.stderr);
-    return Number(m[1]);
-  }
-
   async function engineTcp(): Promise<Record<string, number>> {
     assert.ok(engine);
     const sum: Record<string, number> = {};
@@ -331,6 +297,56 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
     assert.equal(client.recvSha, server.sentSha, brief);
   }
 
+  /** apps/transfer.ts as a server on `port`: reads each client to EOF, then answers `down` bytes. */
+  function startTransferServer(b: TestBed, port: number, down: number): Promise<Engine> {
+    return start(b, transferApp, {
+      XDPNET_B1_MODE: 'server',
+      XDPNET_B1_PORT: String(port),
+      XDPNET_B1_UP: '0',
+      XDPNET_B1_DOWN: String(down),
+      XDPNET_B1_RESULT: result,
+    });
+  }
+
+  /** apps/transfer.ts as a client of each of `targets` in turn, sending `up` bytes and half-closing. */
+  function startTransferClient(
+    b: TestBed,
+    targets: string,
+    up: number,
+    res: string,
+  ): Promise<Engine> {
+    return start(b, transferApp, {
+      XDPNET_B1_MODE: 'client',
+      XDPNET_B1_TARGETS: targets,
+      XDPNET_B1_UP: String(up),
+      XDPNET_B1_DOWN: '0',
+      XDPNET_B1_RESULT: res,
+    });
+  }
+
+  /**
+   * A kernel client sends `up` bytes to the engine server on `port` and reads its reply; checks
+   * the exchange against the server's account of connection `i`.
+   */
+  async function kernelClientExchange(
+    b: TestBed,
+    family: Family,
+    port: number,
+    up: number,
+    down: number,
+    i: number,
+    ms?: number,
+  ): Promise<Outcome> {
+    const client = JSON.parse(
+      await runPeerPython(b, PY_CLIENT, [addr(b, family, 'engine'), String(port), String(up)], ms),
+    ) as Outcome;
+    const server = await readResult<Outcome>(`${result}-${i}.json`, 10000);
+    checkExchange(client, server, up, down);
+    assert.equal(server.family, family);
+    assert.equal(server.eofBeforeReply, true); // the reply came after the client's FIN
+    return client;
+  }
+
   /** Kernel client -> engine server; returns when both sides reported. */
   async function kernelToEngine(
     b: TestBed,
@@ -339,22 +355,23 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
     down: number,
     ms: number,
   ): Promise<Outcome> {
-    await start(b, transferApp, {
-      XDPNET_B1_MODE: 'server',
-      XDPNET_B1_PORT: '7100',
-      XDPNET_B1_UP: '0',
-      XDPNET_B1_DOWN: String(down),
+    await startTransferServer(b, 7100, down);
+    await readResult(`${result}-listening`, 10000).catch(() => undefined);
+    return kernelClientExchange(b, family, 7100, up, down, 0, ms);
+  }
+
+  /** The engine client of apps/client-edges.ts in `scenario`, against a kernel server on `port`. */
+  function startEdgesClient(
+    b: TestBed,
+    scenario: string,
+    family: Family,
+    port: number,
+  ): Promise<Engine> {
+    return start(b, edgesApp, {
+      XDPNET_B1_SCENARIO: scenario,
+      XDPNET_B1_TARGETS: target(b, family, port),
       XDPNET_B1_RESULT: result,
     });
-    await readJson(`${result}-listening`, 10000).catch(() => undefined);
-    const client = JSON.parse(
-      await py(PY_CLIENT, [addr(b, family, 'engine'), '7100', String(up)], ms),
-    ) as Outcome;
-    const server = await readJson<Outcome>(`${result}-0.json`, 10000);
-    checkExchange(client, server, up, down);
-    assert.equal(server.family, family);
-    assert.equal(server.eofBeforeReply, true); // the reply came after the client's FIN
-    return client;
   }
 
   /** Engine client -> kernel server. */
@@ -366,14 +383,8 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
     ms: number,
   ): Promise<Outcome> {
     const srv = await pyServer(PY_SERVER, ['9100', '1', String(down)]);
-    await start(b, transferApp, {
-      XDPNET_B1_MODE: 'client',
-      XDPNET_B1_TARGETS: target(b, family, 9100),
-      XDPNET_B1_UP: String(up),
-      XDPNET_B1_DOWN: '0',
-      XDPNET_B1_RESULT: result,
-    });
-    const client = await readJson<Outcome>(`${result}-0.json`, ms);
+    await startTransferClient(b, target(b, family, 9100), up, result);
+    const client = await readResult<Outcome>(`${result}-0.json`, ms);
     const [line] = await linesOf(srv, 1, 10000);
     const server = JSON.parse(line) as Outcome;
     checkExchange(client, server, up, down);
@@ -389,16 +400,10 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
   });
 
   afterEach(async function () {
-    try {
-      const audit = await engine?.stop();
-      if (audit) assert.ok(audit.ok && audit.audited, audit.problems.join('; '));
-    } finally {
-      engine = undefined;
-      for (const s of servers.splice(0)) if (s.exitCode === null) s.kill('SIGKILL');
-      await bed?.down();
-      bed = undefined;
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const stopping = { engine, bed, children: servers.splice(0), dir };
+    engine = undefined;
+    bed = undefined;
+    await stopEngineAndBed(stopping);
   });
 
   /** Asserts that the profile's impairments really happened during the transfer. */
@@ -430,12 +435,12 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
           this.timeout(240000);
           const b = await up({ wire: p.netem !== null });
           if (p.netem) await b.setNetem(p.netem);
-          const peer0 = await peerRetransSegs();
+          const peer0 = await peerRetransSegs(b);
           const ms = 200000;
           const client = role.startsWith('kernel')
             ? await kernelToEngine(b, family, p.toEngine, p.toKernel, ms)
             : await engineToKernel(b, family, p.toKernel, p.toEngine, ms);
-          const retrans = (await engineTcp()).retransSegs + (await peerRetransSegs()) - peer0;
+          const retrans = (await engineTcp()).retransSegs + (await peerRetransSegs(b)) - peer0;
           await checkImpaired(p, retrans, client.connectMs ?? -1);
         });
       }
@@ -446,21 +451,9 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
     this.timeout(60000);
     const b = await up();
     // Engine server: one kernel client per family.
-    await start(b, transferApp, {
-      XDPNET_B1_MODE: 'server',
-      XDPNET_B1_PORT: '7101',
-      XDPNET_B1_UP: '0',
-      XDPNET_B1_DOWN: String(3 * MB),
-      XDPNET_B1_RESULT: result,
-    });
+    await startTransferServer(b, 7101, 3 * MB);
     for (const [i, family] of FAMILIES.entries()) {
-      const client = JSON.parse(
-        await py(PY_CLIENT, [addr(b, family, 'engine'), '7101', String(MB)]),
-      ) as Outcome;
-      const server = await readJson<Outcome>(`${result}-${i}.json`, 10000);
-      checkExchange(client, server, MB, 3 * MB);
-      assert.equal(server.eofBeforeReply, true);
-      assert.equal(server.family, family);
+      await kernelClientExchange(b, family, 7101, MB, 3 * MB, i);
     }
     const audit = await engine?.stop();
     engine = undefined;
@@ -468,16 +461,11 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
     // Engine client: one kernel server answering both families in turn.
     const srv = await pyServer(PY_SERVER, ['9101', '2', String(3 * MB)]);
     const res2 = `${result}-client`;
-    await start(b, transferApp, {
-      XDPNET_B1_MODE: 'client',
-      XDPNET_B1_TARGETS: `${target(b, 'IPv4', 9101)},${target(b, 'IPv6', 9101)}`,
-      XDPNET_B1_UP: String(MB),
-      XDPNET_B1_DOWN: '0',
-      XDPNET_B1_RESULT: res2,
-    });
+    const targets = `${target(b, 'IPv4', 9101)},${target(b, 'IPv6', 9101)}`;
+    await startTransferClient(b, targets, MB, res2);
     const lines = await linesOf(srv, 2, 30000);
     for (const [i, family] of FAMILIES.entries()) {
-      const client = await readJson<Outcome>(`${res2}-${i}.json`, 10000);
+      const client = await readResult<Outcome>(`${res2}-${i}.json`, 10000);
       checkExchange(client, JSON.parse(lines[i]) as Outcome, MB, 3 * MB);
       assert.equal(client.family, family);
     }
@@ -550,7 +538,7 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
     // RFC 6298 2.1 / 5.5: SYNs at 0, 1 s and 3 s (initial RTO 1 s, doubling); the last one is
     // given its 4 s, so the connect fails at 7 s, as Linux with tcp_syn_retries = 2.
     for (const i of [0, 1]) {
-      const r = await readJson<{ error: string; syscall: string; elapsedMs: number }>(
+      const r = await readResult<{ error: string; syscall: string; elapsedMs: number }>(
         `${result}-${i}.json`,
         15000,
       );
@@ -585,13 +573,16 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
       XDPNET_B1_RESULT: result,
     });
     for (const i of [0, 1]) {
-      const r = await readJson<{ error: string; elapsedMs: number }>(`${result}-${i}.json`, 10000);
+      const r = await readResult<{ error: string; elapsedMs: number }>(
+        `${result}-${i}.json`,
+        10000,
+      );
       assert.equal(r.error, 'ECONNREFUSED', JSON.stringify(r));
       assert.ok(r.elapsedMs < 900, `target ${i} refused after ${r.elapsedMs} ms: not at once`);
     }
     // The kernel as client: the engine answers a SYN to a port nobody listens on with RST.
     for (const family of FAMILIES) {
-      const out = await py(PY_CONNECT_ERROR, [addr(b, family, 'engine'), '9']);
+      const out = await runPeerPython(b, PY_CONNECT_ERROR, [addr(b, family, 'engine'), '9']);
       assert.equal(out.split(' ')[0], 'ECONNREFUSED', out);
       assert.ok(Number(out.split(' ')[1]) < 0.9, out);
     }
@@ -602,12 +593,8 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
       this.timeout(40000);
       const b = await up();
       const srv = await pyServer(PY_WRITE_UNTIL_ERROR, ['9103']);
-      await start(b, edgesApp, {
-        XDPNET_B1_SCENARIO: 'close-early',
-        XDPNET_B1_TARGETS: target(b, family, 9103),
-        XDPNET_B1_RESULT: result,
-      });
-      const r = await readJson<{ error: string | null; got: number }>(`${result}-0.json`, 15000);
+      await startEdgesClient(b, 'close-early', family, 9103);
+      const r = await readResult<{ error: string | null; got: number }>(`${result}-0.json`, 15000);
       assert.equal(r.error, null, JSON.stringify(r));
       assert.ok(r.got >= 65536, JSON.stringify(r));
       const [line] = await linesOf(srv, 1, 20000);
@@ -620,14 +607,10 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
       this.timeout(40000);
       const b = await up();
       const srv = await pyServer(PY_AWAIT_RESET, ['9104']);
-      await start(b, edgesApp, {
-        XDPNET_B1_SCENARIO: 'reset',
-        XDPNET_B1_TARGETS: target(b, family, 9104),
-        XDPNET_B1_RESULT: result,
-      });
+      await startEdgesClient(b, 'reset', family, 9104);
       const [line] = await linesOf(srv, 1, 15000);
       assert.equal(line, 'ECONNRESET');
-      const r = await readJson<Record<string, number>>(`${result}-0.json`, 10000);
+      const r = await readResult<Record<string, number>>(`${result}-0.json`, 10000);
       assert.deepEqual(r, { timeWait: 0, outRsts: 1, connections: 0 });
       assert.equal((await engine?.sockets())?.filter((s) => s.proto === 'tcp').length, 0);
     });
@@ -636,13 +619,9 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
       this.timeout(40000);
       const b = await up();
       const srv = await pyServer(PY_PASSIVE_CLOSE, ['9105']);
-      await start(b, edgesApp, {
-        XDPNET_B1_SCENARIO: 'active-close',
-        XDPNET_B1_TARGETS: target(b, family, 9105),
-        XDPNET_B1_RESULT: result,
-      });
+      await startEdgesClient(b, 'active-close', family, 9105);
       const [line] = await linesOf(srv, 1, 15000);
-      const r = await readJson<{ error: null; localPort: number; timeWait: number }>(
+      const r = await readResult<{ error: null; localPort: number; timeWait: number }>(
         `${result}-0.json`,
         10000,
       );
@@ -666,55 +645,33 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
   }
 
   describe('kernel client edges over IPv6 (the IPv4 runs are in kernel-peer.test.ts)', function () {
-    let tkResult: string;
-
-    async function scenario(b: TestBed, name: string): Promise<void> {
-      tkResult = path.join(dir, 'tk.json');
-      await start(b, scenarioApp, { XDPNET_TK_SCENARIO: name, XDPNET_TK_RESULT: tkResult });
+    async function edgeRun(): Promise<EdgeRun> {
+      const b = await up();
+      const tkResult = path.join(dir, 'tk.json');
+      const scenario = async (name: string): Promise<void> => {
+        await start(b, scenarioApp, scenarioEnv(name, tkResult));
+      };
+      return { bed: b, engineAddress: b.engineIpv6, scenario, result: tkResult };
     }
 
     it('a server that keeps writing gets EPIPE or ECONNRESET once the client closed', async function () {
       this.timeout(40000);
-      const b = await up();
-      await scenario(b, 'write-until-error');
-      const got = Number(await py(PY_READ_THEN_CLOSE, [b.engineIpv6, '7001']));
-      assert.ok(got >= 65536, `read ${got} bytes`);
-      const r = await readJson<{ error: string }>(tkResult, 25000);
-      assert.ok(['EPIPE', 'ECONNRESET'].includes(r.error), JSON.stringify(r));
+      await serverWritesPastClose(await edgeRun());
     });
 
     it('resetAndDestroy: the kernel client gets ECONNRESET, no TIME-WAIT here', async function () {
       this.timeout(40000);
-      const b = await up();
-      await scenario(b, 'reset');
-      assert.equal(await py(PY_EXPECT_RESET, [b.engineIpv6, '7002']), 'ECONNRESET');
-      const r = await readJson<{ timeWait: number; connections: number }>(tkResult, 10000);
-      assert.equal(r.timeWait, 0);
-      assert.equal(r.connections, 0);
+      await serverResets(await edgeRun());
     });
 
     it('the engine server as active closer holds TIME-WAIT; relisten needs SO_REUSEADDR', async function () {
       this.timeout(40000);
-      const b = await up();
-      await scenario(b, 'time-wait');
-      const echoed = await py(PY_CLOSE_SECOND, [b.engineIpv6, '7003', '1.5']);
-      const r = await readJson<Record<string, unknown>>(tkResult, 10000);
-      assert.equal(r.timeWait, 1, JSON.stringify(r));
-      assert.equal(r.withoutReuse, -98, JSON.stringify(r)); // EADDRINUSE
-      assert.equal(r.relisten, 'ok', JSON.stringify(r));
-      assert.equal(echoed, 'again');
+      await serverHoldsTimeWait(await edgeRun());
     });
 
     it('keeps accepting when IPv6 clients reset before accept', async function () {
       this.timeout(40000);
-      const b = await up();
-      await scenario(b, 'echo');
-      await readJson(tkResult, 10000);
-      const [echoed, seconds] = (await py(PY_RESET_BEFORE_ACCEPT, [b.engineIpv6, '7004'])).split(
-        ' ',
-      );
-      assert.equal(echoed, 'hello');
-      assert.ok(Number(seconds) < 2, `the echo took ${seconds} s`);
+      await serverSurvivesResetBeforeAccept(await edgeRun());
     });
   });
 });

@@ -3,54 +3,21 @@
 // wherever their hash lands, and connects from every worker pick ephemeral ports whose hash brings
 // the replies back to the connecting worker.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestBed } from '../../ts/testbed/testbed.js';
-import { Engine } from '../../ts/runtime/engine.js';
+import type { Engine } from '../../ts/runtime/engine.js';
+import { startEngineOnBed, stopEngineAndBed } from '../support/engine-on-bed.js';
+import { runPeerPython } from '../support/peer-namespace.js';
+import { PY_MANY_ECHO } from '../support/py-many-echo.js';
 import { netstatCounters } from '../../ts/runtime/control-counters.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const echoApp = path.join(here, '../../examples/tcp-echo.js');
 const clientsApp = path.join(here, 'apps/worker-clients.js');
 const WORKERS = 2;
-
-// N connections opened at once, each echoing its own message; prints connected/echoed counts.
-const PY_MANY = `
-import json, selectors, socket, sys, time
-host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-sel = selectors.DefaultSelector()
-deadline = time.monotonic() + 30
-state = {}
-for i in range(n):
-    s = socket.socket(fam, socket.SOCK_STREAM)
-    s.setblocking(False)
-    s.connect_ex((host, port))
-    state[s] = {"msg": ("conn-%05d;" % i).encode(), "sent": False, "got": b""}
-    sel.register(s, selectors.EVENT_WRITE)
-echoed = errors = 0
-while echoed + errors < n and time.monotonic() < deadline:
-    for key, ev in sel.select(timeout=1):
-        s = key.fileobj; st = state[s]
-        try:
-            if not st["sent"]:
-                err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if err: raise OSError(err, "connect")
-                s.send(st["msg"]); st["sent"] = True
-                sel.modify(s, selectors.EVENT_READ)
-            else:
-                b = s.recv(64)
-                if not b: raise OSError(0, "eof")
-                st["got"] += b
-                if st["got"] == st["msg"]:
-                    echoed += 1; sel.unregister(s)
-        except OSError:
-            errors += 1; sel.unregister(s)
-for s in state: s.close()
-print(json.dumps({"echoed": echoed, "errors": errors}))
-`;
 
 // A dual-stack threaded echo server on port argv[1]; runs until killed.
 const PY_ECHO_SERVER = `
@@ -78,14 +45,7 @@ describe('tcp-kernel: TCP across several workers (software RSS)', function () {
   let dir: string;
 
   async function start(app: string): Promise<Engine> {
-    engine = await Engine.start({
-      ifname: bed.engineIf,
-      ipv4: [`${bed.engineIpv4}/${bed.ipv4Prefix}`],
-      ipv6: [`${bed.engineIpv6}/${bed.ipv6Prefix}`],
-      app,
-      workers: WORKERS,
-      softwareRss: true,
-    });
+    engine = await startEngineOnBed(bed, app, { workers: WORKERS, softwareRss: true });
     assert.equal(engine.workers, WORKERS);
     assert.equal(engine.mode, 'dispatch');
     return engine;
@@ -103,14 +63,9 @@ describe('tcp-kernel: TCP across several workers (software RSS)', function () {
 
   afterEach(async function () {
     this.timeout(60000);
-    try {
-      const audit = await engine?.stop();
-      if (audit) assert.ok(audit.ok, audit.problems.join('; '));
-    } finally {
-      engine = undefined;
-      await bed?.down();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const stopping = engine;
+    engine = undefined;
+    await stopEngineAndBed({ engine: stopping, bed, dir, requireFullAudit: false });
   });
 
   it('serves the kernel clients in every worker, over IPv4 and IPv6', async function () {
@@ -118,11 +73,9 @@ describe('tcp-kernel: TCP across several workers (software RSS)', function () {
     await start(echoApp);
     const n = 200;
     for (const host of [bed.engineIpv4, bed.engineIpv6]) {
-      const r = await bed.exec(['python3', '-c', PY_MANY, host, '7', String(n)], {
-        timeoutMs: 45000,
-      });
-      assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(JSON.parse(r.stdout), { echoed: n, errors: 0 }, host);
+      const out = await runPeerPython(bed, PY_MANY_ECHO, [host, '7', String(n), '0', '30'], 45000);
+      const r = JSON.parse(out) as Record<string, number>;
+      assert.deepEqual({ echoed: r.echoed, errors: r.errors }, { echoed: n, errors: 0 }, host);
     }
     const opens = await tcpPerWorker('PassiveOpens');
     assert.equal(

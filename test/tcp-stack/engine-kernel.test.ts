@@ -2,39 +2,21 @@
 // client -> engine echo, engine client -> kernel server, both families, a few MB with SHA-256
 // checks both ways; a refused connect; curl and wrk against the example HTTP server.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestBed } from '../../ts/testbed/testbed.js';
-import { Engine } from '../../ts/runtime/engine.js';
+import type { Engine } from '../../ts/runtime/engine.js';
+import { startEngineOnBed, stopEngineAndBed } from '../support/engine-on-bed.js';
+import { runPeerPython } from '../support/peer-namespace.js';
+import { PY_ECHO_SHA } from '../support/py-echo-sha.js';
+import { readResult } from '../support/result-file.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const examples = path.join(here, '../../examples');
 const clientApp = path.join(here, 'apps/tcp-client.js');
 const BYTES = 4 * 1024 * 1024;
-
-// Kernel client: sends BYTES random bytes (a thread writes while the main thread reads),
-// half-closes, reads the echo to EOF; prints whether it matched and both digests.
-const PY_CLIENT = `
-import hashlib, json, os, socket, sys, threading
-host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-fam = socket.AF_INET6 if ':' in host else socket.AF_INET
-s = socket.create_connection((host, port), timeout=30) if fam == socket.AF_INET else socket.socket(fam)
-if fam == socket.AF_INET6:
-    s.settimeout(30); s.connect((host, port))
-data = os.urandom(n)
-def send():
-    s.sendall(data); s.shutdown(socket.SHUT_WR)
-t = threading.Thread(target=send); t.start()
-h = hashlib.sha256(); got = 0
-while True:
-    b = s.recv(65536)
-    if not b: break
-    h.update(b); got += len(b)
-t.join()
-print(json.dumps({"match": h.hexdigest() == hashlib.sha256(data).hexdigest(), "got": got}))
-`;
 
 // Kernel server: accepts one connection, echoes everything, prints the digest of what it got.
 const PY_SERVER = `
@@ -61,21 +43,10 @@ describe('tcp-stack: engine with the kernel as peer', function () {
 
   async function start(app: string, env: Record<string, string> = {}): Promise<Engine> {
     Object.assign(process.env, env);
-    engine = await Engine.start({
-      ifname: bed.engineIf,
+    engine = await startEngineOnBed(bed, app, {
       routes: [{ to: '198.19.99.0/24', via: bed.peerIpv4 }],
-      ipv4: [`${bed.engineIpv4}/${bed.ipv4Prefix}`],
-      ipv6: [`${bed.engineIpv6}/${bed.ipv6Prefix}`],
-      app,
-      workers: 1,
     });
     return engine;
-  }
-
-  async function waitFor(file: string, ms: number): Promise<void> {
-    const end = Date.now() + ms;
-    while (!existsSync(file) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(existsSync(file), `no result in ${file} after ${ms} ms`);
   }
 
   beforeEach(async function () {
@@ -84,25 +55,17 @@ describe('tcp-stack: engine with the kernel as peer', function () {
   });
 
   afterEach(async function () {
-    try {
-      const audit = await engine?.stop();
-      if (audit) assert.ok(audit.ok && audit.audited, audit.problems.join('; '));
-    } finally {
-      engine = undefined;
-      await bed?.down();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const stopping = engine;
+    engine = undefined;
+    await stopEngineAndBed({ engine: stopping, bed, dir });
   });
 
   for (const family of ['IPv4', 'IPv6'] as const) {
     it(`echoes ${BYTES} bytes from a kernel client over ${family}`, async function () {
       await start(path.join(examples, 'tcp-echo.js'));
       const dst = family === 'IPv4' ? bed.engineIpv4 : bed.engineIpv6;
-      const r = await bed.exec(['python3', '-c', PY_CLIENT, dst, '7', String(BYTES)], {
-        timeoutMs: 60000,
-      });
-      assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(JSON.parse(r.stdout), { match: true, got: BYTES });
+      const out = await runPeerPython(bed, PY_ECHO_SHA, [dst, '7', String(BYTES)], 60000);
+      assert.deepEqual(JSON.parse(out), { match: true, got: BYTES });
     });
 
     it(`sends ${BYTES} bytes to a kernel server and gets them back over ${family}`, async function () {
@@ -117,8 +80,7 @@ describe('tcp-stack: engine with the kernel as peer', function () {
         XDPNET_TEST_BYTES: String(BYTES),
         XDPNET_TEST_RESULT: result,
       });
-      await waitFor(result, 60000);
-      const got = JSON.parse(readFileSync(result, 'utf8')) as Record<string, unknown>;
+      const got = await readResult<Record<string, unknown>>(result, 60000);
       const s = await server;
       assert.equal(s.code, 0, s.stderr);
       const peerSaw = JSON.parse(s.stdout.split('\n')[1]) as { sha: string; got: number };
@@ -137,11 +99,7 @@ describe('tcp-stack: engine with the kernel as peer', function () {
       XDPNET_TEST_BYTES: '10',
       XDPNET_TEST_RESULT: result,
     });
-    await waitFor(result, 20000);
-    assert.equal(
-      (JSON.parse(readFileSync(result, 'utf8')) as { error: string }).error,
-      'ECONNREFUSED',
-    );
+    assert.equal((await readResult<{ error: string }>(result, 20000)).error, 'ECONNREFUSED');
   });
 
   it('fails a connect with EHOSTUNREACH when a router answers ICMP host unreachable', async function () {
@@ -159,8 +117,7 @@ describe('tcp-stack: engine with the kernel as peer', function () {
       XDPNET_TEST_BYTES: '10',
       XDPNET_TEST_RESULT: result,
     });
-    await waitFor(result, 20000);
-    const got = JSON.parse(readFileSync(result, 'utf8')) as { error: string };
+    const got = await readResult<{ error: string }>(result, 20000);
     assert.equal(got.error, 'EHOSTUNREACH');
   });
 

@@ -7,11 +7,14 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Engine } from '../../ts/runtime/engine.js';
+import type { Engine } from '../../ts/runtime/engine.js';
 import { TestBed } from '../../ts/testbed/index.js';
 import { wireNames } from '../../ts/testbed/addressing.js';
 import { relayToolPath } from '../../ts/testbed/wire-relay.js';
 import { runCommand } from '../../ts/testbed/command.js';
+import { startEngineOnBed } from '../support/engine-on-bed.js';
+import { runPeerPython } from '../support/peer-namespace.js';
+import { PY_ECHO_SHA } from '../support/py-echo-sha.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const TESTBED_MODULE = path.resolve(here, '../../ts/testbed/index.js');
@@ -76,25 +79,6 @@ function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
-
-// Sends N random bytes (a thread writes while the main thread reads), half-closes, reads the echo
-// to EOF; prints whether the SHA-256 of what came back matches what went.
-const PY_ECHO_SHA = `
-import hashlib, json, os, socket, sys, threading
-host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-s = socket.create_connection((host, port), timeout=60)
-data = os.urandom(n)
-def send():
-    s.sendall(data); s.shutdown(socket.SHUT_WR)
-t = threading.Thread(target=send); t.start()
-h = hashlib.sha256(); got = 0
-while True:
-    b = s.recv(65536)
-    if not b: break
-    h.update(b); got += len(b)
-t.join()
-print(json.dumps({"match": h.hexdigest() == hashlib.sha256(data).hexdigest(), "got": got}))
-`;
 
 const UP_WIRE_AND_WAIT = `
 const { TestBed } = await import(process.env.TESTBED_MODULE);
@@ -361,19 +345,10 @@ describe('TestBed wire (userspace netem relay, needs root)', function () {
     this.timeout(180_000);
     bed = await TestBed.up({ wire: true });
     await bed.setNetem({ delayMs: 20, lossPct: 2, reorderPct: 10, duplicatePct: 2 });
-    engine = await Engine.start({
-      ifname: bed.engineIf,
-      ipv4: [`${bed.engineIpv4}/${bed.ipv4Prefix}`],
-      ipv6: [`${bed.engineIpv6}/${bed.ipv6Prefix}`],
-      app: echoApp,
-      workers: 1,
-    });
+    engine = await startEngineOnBed(bed, echoApp);
     const n = 3 * 1024 * 1024;
-    const r = await bed.exec(['python3', '-c', PY_ECHO_SHA, bed.engineIpv4, '7', String(n)], {
-      timeoutMs: 150_000,
-    });
-    assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout.trim()), { match: true, got: n });
+    const out = await runPeerPython(bed, PY_ECHO_SHA, [bed.engineIpv4, '7', String(n)], 150_000);
+    assert.deepEqual(JSON.parse(out), { match: true, got: n });
     const stats = await bed.wireStats();
     for (const d of [stats.toPeer, stats.toEngine]) {
       assert.ok(d.dropped > 0 && d.reordered > 0 && d.duplicated > 0, JSON.stringify(stats));
