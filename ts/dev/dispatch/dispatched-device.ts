@@ -119,19 +119,6 @@ export class DispatchedDevice extends UmemDevice implements FrameDevice {
     return addr;
   }
 
-  /**
-   * The empty-stack slow path: the loop reaps once per batch, but a burst of sends can use up
-   * the TX partition in between while the dispatcher has already completed much of it. Publishes
-   * queued TX (so the dispatcher can send it) and takes the completions waiting; once, since the
-   * dispatcher completes on its own thread and waiting for it here would be spinning.
-   */
-  private reclaim(): boolean {
-    this.counters.reclaims++;
-    this.flush();
-    this.reap();
-    return this.freeTop > 0;
-  }
-
   /** Publishes queued packets to the TX ring; what does not fit stays queued. */
   flush(): number {
     const count = this.txCount;

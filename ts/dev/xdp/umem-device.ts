@@ -65,6 +65,22 @@ export abstract class UmemDevice {
   /** Pushes queued packets on towards the wire; returns how many went. */
   abstract flush(): number;
 
+  /** Takes completed TX frames back into the free stack; returns how many. */
+  abstract reap(): number;
+
+  /**
+   * The slow path of an allocate() that found the free stack empty: the loop reaps once per
+   * iteration, but a burst of sends (10,000 SYNs from one loop of connect() calls) can use up the
+   * frames in between. Sends what is queued and reaps the completions waiting, once: whoever
+   * completes (the kernel's kick in copy mode, or the dispatcher thread) is not waited for.
+   */
+  protected reclaim(): boolean {
+    this.counters.reclaims++;
+    this.flush();
+    this.reap();
+    return this.freeTop > 0;
+  }
+
   /**
    * Queues the packet at UMEM address `addr` (inside a frame the app holds) for sending, flushing
    * a full batch first. Returns false when the TX ring is full too: the frame stays the app's.

@@ -124,18 +124,6 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
     return addr;
   }
 
-  /**
-   * The empty-stack slow path: the loop reaps once per iteration, but a burst of sends (10,000
-   * SYNs from one loop of connect() calls) can use up the frames in between. Sends what is
-   * queued (in copy mode the kick sends it at once) and reaps the completions, once.
-   */
-  private reclaim(): boolean {
-    this.counters.reclaims++;
-    this.flush();
-    this.reap();
-    return this.freeTop > 0;
-  }
-
   /** Byte offset in `bytes` of UMEM address `addr`. */
   offsetOf(addr: number): number {
     return this.umemOffset + addr;
