@@ -27,6 +27,8 @@ export class TcpConn {
   /** Slot in the timer heap, -1 when not in it; the deadline it is filed under. */
   heapIndex = -1;
   deadline = Infinity;
+  /** Listed in the stack's moved-deadline list, to be re-filed before timers are next looked at. */
+  deadlineMoved = false;
   /** The listener of a passive open until the application accepts it. */
   listener: TcpListener | null = null;
   inSynQueue = false;
