@@ -150,8 +150,10 @@ impl Side {
             tcp::SocketBuffer::new(vec![0; args.rx_buffer]),
             tcp::SocketBuffer::new(vec![0; args.tx_buffer]),
         );
-        // No TCP timestamps (smoltcp's default): with a tsval generator set, smoltcp 0.12 sends
-        // no data segment at MTU 1500 here. Its segments carry 1460 bytes, the engine's 1448.
+        // No TCP timestamps (smoltcp's default): smoltcp 0.12 sizes a segment's payload as MTU
+        // - 40, not counting the 12 bytes of the timestamp option, so with a tsval generator a
+        // full segment exceeds MTU 1500 and is never sent. Its segments carry 1460 bytes, the
+        // engine's (timestamps on) 1448.
         let mut sockets = SocketSet::new(Vec::new());
         let handle = sockets.add(socket);
         Side {
