@@ -1,6 +1,7 @@
 // One connection as the stack sees it: the TCB plus what the TCB leaves to its owner (addresses,
 // the demux chain, the timer heap slot, the listener it belongs to until accepted, the socket).
 
+import { IpPath } from '../../iface/ip-path.js';
 import { TcpFlag } from '../../wire/tcp.js';
 import type { TcpEvent } from './host.js';
 import { seqAdd, seqGt, seqLt } from './seq.js';
@@ -20,6 +21,8 @@ export class TcpConn {
   readonly remote6 = new Uint8Array(16);
   localPort = 0;
   remotePort = 0;
+  /** The route, path MTU and next hop every segment takes (bound with the addresses). */
+  readonly path = new IpPath();
   /** Demux hash (a small integer) and the next connection with the same hash. */
   key = 0;
   next: TcpConn | null = null;

@@ -362,6 +362,8 @@ export class TcpStack implements TransportHandler, TcpHost {
 
   private attach(c: TcpConn, tcb: Tcb): void {
     c.tcb = tcb;
+    if (c.is4) c.path.bind4(c.local4, c.remote4);
+    else c.path.bind6(c.local6, 0, c.remote6, 0);
     c.key = c.is4
       ? key4(c.remote4, c.local4, c.remotePort, c.localPort)
       : key6(c.remote6, 0, c.local6, 0, c.remotePort, c.localPort);
@@ -842,10 +844,7 @@ export class TcpStack implements TransportHandler, TcpHost {
     const c = tcb.context as TcpConn;
     if (c.noteSent(seg.header.seq, seg.header.flags, seg.payloadLen)) this.stats.retransSegs++;
     const len = TCP_MIN_HLEN + (seg.hasOptions ? optionsLength(seg.options) : 0) + seg.payloadLen;
-    const iface = this.iface;
-    const at = c.is4
-      ? iface.beginIp4(c.remote4, len, c.local4)
-      : iface.beginIp6(c.remote6, 0, len, c.local6, 0);
+    const at = this.iface.beginIpOnPath(c.path, len);
     if (at < 0) this.txFailed(at);
     else this.writeSegment(c.is4, at, len, seg);
     // A next hop whose resolution failed (the neighbour entry is FAILED): tell the TCB.
