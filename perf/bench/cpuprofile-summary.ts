@@ -1,6 +1,8 @@
 // Summarises a V8 .cpuprofile (node --cpu-prof): self time by function (top N) and by area of the
 // stack (checksum, copies, timers, route/neighbour/PMTU lookups, demux, options, device/ring, GC,
-// TCB logic), so a profile of tcp-memory.bench.js reads as a breakdown of a segment's cost.
+// TCB logic), so a profile of `xdpnet perf mem-tcp-stream` reads as a breakdown of a segment's cost.
+//
+// Profile: node --cpu-prof --cpu-prof-dir=/tmp/prof bin/xdpnet.js perf mem-tcp-stream --bytes 268435456
 //
 // Run: node dist/perf/bench/cpuprofile-summary.js FILE.cpuprofile [top=25]
 

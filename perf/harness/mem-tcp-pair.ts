@@ -2,7 +2,8 @@
 // each, on the two ports of a MemoryPair, in this one thread, on the real clock. No kernel, no
 // worker, no net.Socket: the apps use the TCB (tcb.write / tcb.read) and a TcpConnUser hook, and
 // each pass does what a stack worker's loop does (ts/runtime/stack-worker.ts, stack-loop.ts):
-// a receive batch between beginBatch/endBatch, due timers, the app's work, then the owed ACKs.
+// due timers, a receive batch between beginBatch/endBatch, the app's work, then the owed ACKs
+// and one flush.
 // Checksums are computed on every frame sent and verified on every frame received (the stack has
 // no switch to skip either), and the pair drops anything longer than its MTU.
 // Also runs the smoltcp baseline (crates/tcp-baseline) with the same MTU and socket buffers.
@@ -111,6 +112,7 @@ export class MemTcpPair {
       s.lastTick = now;
       s.iface.tick(now);
     }
+    s.tcp.runTimers(now, s.iface.device.batch);
     s.tcp.beginBatch();
     let n: number;
     try {
@@ -118,9 +120,9 @@ export class MemTcpPair {
     } finally {
       s.tcp.endBatch();
     }
-    s.tcp.runTimers(s.tcp.clock.now(), s.iface.device.batch);
     s.app();
     s.tcp.sendOwedAcks();
+    s.iface.flush();
     return n;
   }
 
@@ -187,20 +189,14 @@ export class MemTcpPair {
     return { client, server };
   }
 
-  /** The app's write: the TCB's, then re-filed (timers) and flushed, as net.Socket does it. */
-  write(side: MemTcpSide, conn: TcpConn, buf: Uint8Array, off: number, len: number): number {
-    const n = conn.tcb.write(buf, off, len);
-    side.tcp.refile(conn);
-    side.tcp.flush();
-    return n;
+  /** The app's write, as net.Socket makes it: into the TCB; the pass flushes. */
+  write(conn: TcpConn, buf: Uint8Array, off: number, len: number): number {
+    return conn.tcb.write(buf, off, len);
   }
 
-  /** The app's read: the TCB's, then re-filed and flushed (a read may send a window update). */
-  read(side: MemTcpSide, conn: TcpConn, buf: Uint8Array, off: number, len: number): number {
-    const n = conn.tcb.read(buf, off, len);
-    side.tcp.refile(conn);
-    side.tcp.flush();
-    return n;
+  /** The app's read (it may queue a window update; the pass flushes). */
+  read(conn: TcpConn, buf: Uint8Array, off: number, len: number): number {
+    return conn.tcb.read(buf, off, len);
   }
 
   /** Resets every connection and gives every frame back. */

@@ -44,14 +44,14 @@ async function engineRr(seconds: number): Promise<TcpFigures & { requests: numbe
       askedAt = performance.now();
       outstanding = true;
       one[0] = requests & 0xff;
-      if (pair.write(pair.a, client.conn, one, 0, 1) !== 1) {
+      if (pair.write(client.conn, one, 0, 1) !== 1) {
         throw Object.assign(new Error('the request did not fit'), { code: 'ENOBUFS' });
       }
     };
     pair.a.app = () => {
       client.events.check(client.conn, 'client');
       if (!client.events.take(TcpEvent.Readable)) return;
-      if (pair.read(pair.a, client.conn, one, 0, 1) !== 1) return;
+      if (pair.read(client.conn, one, 0, 1) !== 1) return;
       if (one[0] !== (requests & 0xff)) {
         throw Object.assign(new Error(`response ${one[0]} to request ${requests}`), {
           code: 'EBADMSG',
@@ -70,8 +70,8 @@ async function engineRr(seconds: number): Promise<TcpFigures & { requests: numbe
     pair.b.app = () => {
       server.events.check(server.conn, 'server');
       if (!server.events.take(TcpEvent.Readable)) return;
-      while (pair.read(pair.b, server.conn, one, 0, 1) === 1) {
-        if (pair.write(pair.b, server.conn, one, 0, 1) !== 1) {
+      while (pair.read(server.conn, one, 0, 1) === 1) {
+        if (pair.write(server.conn, one, 0, 1) !== 1) {
           throw Object.assign(new Error('the response did not fit'), { code: 'ENOBUFS' });
         }
       }

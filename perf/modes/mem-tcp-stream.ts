@@ -67,7 +67,7 @@ async function engineStream(total: number): Promise<StreamFigures> {
       while (sent < total) {
         const at = sent % PATTERN_PERIOD;
         const len = Math.min(PATTERN_CHUNK, total - sent);
-        const n = pair.write(pair.a, client.conn, pattern, at, len);
+        const n = pair.write(client.conn, pattern, at, len);
         sent += n;
         if (n < len) return; // the rest goes when an ACK frees room (Writable)
       }
@@ -81,7 +81,7 @@ async function engineStream(total: number): Promise<StreamFigures> {
       if (!server.events.take(TcpEvent.Readable)) return;
       const tcb = server.conn.tcb;
       while (tcb.readable() > 0) {
-        const n = pair.read(pair.b, server.conn, into, 0, PATTERN_CHUNK);
+        const n = pair.read(server.conn, into, 0, PATTERN_CHUNK);
         const at = received % PATTERN_PERIOD;
         if (!into.subarray(0, n).equals(pattern.subarray(at, at + n))) {
           throw Object.assign(new Error(`stream bytes ${received}..${received + n} differ`), {
