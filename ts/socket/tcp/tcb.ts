@@ -1308,6 +1308,9 @@ export class Tcb {
     this.rttTiming = false;
     this.output();
     if (this.rtxDeadline === Infinity) this.rtxDeadline = now + this.rtt.rto;
+    // Linux tcp_clamp_rto_to_user_timeout: the backed-off RTO never runs past the user
+    // timeout, so the connection fails when it ends rather than up to one RTO later.
+    if (ut > 0) this.rtxDeadline = Math.min(this.rtxDeadline, this.firstRtxTime + ut);
   }
 
   private onSynTimeout(): void {
