@@ -828,7 +828,9 @@ export class Tcb {
       this.transmitData(this.sndNxt, Math.min(queued, room, this.maxPayload()), true, now);
       this.tlpIsRetrans = false;
     } else {
-      const dataEnd = this.finSent ? this.finSeq : this.sendBuffer.endSeq;
+      // The highest segment sent so far (RFC 8985 7.3): data queued behind a closed receive
+      // window has never been sent and lies outside it.
+      const dataEnd = this.finSent ? this.finSeq : this.sndNxt;
       const len = Math.min(this.maxPayload(), seqSub(dataEnd, this.sndUna));
       this.retransmitFrom(seqAdd(dataEnd, -len), len, now);
       this.tlpIsRetrans = true;
