@@ -1,5 +1,5 @@
-// Runs one perf mode: on a fresh test bed by default (removed afterwards, also on failure), or on
-// a real NIC queue when `iface` is given.
+// Runs one perf mode: on a fresh test bed by default (removed afterwards, also on failure), on
+// a real NIC queue when `iface` is given, or on neither for the pure-stack (mem-*) modes.
 import { TestBed } from '../ts/testbed/testbed.js';
 import { rxdrop } from './modes/rxdrop.js';
 import { txonly } from './modes/txonly.js';
@@ -12,6 +12,8 @@ import { epollEcho } from './modes/epoll-echo.js';
 import { tcpCrr } from './modes/tcp-crr.js';
 import { tcpStream } from './modes/tcp-stream.js';
 import { httpPerf } from './modes/http.js';
+import { memTcpStream } from './modes/mem-tcp-stream.js';
+import { memTcpRr } from './modes/mem-tcp-rr.js';
 import type { PerfOptions, PerfTarget } from './modes/common.js';
 import type { PerfResult } from './harness/perf-result.js';
 
@@ -27,7 +29,12 @@ export const perfModes: Record<string, (target: PerfTarget) => Promise<PerfResul
   'tcp-crr': tcpCrr,
   'tcp-stream': tcpStream,
   http: httpPerf,
+  'mem-tcp-stream': memTcpStream,
+  'mem-tcp-rr': memTcpRr,
 };
+
+/** Modes that run two stacks in memory, with no kernel and so no test bed or NIC. */
+const withoutBed = new Set(['mem-tcp-stream', 'mem-tcp-rr']);
 
 /** Modes that run the full stack, which resolves neighbours itself (no static entries). */
 const withStack = new Set(['udp-echo', 'tcp-rr', 'epoll-echo', 'tcp-crr', 'tcp-stream', 'http']);
@@ -43,7 +50,7 @@ export async function runPerf(mode: string, options: PerfOptions): Promise<PerfR
       { code: 'EINVAL' },
     );
   }
-  if (options.iface) return run({ options });
+  if (options.iface || withoutBed.has(mode)) return run({ options });
   // The raw modes (rxdrop, ...) do not answer ARP/ND, so the peer gets static neighbours there.
   const bed = await TestBed.up({
     queues: bedQueues[mode] ?? 1,

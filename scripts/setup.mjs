@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NATIVE_ADDON = path.join(ROOT, 'crates/node-xdp/node-xdp.node');
 const PEER_TOOL = path.join(ROOT, 'target/release/xdpnet-peer');
+/** The smoltcp baseline of perf mem-tcp-stream and mem-tcp-rr (crates/tcp-baseline). */
+const SMOLTCP_BENCH = path.join(ROOT, 'target/release/xdpnet-smoltcp-bench');
 const TS_STAMP = path.join(ROOT, 'dist/.build-stamp');
 const TS_DIRS = ['ts', 'rings', 'test', 'perf', 'examples'];
 
@@ -140,8 +142,8 @@ function ensureBuild() {
   } else {
     say('native addon up to date');
   }
-  if (rustSources > mtimeOf(PEER_TOOL)) {
-    say('peer tool missing or older than crates/: npm run build:peer');
+  if (rustSources > Math.min(mtimeOf(PEER_TOOL), mtimeOf(SMOLTCP_BENCH))) {
+    say('peer tool or smoltcp bench missing or older than crates/: npm run build:peer');
     run(['npm', 'run', 'build:peer']);
   }
   const tsSources = Math.max(

@@ -11,6 +11,8 @@ export interface PerfOptions {
   /** Packets per second for generated load; 0 = as fast as possible. */
   rate: number;
   batch: number;
+  /** Bytes a bulk transfer moves (mem-tcp-stream); the mode's default when absent. */
+  bytes?: number;
   /** On a real NIC: interface and queue. */
   iface?: string;
   queue?: number;

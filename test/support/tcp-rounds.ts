@@ -1,5 +1,5 @@
-// The loop that drives two TCP stacks on an interface pair in virtual time. A round polls both
-// interfaces, runs both stacks' timers, ticks the interfaces every 100 ms of virtual time and
+// The loop that drives two TCP stacks on an interface pair in virtual time. A round runs both
+// stacks' timers, polls both interfaces, ticks the interfaces every 100 ms of virtual time and
 // lets callbacks run; when a round moved nothing, the clock jumps to the next event (a TCB
 // deadline or a frame the pair holds back), so retransmission timeouts cost no wall-clock time.
 import type { TcpStack } from '../../ts/socket/tcp/tcp-stack.js';
@@ -19,9 +19,10 @@ export function tcpRounds(
 ): TcpRounds {
   let lastTick = clock.now();
   const round = async (): Promise<number> => {
-    const n = a.poll() + b.poll();
+    // As the worker loop does: due timers first, so the polls' flushes send what they queued.
     aTcp.runTimers();
     bTcp.runTimers();
+    const n = a.poll() + b.poll();
     if (clock.now() - lastTick >= 100) {
       lastTick = clock.now();
       a.tick();

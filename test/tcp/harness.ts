@@ -126,6 +126,9 @@ export class Endpoint implements TcpHost {
     this.tcb = new Tcb(this.ctx, port, peerPort);
   }
 
+  /** The network reads both TCBs' nextDeadline() at every step: nothing to re-file. */
+  deadlineChanged(): void {}
+
   transmit(_tcb: Tcb, seg: TcpOutSegment): void {
     const bytes = new Uint8Array(60 + seg.payloadLen);
     const hlen = writeTcpHeader(bytes, 0, seg.header, seg.hasOptions ? seg.options : null);

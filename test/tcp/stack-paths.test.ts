@@ -11,7 +11,6 @@ import { createSocket } from '../../ts/api/dgram.js';
 import { parseIpv4Address } from '../../ts/wire/address.js';
 import { TcpState } from '../../ts/socket/tcp/state.js';
 import type { TcpConn, TcpListener } from '../../ts/socket/tcp/tcp-conn.js';
-import type { TcpStack } from '../../ts/socket/tcp/tcp-stack.js';
 import { UdpStack } from '../../ts/socket/udp/udp-stack.js';
 import { A4, B4, TcpFixture, type Side, type TcpBed } from '../tcp-stack/harness.js';
 import { pattern } from '../support/byte-pattern.js';
@@ -38,13 +37,12 @@ function dial(side: Side, host: string, port: number): TcpConn {
 }
 
 /** Pumps `data` into conn's TCB whenever it has room. */
-function pump(stack: TcpStack, c: TcpConn, data: Uint8Array, state: { sent: number }): void {
+function pump(c: TcpConn, data: Uint8Array, state: { sent: number }): void {
   while (state.sent < data.length) {
     const n = c.tcb.write(data, state.sent, data.length - state.sent);
     if (n === 0) break;
     state.sent += n;
   }
-  stack.refile(c);
 }
 
 function drain(c: TcpConn, into: number[]): void {
@@ -91,8 +89,7 @@ describe('tcp-stack paths: RetransSegs, path MTU, unreachable next hops', functi
     const aBefore = bed.a.tcp.stats.retransSegs;
     // B's first FIN is lost.
     bed.pair.b.setFaults({ lossRate: 1 });
-    c.tcb.shutdown();
-    bed.b.tcp.refile(c); // direct TCB calls: the stack's timer heap learns the new deadline
+    c.tcb.shutdown(); // a direct TCB call: the TCB tells the stack its deadline moved
     await bed.round();
     bed.pair.b.setFaults({ lossRate: 0 });
     assert.ok(await bed.until(() => server.tcb.state === TcpState.CloseWait, 20_000));
@@ -113,7 +110,7 @@ describe('tcp-stack paths: RetransSegs, path MTU, unreachable next hops', functi
     // says so, quoting a segment in flight.
     assert.ok(
       await bed.until(() => {
-        pump(bed.b.tcp, c, data, st);
+        pump(c, data, st);
         drain(server, got);
         return got.length >= 200_000;
       }, 50_000),
@@ -129,7 +126,7 @@ describe('tcp-stack paths: RetransSegs, path MTU, unreachable next hops', functi
     });
     assert.ok(
       await bed.until(() => {
-        pump(bed.b.tcp, c, data, st);
+        pump(c, data, st);
         drain(server, got);
         return got.length === data.length;
       }, 200_000),
@@ -186,7 +183,6 @@ describe('tcp-stack paths: RetransSegs, path MTU, unreachable next hops', functi
     c.tcb.setUserTimeout(3000);
     bed.pair.b.setFaults({ lossRate: 1 });
     c.tcb.write(new Uint8Array(1000), 0, 1000);
-    bed.b.tcp.refile(c);
     await bed.round();
     sendIcmp4Unreachable(bed.a, B4, 1, 0, {
       src: B4,

@@ -129,7 +129,9 @@ export class Socket extends Duplex implements TcpConnUser {
   private peerEnded = false;
   private eofPushed = false;
   private resetting = false;
-  private pendingChunk: Buffer | null = null;
+  /** The chunks of the write in progress (one from _write, several from _writev). */
+  private pendingChunks: Buffer[] = [];
+  private pendingIndex = 0;
   private pendingOff = 0;
   private pendingCb: ((err?: Error | null) => void) | null = null;
   private finalCb: ((err?: Error | null) => void) | null = null;
@@ -359,8 +361,6 @@ export class Socket extends Duplex implements TcpConnUser {
       this.touch();
       if (!this.push(got === n ? buf : buf.subarray(0, got))) this.reading = false;
     }
-    this.stack?.refile(c); // reads may send a window update and move timers
-    this.stack?.flush(); // window updates
     if (this.peerEnded && tcb.readable() === 0 && !this.eofPushed) this.pushEof();
   }
 
@@ -375,7 +375,23 @@ export class Socket extends Duplex implements TcpConnUser {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.pendingChunk = chunk;
+    this.startWrite([chunk], cb);
+  }
+
+  /** Chunks queued while corked or while a write waited: one pass into the TCB, one send. */
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    cb: (err?: Error | null) => void,
+  ): void {
+    this.startWrite(
+      chunks.map((c) => c.chunk),
+      cb,
+    );
+  }
+
+  private startWrite(chunks: Buffer[], cb: (err?: Error | null) => void): void {
+    this.pendingChunks = chunks;
+    this.pendingIndex = 0;
     this.pendingOff = 0;
     this.pendingCb = cb;
     this.touch();
@@ -383,27 +399,34 @@ export class Socket extends Duplex implements TcpConnUser {
   }
 
   private pumpWrite(): void {
-    const chunk = this.pendingChunk;
     const c = this.conn;
-    if (chunk === null || c === null || this.connecting) return;
-    const n = c.tcb.write(chunk, this.pendingOff, chunk.length - this.pendingOff);
-    this.pendingOff += n;
-    this.written += n;
-    // The write armed the retransmission timer: file it, or a first segment that is lost (no
-    // TX frame, a drop) waits for an ACK that never comes (tcb.ts's re-file contract).
-    this.stack?.refile(c);
-    this.stack?.flush();
-    if (this.pendingOff < chunk.length) {
-      const st = c.tcb.state;
-      if (st !== TcpState.Established && st !== TcpState.CloseWait && st !== TcpState.SynSent) {
-        this.destroy(systemError('EPIPE', 'write'));
+    if (this.pendingCb === null || c === null || this.connecting) return;
+    const chunks = this.pendingChunks;
+    const tcb = c.tcb;
+    // Every chunk but the last is written with `more` (MSG_MORE): the TCB sends once, after the
+    // last one, in full-sized segments.
+    while (this.pendingIndex < chunks.length) {
+      const chunk = chunks[this.pendingIndex];
+      const more = this.pendingIndex + 1 < chunks.length;
+      const want = chunk.length - this.pendingOff;
+      const n = tcb.write(chunk, this.pendingOff, want, more);
+      this.pendingOff += n;
+      this.written += n;
+      if (n < want) {
+        if (more) tcb.write(chunk, 0, 0); // the buffer is full: send what the chunks queued
+        const st = tcb.state;
+        if (st !== TcpState.Established && st !== TcpState.CloseWait && st !== TcpState.SynSent) {
+          this.destroy(systemError('EPIPE', 'write'));
+        }
+        return; // the rest goes when ACKs free room (Writable)
       }
-      return; // the rest goes when ACKs free room (Writable)
+      this.pendingIndex++;
+      this.pendingOff = 0;
     }
     const cb = this.pendingCb;
-    this.pendingChunk = null;
+    this.pendingChunks = [];
     this.pendingCb = null;
-    cb?.();
+    cb();
   }
 
   override _final(cb: (err?: Error | null) => void): void {
@@ -419,8 +442,6 @@ export class Socket extends Duplex implements TcpConnUser {
     const c = this.conn;
     if (c !== null) {
       c.tcb.shutdown(); // FIN after the queued data
-      this.stack?.refile(c);
-      this.stack?.flush();
     }
     cb();
   }
@@ -436,12 +457,10 @@ export class Socket extends Duplex implements TcpConnUser {
       // close(2) sends a FIN (or a RST when unread data is left, RFC 2525 2.17).
       if (this.resetting) c.tcb.abort();
       else c.tcb.close();
-      this.stack?.refile(c);
-      this.stack?.flush();
     }
     const pending = this.pendingCb;
     this.pendingCb = null;
-    this.pendingChunk = null;
+    this.pendingChunks = [];
     if (pending !== null) pending(err ?? nodeError('ERR_STREAM_DESTROYED', 'socket destroyed'));
     cb(err);
     process.nextTick(() => this.emit('close', err !== null));
@@ -458,7 +477,6 @@ export class Socket extends Duplex implements TcpConnUser {
   setNoDelay(noDelay = true): this {
     this.noDelay = noDelay;
     this.conn?.tcb.setNoDelay(noDelay);
-    this.stack?.flush();
     return this;
   }
 
@@ -632,7 +650,6 @@ export class Server extends EventEmitter {
       });
       this.emit('connection', s);
     }
-    stack.flush();
   };
 
   address(): AddressInfo | null {

@@ -34,6 +34,8 @@ export class IfaceStats {
   pendingQueued = 0;
   pendingSent = 0;
   deliveredToTransport = 0;
+  /** Cached paths (ip-path.ts) looked up again because a generation moved, or first used. */
+  pathRefills = 0;
 }
 
 export class IfaceContext {
@@ -42,6 +44,11 @@ export class IfaceContext {
   readonly stats = new IfaceStats();
   /** Milliseconds on the interface clock at the start of the current poll or tick. */
   now = 0;
+  /**
+   * Generation of this worker's routes and addresses, stamped on cached paths (ip-path.ts):
+   * bumped by Interface.invalidatePaths() whenever they change.
+   */
+  pathGeneration = 0;
 
   constructor(
     readonly device: FrameDevice,

@@ -5,6 +5,7 @@ export * from './config.js';
 export * from './transport.js';
 export * from './errno.js';
 export { TxDatagram } from './ip-output.js';
+export { IpPath } from './ip-path.js';
 export { IfaceStats, TAKEN } from './context.js';
 export * from './neighbour-table.js';
 export * from './pmtu-cache.js';

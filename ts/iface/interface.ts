@@ -26,6 +26,7 @@ import { InterfaceAddresses, type InterfaceConfig } from './config.js';
 import { IfaceContext, TAKEN, type IfaceStats } from './context.js';
 import { IcmpHandler } from './icmp.js';
 import { IpOutput, type TxDatagram } from './ip-output.js';
+import type { IpPath } from './ip-path.js';
 import { LinkOutput } from './link-output.js';
 import { NeighbourDiscovery } from './nd.js';
 import { SharedNeighbourTable } from './neighbour-table.js';
@@ -518,6 +519,23 @@ export class Interface {
     srcOff = 0,
   ): number {
     return this.out.beginIp6(dst, dstOff, payloadLen, src, srcOff);
+  }
+
+  /**
+   * Starts a datagram on a connection's cached path (ip-path.ts): as beginIp4/beginIp6 towards
+   * the path's addresses, without their per-datagram lookups while nothing changed. Finish it
+   * with finishIp.
+   */
+  beginIpOnPath(path: IpPath, payloadLen: number): number {
+    return this.out.beginOnPath(path, payloadLen);
+  }
+
+  /**
+   * Cached paths look everything up again before their next datagram. Call after changing this
+   * interface's routes or addresses (the shared tables bump their own generations).
+   */
+  invalidatePaths(): void {
+    this.ctx.pathGeneration++;
   }
 
   /** Sends the started datagram; 0 (sent or queued for resolution) or a negative errno. */

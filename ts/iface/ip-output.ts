@@ -13,6 +13,8 @@ import { writeIpv6MulticastMac } from '../wire/icmpv6.js';
 import type { IfaceContext } from './context.js';
 import { IfaceErrno } from './errno.js';
 import type { LinkOutput } from './link-output.js';
+import type { IpPath } from './ip-path.js';
+import { isCacheable } from './neighbour-table.js';
 import { MIN_PMTU4, MIN_PMTU6 } from './pmtu-cache.js';
 import { NextHop } from './routes.js';
 import { newKey, setKey4, setKey6 } from './shared-table.js';
@@ -43,6 +45,8 @@ export class TxDatagram {
   frame = -1;
   ipOff = 0;
   active = false;
+  /** The cached path the datagram goes by (beginOnPath), or null for the full lookups. */
+  path: IpPath | null = null;
 }
 
 export class IpOutput {
@@ -298,10 +302,118 @@ export class IpOutput {
     return tx.payloadOff;
   }
 
+  // ---- cached paths (ip-path.ts) ----------------------------------------------------------
+
+  /**
+   * Starts a datagram on `path` (its addresses bound by the transport) with `payloadLen` bytes
+   * of transport header + data: beginIp4/beginIp6 without the per-datagram route, path-MTU and
+   * neighbour lookups while the path's generations hold. Returns the payload offset in tx.buf or
+   * a negative errno, as they do.
+   */
+  beginOnPath(path: IpPath, payloadLen: number): number {
+    this.refresh(path);
+    if (!path.usable) {
+      // Broadcast, no route, no source: the full path decides (and reports the error).
+      return path.family === 4
+        ? this.beginIp4(path.dst4, payloadLen, path.src4)
+        : this.beginIp6(path.dst6, 0, payloadLen, path.src6, 0);
+    }
+    this.abortIp();
+    const is4 = path.family === 4;
+    if (!(payloadLen >= 0 && payloadLen <= (is4 ? 65535 - IPV4_MIN_HLEN : 65535))) {
+      return IfaceErrno.EMSGSIZE;
+    }
+    const r = this.place(is4 ? IPV4_MIN_HLEN : IPV6_HLEN, payloadLen);
+    if (r < 0) return r;
+    const tx = this.tx;
+    tx.path = path;
+    if (is4) {
+      tx.family = 4;
+      tx.src4 = path.src4;
+      tx.dst4 = path.dst4;
+      tx.srcOff = tx.ipOff + 12;
+      tx.dstOff = tx.ipOff + 16;
+      write32(tx.buf, tx.srcOff, path.src4);
+      write32(tx.buf, tx.dstOff, path.dst4);
+    } else {
+      tx.family = 6;
+      tx.src4 = 0;
+      tx.dst4 = 0;
+      tx.srcOff = tx.ipOff + 8;
+      tx.dstOff = tx.ipOff + 24;
+      copyBytes(tx.buf, tx.srcOff, path.src6, 0, 16);
+      copyBytes(tx.buf, tx.dstOff, path.dst6, 0, 16);
+    }
+    return tx.payloadOff;
+  }
+
+  /**
+   * Makes `path` current: three integer compares when nothing changed, else the full lookups.
+   * The generations are read before the lookups, so a change racing with them leaves the path
+   * stamped older than what it saw and the next datagram looks again.
+   */
+  refresh(path: IpPath): void {
+    const ctx = this.ctx;
+    const neighbourGeneration = ctx.neighbours.generation();
+    const pmtuGeneration = ctx.pmtu.generation();
+    if (
+      path.localGeneration === ctx.pathGeneration &&
+      path.neighbourGeneration === neighbourGeneration &&
+      path.pmtuGeneration === pmtuGeneration
+    ) {
+      return;
+    }
+    ctx.stats.pathRefills++;
+    path.localGeneration = ctx.pathGeneration;
+    path.neighbourGeneration = neighbourGeneration;
+    path.pmtuGeneration = pmtuGeneration;
+    path.usable = false;
+    path.hasLinkHeader = false;
+    const hop = this.hop;
+    const eth = path.linkHeader;
+    if (path.family === 4) {
+      const dst = path.dst4;
+      if (path.src4 === 0 || ctx.addrs.isBroadcast4(dst) || !ctx.routes.lookup4(dst, hop)) return;
+      path.mtu = ctx.pmtu.get(setKey4(this.key, dst), hop.mtu);
+      setKey4(path.hopKey, hop.hop4);
+      write16(eth, 12, EtherType.Ipv4);
+    } else {
+      const dst = path.dst6;
+      if (dst[0] === 0xff || !ctx.routes.lookup6(dst, 0, hop)) return;
+      path.mtu = ctx.pmtu.get(setKey6(this.key, dst, 0), hop.mtu);
+      setKey6(path.hopKey, hop.hop6, 0);
+      write16(eth, 12, EtherType.Ipv6);
+    }
+    path.usable = true;
+    const state = ctx.neighbours.lookup(path.hopKey, eth, 0);
+    if (isCacheable(state)) {
+      copyBytes(eth, 6, ctx.addrs.mac, 0, 6);
+      path.hasLinkHeader = true;
+    }
+  }
+
+  // Sends a datagram begun on a path: straight to the cached next hop's MAC, or through the
+  // neighbour path when the entry was not cacheable. Datagrams over the path MTU (or staged)
+  // take the full path, which fragments or refuses them.
+  private emitOnPath(path: IpPath, buf: Uint8Array, ipOff: number, total: number, frame: number) {
+    if (frame < 0 || total > path.mtu) {
+      return path.family === 4
+        ? this.emit4(buf, ipOff, total, frame)
+        : this.emit6(buf, ipOff, total, frame, false);
+    }
+    if (path.hasLinkHeader) {
+      copyBytes(this.ctx.bytes, this.ctx.offsetOf(frame), path.linkHeader, 0, ETH_HLEN);
+      return this.link.sendRaw(frame, ETH_HLEN + total);
+    }
+    this.link.writeHeader(frame, path.family === 4 ? EtherType.Ipv4 : EtherType.Ipv6);
+    return this.link.transmit(frame, ETH_HLEN + total, path.hopKey);
+  }
+
   // A frame when the datagram fits one, else the staging buffer.
   private place(hlen: number, payloadLen: number): number {
     const ctx = this.ctx;
     const tx = this.tx;
+    tx.path = null;
     const dev = ctx.device;
     const room = dev.frameSize - dev.txDataOffset - ETH_HLEN - hlen;
     if (payloadLen <= room) {
@@ -351,6 +463,8 @@ export class IpOutput {
       h.src = tx.src4;
       h.dst = tx.dst4;
       writeIpv4Header(tx.buf, tx.ipOff, h);
+      if (tx.path !== null)
+        return this.emitOnPath(tx.path, tx.buf, tx.ipOff, h.totalLength, tx.frame);
       return this.emit4(tx.buf, tx.ipOff, h.totalLength, tx.frame);
     }
     const b = tx.buf;
@@ -359,6 +473,9 @@ export class IpOutput {
     write16(b, o + 4, payloadLen);
     b[o + 6] = protocol;
     b[o + 7] = ctx.addrs.hopLimit;
+    if (tx.path !== null && dontFragment) {
+      return this.emitOnPath(tx.path, b, o, IPV6_HLEN + payloadLen, tx.frame);
+    }
     return this.emit6(b, o, IPV6_HLEN + payloadLen, tx.frame, !dontFragment);
   }
 

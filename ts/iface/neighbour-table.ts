@@ -45,6 +45,16 @@ export function hasLinkAddress(state: number): boolean {
     : state === NeighbourState.Permanent;
 }
 
+/**
+ * Whether a path cache (ip-path.ts) may keep using the MAC of a neighbour in `state` without
+ * looking the entry up per packet: REACHABLE and PERMANENT only. A STALE entry must be seen by
+ * every send (RFC 4861 7.3.3: the first packet moves it to DELAY and starts NUD), and DELAY and
+ * PROBE entries are about to be confirmed or dropped.
+ */
+export function isCacheable(state: number): boolean {
+  return state === NeighbourState.Reachable || state === NeighbourState.Permanent;
+}
+
 /** Timers in ms; defaults are RFC 4861 10 (and Linux's for ARP, which uses the same machine). */
 export interface NeighbourTimers {
   /** Requests while INCOMPLETE (MAX_MULTICAST_SOLICIT). */
@@ -184,6 +194,8 @@ export class SharedNeighbourTable {
     const d0 = macWord0(mac, macOff);
     const d1 = macWord1(mac, macOff);
     const state = t.state(slot);
+    const old0 = t.word(slot, W_DATA0);
+    const old1 = t.word(slot, W_DATA1);
     const created = create && t.wasCreated();
     let result: number = ConfirmResult.Updated;
     if (state === NeighbourState.Permanent) {
@@ -216,7 +228,7 @@ export class SharedNeighbourTable {
         }
       }
     }
-    t.unlock(slot);
+    this.unlockChanged(slot, state, old0, old1);
     return result;
   }
 
@@ -225,10 +237,13 @@ export class SharedNeighbourTable {
     const t = this.table;
     const slot = t.lockOrInsert(key, NeighbourState.Permanent);
     if (slot < 0) return false;
+    const state = t.wasCreated() ? NeighbourState.Absent : t.state(slot);
+    const old0 = t.word(slot, W_DATA0);
+    const old1 = t.word(slot, W_DATA1);
     t.setState(slot, NeighbourState.Permanent);
     t.setWord(slot, W_DATA0, macWord0(mac, macOff));
     t.setWord(slot, W_DATA1, macWord1(mac, macOff));
-    t.unlock(slot);
+    this.unlockChanged(slot, state, old0, old1);
     return true;
   }
 
@@ -245,6 +260,9 @@ export class SharedNeighbourTable {
       t.setState(slot, NeighbourState.Reachable);
       t.setWord(slot, W_CLAIM, 0);
       t.setTime0(slot, now);
+    }
+    if (state !== NeighbourState.Reachable && t.state(slot) === NeighbourState.Reachable) {
+      t.bumpGeneration(); // cacheable again
     }
     t.unlock(slot);
   }
@@ -269,7 +287,9 @@ export class SharedNeighbourTable {
     const t = this.table;
     const slot = t.lockExisting(key);
     if (slot < 0) return;
+    const was = t.state(slot);
     t.remove(slot);
+    if (isCacheable(was)) t.bumpGeneration();
     t.unlock(slot);
   }
 
@@ -332,6 +352,7 @@ export class SharedNeighbourTable {
     }
     let send = false;
     let unicast = false;
+    const before = s.state;
     switch (s.state) {
       case NeighbourState.Incomplete:
       case NeighbourState.Probe: {
@@ -368,9 +389,35 @@ export class SharedNeighbourTable {
         break;
     }
     if (unicast) writeMac(t.word(slot, W_DATA0), t.word(slot, W_DATA1), this.scanMac, 0);
+    // REACHABLE -> STALE: path caches must go back to a lookup per packet (see isCacheable).
+    if (isCacheable(before) && !isCacheable(t.state(slot))) t.bumpGeneration();
     t.unlock(slot);
     // Sent after unlocking: the solicitor may look the table up itself.
     if (send) solicitor.solicit(key, unicast ? this.scanMac : null);
+  }
+
+  /**
+   * Changes when a neighbour enters or leaves a cacheable state or a cacheable entry's MAC
+   * changes, in any worker (the counter is in shared memory). Read it before lookup().
+   */
+  generation(): number {
+    return this.table.generation();
+  }
+
+  // Unlocks `slot` after a write, bumping the generation when the write changed what a path
+  // cache may hold: a cacheable state entered or left, or the MAC of a cacheable entry. The bump
+  // comes after the writes, so a reader that sees the new generation sees the new entry.
+  private unlockChanged(slot: number, oldState: number, old0: number, old1: number): void {
+    const t = this.table;
+    const state = t.state(slot);
+    const cacheable = isCacheable(state);
+    if (
+      cacheable !== isCacheable(oldState) ||
+      (cacheable && (t.word(slot, W_DATA0) !== old0 || t.word(slot, W_DATA1) !== old1))
+    ) {
+      t.bumpGeneration();
+    }
+    t.unlock(slot);
   }
 
   /** Cold path: every live entry, for tests and `ip neigh`-like reports. */

@@ -61,8 +61,17 @@ export class PmtuCache {
     }
     t.setWord(slot, W_DATA0, mtu);
     t.setTime1(slot, now + this.expiryMs);
+    t.bumpGeneration(); // after the write: see generation()
     t.unlock(slot);
     return mtu;
+  }
+
+  /**
+   * Changes whenever a learnt MTU is set, lowered or expires, in any worker (the counter is in
+   * shared memory): path caches (ip-path.ts) compare it per packet. Read it before get().
+   */
+  generation(): number {
+    return this.table.generation();
   }
 
   /** Drops expired entries (cold path, from tick). */
@@ -73,7 +82,10 @@ export class PmtuCache {
       t.keyOf(slot, scratch);
       const locked = t.lockExisting(scratch);
       if (locked < 0) continue;
-      if (now >= t.time1(locked)) t.remove(locked);
+      if (now >= t.time1(locked)) {
+        t.remove(locked);
+        t.bumpGeneration(); // the route MTU applies again
+      }
       t.unlock(locked);
     }
   }

@@ -16,8 +16,9 @@ export const ENTRY_WORDS = 16;
 const ENTRY_BYTES = ENTRY_WORDS * 4;
 const HEADER_BYTES = 64;
 const MAGIC = 0x78646e74; // "xdnt"
-// Header words: magic, capacity, the insert lock.
+// Header words: magic, capacity, the insert lock, the generation.
 const H_INSERT_LOCK = 2;
+const H_GENERATION = 3;
 
 // Word offsets inside an entry.
 const W_SEQ = 0;
@@ -263,6 +264,20 @@ export class SharedTable {
   }
 
   private created = false;
+
+  /**
+   * The table's generation: a counter its user bumps after a change that caches built on the
+   * table must see (a neighbour's MAC or state, a path MTU). It lives in the shared header, so a
+   * change made by one worker invalidates every worker's caches. Read it before reading entries.
+   */
+  generation(): number {
+    return Atomics.load(this.header, H_GENERATION);
+  }
+
+  /** Bumps the generation; call after the change is written (readers check it first). */
+  bumpGeneration(): void {
+    Atomics.add(this.header, H_GENERATION, 1);
+  }
 
   /** Whether the last lockOrInsert() created the entry. */
   wasCreated(): boolean {

@@ -134,23 +134,26 @@ const api = {
       tcp,
     };
     const target: PollTarget = {
-      // TCP timers (delayed ACK 40 ms, RTO >= 200 ms) run every pass: a heap peek when idle.
-      // One receive batch: TCP defers its ACKs past the app's callbacks for it (they run
-      // between passes), sending them at the start of the next pass unless a reply carried them.
+      // One pass: due TCP timers (delayed ACK 40 ms, RTO >= 200 ms; a heap peek when idle), then
+      // one receive batch, then one flush of everything the pass queued (iface.poll ends with
+      // it). TCP defers its ACKs past the app's callbacks for the batch (they run between
+      // passes); settle() sends them, with whatever the callbacks wrote, in one more flush.
       poll: () => {
+        // Due timers count as work: the loop keeps polling (not parking) until all have run.
+        const timers = tcp.runTimers(tcp.clock.now(), device.batch);
         tcp.beginBatch();
-        let n: number;
         try {
-          n = iface.poll();
+          return timers + iface.poll();
         } finally {
           tcp.endBatch();
         }
-        // Due timers count as work: the loop keeps polling (not parking) until all have run.
-        return n + tcp.runTimers(tcp.clock.now(), device.batch);
       },
       tick: () => iface.tick(),
       park,
-      settle: () => tcp.sendOwedAcks(),
+      settle: () => {
+        tcp.sendOwedAcks();
+        iface.flush();
+      },
     };
     const loop = new StackLoop(target, device.batch);
     running = { stack, opened, loop, cpu0: threadCpuSeconds() };

@@ -54,7 +54,6 @@ export class ReuseportGroup implements TcpConnUser {
       this.tcp.closeListener(this.listener);
       this.groups.delete(this.key);
     } else this.resize();
-    this.tcp.flush();
   }
 
   resize(): void {

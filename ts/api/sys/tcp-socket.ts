@@ -342,8 +342,6 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
     if (avail > 0) {
       const n =
         (flags & MSG_PEEK) !== 0 ? tcb.receiveBuffer.peek(buf, off, len) : tcb.read(buf, off, len);
-      this.net.tcp.refile(c); // a window update may move timers (tcb.ts's re-file contract)
-      this.net.tcp.flush(); // window updates
       if (from !== undefined) this.getpeername(from);
       return n;
     }
@@ -367,10 +365,6 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
     if (len === 0) return 0;
     const c = this.conn as TcpConn;
     const n = c.tcb.write(buf, off, len);
-    // The write armed the retransmission timer: file it, or a first segment that is lost waits
-    // for an ACK that never comes (tcb.ts's re-file contract).
-    this.net.tcp.refile(c);
-    this.net.tcp.flush();
     return n === 0 ? -Errno.EAGAIN : n;
   }
 
@@ -390,8 +384,6 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
     if (tcb !== undefined && st !== TcpState.Closed) {
       if (st === TcpState.SynSent) tcb.abort();
       else if (wr) tcb.shutdown();
-      this.net.tcp.refile(this.conn as TcpConn); // the FIN armed the retransmission timer
-      this.net.tcp.flush();
     }
     this.wake(ALL_BITS);
     return st === TcpState.Closed ? -Errno.ENOTCONN : 0;
@@ -419,8 +411,6 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
       // SO_LINGER with a zero timeout: close(2) resets the connection (RFC 9293 3.10.5 ABORT).
       if (this.linger.onoff !== 0 && this.linger.linger === 0) c.tcb.abort();
       else c.tcb.close();
-      this.net.tcp.refile(c); // the FIN armed the retransmission timer
-      this.net.tcp.flush();
       this.conn = null;
     }
     if (this.binding !== null) this.net.tcpBinds.remove(this.binding);
@@ -522,8 +512,6 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
       default:
         return -Errno.ENOPROTOOPT;
     }
-    if (this.conn !== null) this.net.tcp.refile(this.conn); // a timer may have moved
-    this.net.tcp.flush();
     return 0;
   }
 
@@ -531,7 +519,6 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
     const tcb = this.conn?.tcb;
     if (tcb === undefined) return;
     tcb.setKeepAlive(this.keepAlive, this.keepIdleS * 1000, this.keepIntvlS * 1000, this.keepCnt);
-    this.net.tcp.refile(this.conn as TcpConn); // the keep-alive deadline moved
   }
 
   protected override takeSoftError(): number {

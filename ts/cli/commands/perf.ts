@@ -9,6 +9,7 @@ const usage = `usage: xdpnet perf <${Object.keys(perfModes).join('|')}> [options
   --seconds S       load duration (default 5)
   --size N          UDP payload bytes (default 18: 60-byte frames)
   --rate PPS        offered packets/s, 0 = as fast as possible (default 0)
+  --bytes N         mem-tcp-stream: bytes to move (default 1073741824: 1 GiB)
   --iface IF        run on a real NIC instead of the built-in test bed
   --queue Q         the NIC queue (default 0)
   --xdp-mode M      auto | native | generic
@@ -27,6 +28,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     size: numberOption(args, 'size', 18),
     rate: numberOption(args, 'rate', 0),
     batch: numberOption(args, 'batch', 64),
+    bytes: args.options.bytes === undefined ? undefined : numberOption(args, 'bytes', 0),
     iface: stringOption(args, 'iface'),
     queue: numberOption(args, 'queue', 0),
     xdpMode: stringOption(args, 'xdp-mode') as PerfOptions['xdpMode'],

@@ -71,4 +71,9 @@ export interface TcpHost {
   initialSequence(tcb: Tcb): number;
   /** Something happened on `tcb` (see TcpEvent). Called synchronously from TCB methods. */
   notify(tcb: Tcb, event: TcpEvent): void;
+  /**
+   * `tcb.nextDeadline()` may have moved: called at the end of every call into the TCB. The host
+   * re-reads it before it next looks for due timers (once per loop pass, not per call).
+   */
+  deadlineChanged(tcb: Tcb): void;
 }

@@ -8,8 +8,10 @@
 // - onTimer(): the owner calls it once clock.now() >= nextDeadline(). Every timer of the
 //   connection (retransmission, persist, delayed ACK, keep-alive, TIME-WAIT, FIN-WAIT-2) is a
 //   deadline field here; nextDeadline() is their minimum. The owner keeps TCBs in its own timer
-//   wheel or heap keyed by nextDeadline(), and re-reads it after every call into the TCB (input,
-//   app calls, onTimer), since any of them may move it. No setTimeout per segment.
+//   wheel or heap keyed by nextDeadline(). Every call into the TCB (input, app calls, socket
+//   options, onTimer) ends by telling the host that the deadline may have moved
+//   (host.deadlineChanged), so whoever calls in never does timer bookkeeping: the host re-reads
+//   nextDeadline() for the marked TCBs once per loop pass. No setTimeout per segment.
 //
 // Output goes through the stack's TcpHost (host.ts): transmit() for segments, notify() for
 // events, initialSequence() for ISNs. Time comes from the injected clock, in milliseconds.
@@ -255,17 +257,21 @@ export class Tcb {
     this.input(syn, buf);
   }
 
-  /** Queue up to `len` bytes for sending; returns how many were taken (0 when full). */
-  write(src: Uint8Array, off: number, len: number): number {
-    const r = this.writeData(src, off, len);
+  /**
+   * Queue up to `len` bytes for sending; returns how many were taken (0 when full). With `more`
+   * (Linux MSG_MORE) the bytes only queue: more follow at once, and the next write without it
+   * sends them all in full-sized segments.
+   */
+  write(src: Uint8Array, off: number, len: number, more = false): number {
+    const r = this.writeData(src, off, len, more);
     this.flush();
     return r;
   }
 
-  private writeData(src: Uint8Array, off: number, len: number): number {
+  private writeData(src: Uint8Array, off: number, len: number, more: boolean): number {
     if (this.finQueued || !this.canQueueData()) return 0;
     const n = this.sendBuffer.write(src, off, len);
-    if (n > 0 && canSendData(this.state)) this.output();
+    if (!more && this.sendBuffer.length > 0 && canSendData(this.state)) this.output();
     return n;
   }
 
@@ -385,10 +391,12 @@ export class Tcb {
     if (intervalMs !== undefined) k.intervalMs = intervalMs;
     if (count !== undefined) k.count = count;
     k.set(on);
+    this.flush();
   }
 
   setUserTimeout(ms: number): void {
     this.config.userTimeoutMs = ms;
+    this.flush();
   }
 
   /** The earliest deadline of any timer, in clock milliseconds (Infinity if none). */
@@ -990,6 +998,7 @@ export class Tcb {
     if (!this.ackOwed) return;
     this.ackOwed = false;
     if (this.lastAckSent !== this.rcvNxt) this.sendAck();
+    this.flush();
   }
 
   /** RFC 9293 3.10.7.4 eighth step. */
@@ -1516,8 +1525,9 @@ export class Tcb {
   }
 
   /**
-   * Deliver raised events, in TcpEvent order, once the call that raised them is done: the
-   * application may call back into the TCB from notify() without finding it half-updated.
+   * Ends every call into the TCB. Delivers raised events, in TcpEvent order, once the call that
+   * raised them is done (the application may call back into the TCB from notify() without
+   * finding it half-updated), then tells the host that the deadlines may have moved.
    */
   private flush(): void {
     if (this.flushing) return;
@@ -1528,6 +1538,7 @@ export class Tcb {
       this.ctx.host.notify(this, bit as TcpEvent);
     }
     this.flushing = false;
+    this.ctx.host.deadlineChanged(this);
   }
 
   private fail(code: string): void {

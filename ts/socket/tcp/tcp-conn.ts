@@ -1,6 +1,7 @@
 // One connection as the stack sees it: the TCB plus what the TCB leaves to its owner (addresses,
 // the demux chain, the timer heap slot, the listener it belongs to until accepted, the socket).
 
+import { IpPath } from '../../iface/ip-path.js';
 import { TcpFlag } from '../../wire/tcp.js';
 import type { TcpEvent } from './host.js';
 import { seqAdd, seqGt, seqLt } from './seq.js';
@@ -20,6 +21,8 @@ export class TcpConn {
   readonly remote6 = new Uint8Array(16);
   localPort = 0;
   remotePort = 0;
+  /** The route, path MTU and next hop every segment takes (bound with the addresses). */
+  readonly path = new IpPath();
   /** Demux hash (a small integer) and the next connection with the same hash. */
   key = 0;
   next: TcpConn | null = null;
@@ -27,6 +30,8 @@ export class TcpConn {
   /** Slot in the timer heap, -1 when not in it; the deadline it is filed under. */
   heapIndex = -1;
   deadline = Infinity;
+  /** Listed in the stack's moved-deadline list, to be re-filed before timers are next looked at. */
+  deadlineMoved = false;
   /** The listener of a passive open until the application accepts it. */
   listener: TcpListener | null = null;
   inSynQueue = false;

@@ -3,7 +3,8 @@
 // 3.10.7.1), the TcpHost that writes segments straight into TX frames, and a timer heap over
 // TCB deadlines run from the worker loop. Every worker has its own TcpStack; listeners exist in
 // every worker (SO_REUSEPORT semantics) and connect() picks source ports whose replies hash back
-// to the calling worker.
+// to the calling worker. Sending only queues frames: the worker loop flushes the device once
+// per pass, whoever sent (input, timers, the application's calls).
 
 import type { Interface } from '../../iface/interface.js';
 import { IfaceErrno } from '../../iface/errno.js';
@@ -125,6 +126,8 @@ export class TcpStack implements TransportHandler, TcpHost {
   /** Connections using each local port (bind and ephemeral-port conflicts). */
   private readonly portUsers = new Int32Array(65536);
   private readonly heap = new TimerHeap();
+  /** Connections whose deadline may have moved since the timers were last looked at. */
+  private readonly moved: TcpConn[] = [];
   private readonly hdr = new TcpHeader();
   /** TCBs owing an ACK at the end of the current receive batch (ctx.ackBatch while open). */
   private readonly owedAcks: Tcb[] = [];
@@ -133,7 +136,6 @@ export class TcpStack implements TransportHandler, TcpHost {
   private readonly w2 = new Uint32Array(4);
   private readonly isnLocal = new Uint8Array(16);
   private readonly isnRemote = new Uint8Array(16);
-  private inputDepth = 0;
   /** Set while rebuilding a connection from a cookie: its SYN-ACK was already sent. */
   private suppressTransmit = false;
   private forcedIss = -1;
@@ -162,6 +164,7 @@ export class TcpStack implements TransportHandler, TcpHost {
 
   /** Connections filed in the timer heap (leak checks: 0 once every connection is gone). */
   get timerCount(): number {
+    this.refileMoved();
     return this.heap.size;
   }
 
@@ -223,7 +226,6 @@ export class TcpStack implements TransportHandler, TcpHost {
     for (const c of this.connsOf(l)) c.tcb.abort();
     let c: TcpConn | null;
     while ((c = l.accept()) !== null) c.tcb.abort();
-    this.flush();
   }
 
   private connsOf(l: TcpListener): TcpConn[] {
@@ -301,8 +303,6 @@ export class TcpStack implements TransportHandler, TcpHost {
       c.tcb.abortQuietly(); // Linux connect(2) fails at once without a route
       return err;
     }
-    this.refile(c);
-    this.flush();
     return c;
   }
 
@@ -362,6 +362,8 @@ export class TcpStack implements TransportHandler, TcpHost {
 
   private attach(c: TcpConn, tcb: Tcb): void {
     c.tcb = tcb;
+    if (c.is4) c.path.bind4(c.local4, c.remote4);
+    else c.path.bind6(c.local6, 0, c.remote6, 0);
     c.key = c.is4
       ? key4(c.remote4, c.local4, c.remotePort, c.localPort)
       : key6(c.remote6, 0, c.local6, 0, c.remotePort, c.localPort);
@@ -404,8 +406,37 @@ export class TcpStack implements TransportHandler, TcpHost {
 
   // ---- timers --------------------------------------------------------------------------------
 
-  /** Re-reads the TCB's deadline after any call into it (tcb.ts's contract). */
-  refile(c: TcpConn): void {
+  /**
+   * host.deadlineChanged: the TCB's deadline may have moved. Noted once per connection; the
+   * marked connections are re-filed together before the stack next looks at its timers, so a
+   * batch of segments for one connection costs one heap update, and no caller above the stack
+   * ever does timer bookkeeping.
+   */
+  deadlineChanged(tcb: Tcb): void {
+    const c = tcb.context as TcpConn;
+    if (c.deadlineMoved || !c.inTable) return;
+    c.deadlineMoved = true;
+    this.moved.push(c);
+  }
+
+  /** Re-files every connection whose deadline moved since the last call. */
+  private refileMoved(): void {
+    const moved = this.moved;
+    for (let i = 0; i < moved.length; i++) {
+      const c = moved[i];
+      c.deadlineMoved = false;
+      this.refile(c);
+    }
+    moved.length = 0;
+  }
+
+  /**
+   * Files the connection under its TCB's next deadline. A deadline that only moved later (the
+   * retransmission timer pushed back by every ACK) keeps its earlier slot: when that fires, the
+   * TCB finds nothing due and the connection is filed again under its real deadline. So a
+   * stream of ACKs costs no heap sift, as with Linux's lazily re-armed timers.
+   */
+  private refile(c: TcpConn): void {
     if (!c.inTable) return;
     const st = c.tcb.state;
     if (st === TcpState.TimeWait && !c.countedTimeWait) {
@@ -413,10 +444,10 @@ export class TcpStack implements TransportHandler, TcpHost {
       this.stats.timeWait++;
     }
     const d = c.tcb.nextDeadline();
+    if (c.heapIndex >= 0 && d >= c.deadline && d !== Infinity) return;
     if (d !== c.deadline || c.heapIndex < 0) this.heap.set(c, d);
   }
 
-  /** Runs every connection timer that is due; call often (every few ms) from the worker loop. */
   /** Every listener (cold path: introspection). */
   *allListeners(): Generator<TcpListener> {
     for (const first of this.listeners) {
@@ -450,13 +481,8 @@ export class TcpStack implements TransportHandler, TcpHost {
   sendOwedAcks(): void {
     const owed = this.owedAcks;
     if (owed.length === 0) return;
-    for (let i = 0; i < owed.length; i++) {
-      const tcb = owed[i];
-      tcb.sendOwedAck();
-      this.refile(tcb.context as TcpConn);
-    }
+    for (let i = 0; i < owed.length; i++) owed[i].sendOwedAck();
     owed.length = 0;
-    this.flush();
   }
 
   /**
@@ -465,6 +491,7 @@ export class TcpStack implements TransportHandler, TcpHost {
    * while a few per pass go out as completions come back). Returns how many ran.
    */
   runTimers(now: number = this.clock.now(), max = 100_000): number {
+    this.refileMoved();
     const heap = this.heap;
     let ran = 0;
     for (; ran < max; ran++) {
@@ -476,12 +503,12 @@ export class TcpStack implements TransportHandler, TcpHost {
       this.refile(c);
       if (c.inTable && c.deadline <= now) heap.set(c, now + 1); // never spin on one TCB
     }
-    this.flush();
     return ran;
   }
 
   /** The earliest connection deadline (Infinity when none): how long the loop may park. */
   nextDeadline(): number {
+    this.refileMoved();
     const c = this.heap.peek();
     return c === null ? Infinity : c.deadline;
   }
@@ -501,12 +528,7 @@ export class TcpStack implements TransportHandler, TcpHost {
     }
     if (d.toGroup) return InputResult.Done; // RFC 1122 4.2.3.10: TCP is unicast only
     this.stats.inSegs++;
-    this.inputDepth++;
-    try {
-      this.dispatch(d, h);
-    } finally {
-      this.inputDepth--;
-    }
+    this.dispatch(d, h);
     return InputResult.Done;
   }
 
@@ -523,10 +545,7 @@ export class TcpStack implements TransportHandler, TcpHost {
     }
     if (c !== null) {
       const r = c.tcb.input(h, d.buf);
-      if (r !== TcpInputResult.NewConnection) {
-        this.refile(c);
-        return;
-      }
+      if (r !== TcpInputResult.NewConnection) return;
       c.tcb.abortQuietly(); // RFC 6191: TIME-WAIT gives way to the new SYN
     }
     const l = this.findListener(d, h);
@@ -626,7 +645,6 @@ export class TcpStack implements TransportHandler, TcpHost {
     const c = this.childFor(l, d, h);
     if (c === null) return;
     c.tcb.openPassive(h, d.buf);
-    this.refile(c);
   }
 
   private childFor(l: TcpListener, d: RxDatagram, h: TcpHeader): TcpConn | null {
@@ -765,7 +783,6 @@ export class TcpStack implements TransportHandler, TcpHost {
       this.forcedIss = -1;
     }
     c.tcb.input(h, d.buf);
-    this.refile(c);
     return true;
   }
 
@@ -787,8 +804,6 @@ export class TcpStack implements TransportHandler, TcpHost {
     if (e.kind === IcmpErrorKind.PacketTooBig) {
       // RFC 1191 6.3 / RFC 8201 5 / RFC 9293 3.7.3: the open connection adopts the new path MTU.
       tcb.pathMtuChanged(e.mtu - (c.is4 ? IP4_HLEN : IP6_HLEN) - TCP_MIN_HLEN);
-      this.refile(c);
-      this.flush();
       return;
     }
     const code = icmpCode(e.kind);
@@ -802,8 +817,6 @@ export class TcpStack implements TransportHandler, TcpHost {
     }
     c.error = code;
     tcb.abortQuietly();
-    this.refile(c);
-    this.flush();
   }
 
   private findIcmp(e: IcmpErrorInfo): TcpConn | null {
@@ -831,10 +844,7 @@ export class TcpStack implements TransportHandler, TcpHost {
     const c = tcb.context as TcpConn;
     if (c.noteSent(seg.header.seq, seg.header.flags, seg.payloadLen)) this.stats.retransSegs++;
     const len = TCP_MIN_HLEN + (seg.hasOptions ? optionsLength(seg.options) : 0) + seg.payloadLen;
-    const iface = this.iface;
-    const at = c.is4
-      ? iface.beginIp4(c.remote4, len, c.local4)
-      : iface.beginIp6(c.remote6, 0, len, c.local6, 0);
+    const at = this.iface.beginIpOnPath(c.path, len);
     if (at < 0) this.txFailed(at);
     else this.writeSegment(c.is4, at, len, seg);
     // A next hop whose resolution failed (the neighbour entry is FAILED): tell the TCB.
@@ -950,16 +960,6 @@ export class TcpStack implements TransportHandler, TcpHost {
 
   // ---- output --------------------------------------------------------------------------------
 
-  /** Pushes queued frames out unless a segment is being processed (poll() flushes then). */
-  flush(): void {
-    if (this.inputDepth === 0) this.iface.flush();
-  }
-
-  /** True while a segment is being processed. */
-  get inInput(): boolean {
-    return this.inputDepth > 0;
-  }
-
   /** Resets every connection and closes every listener (worker shutdown). */
   close(): void {
     for (const l of this.listeners) {
@@ -968,7 +968,7 @@ export class TcpStack implements TransportHandler, TcpHost {
     const all: TcpConn[] = [];
     for (let c of this.conns.values()) for (; c !== null; c = c.next as TcpConn) all.push(c);
     for (const c of all) c.tcb.abort();
-    this.flush();
+    this.iface.flush(); // the loop that would flush the resets is stopping
   }
 }
 

@@ -1,6 +1,6 @@
 // A binary min-heap of connections keyed by their TCB's next deadline, with each connection's
 // slot stored on it so a deadline can move in O(log n) without searching (the owner's side of
-// tcb.ts's timer contract: re-file after every call into the TCB).
+// tcb.ts's timer contract: the stack re-files the TCBs that said their deadline moved).
 
 import type { TcpConn } from './tcp-conn.js';
 

@@ -1,0 +1,138 @@
+// perf mem-tcp-stream: bulk throughput of the TCP stack alone. A sends --bytes (default 1 GiB)
+// to B over a MemoryPair in one thread (perf/harness/mem-tcp-pair.ts); B checks every byte
+// against the pattern. Then the smoltcp baseline moves the same bytes the same way.
+//
+// Data segments are what A's stack sent while the bytes moved (B sends no data, so A sends no
+// bare ACKs; retransmissions, if any, count, as in Linux's data_segs_out). CPU is this thread's.
+import { packetFigures, round } from '../harness/perf-result.js';
+import { Progress } from '../harness/progress.js';
+import { threadCpuSeconds } from '../../ts/worker/thread-cpu.js';
+import { TcpEvent } from '../../ts/socket/tcp/host.js';
+import {
+  MemTcpPair,
+  PATTERN_CHUNK,
+  PATTERN_PERIOD,
+  runSmoltcpBench,
+  streamPattern,
+  STALL_MS,
+} from '../harness/mem-tcp-pair.js';
+import type { PerfTarget } from './common.js';
+import type { TcpFigures, TcpPerfResult } from './tcp-common.js';
+
+export const DEFAULT_STREAM_BYTES = 2 ** 30;
+
+export interface StreamFigures extends TcpFigures {
+  /** Bytes that arrived, in order and checked. */
+  bytes?: number;
+  dataSegments?: number;
+  cpuNsPerSegment?: number;
+}
+
+export type MemStreamResult = TcpPerfResult &
+  StreamFigures & { baseline?: StreamFigures & { name: string } };
+
+interface SmoltcpStream {
+  bytes: number;
+  seconds: number;
+  dataSegments: number;
+  cpuSeconds: number;
+  bps: number;
+}
+
+function streamFigures(
+  bytes: number,
+  segments: number,
+  seconds: number,
+  cpuSeconds: number,
+): StreamFigures {
+  return {
+    ...packetFigures(segments, bytes, undefined, seconds, cpuSeconds),
+    bytes,
+    dataSegments: segments,
+    cpuNsPerSegment: segments > 0 ? round((cpuSeconds * 1e9) / segments, 1) : undefined,
+  };
+}
+
+/** Our stack: moves `total` bytes A to B; throws EBADMSG on a byte that differs. */
+async function engineStream(total: number): Promise<StreamFigures> {
+  const pair = new MemTcpPair();
+  const progress = new Progress();
+  try {
+    const { client, server } = await pair.connect();
+    const pattern = streamPattern();
+    const into = Buffer.allocUnsafe(PATTERN_CHUNK);
+    let sent = 0;
+    let received = 0;
+    const fill = (): void => {
+      while (sent < total) {
+        const at = sent % PATTERN_PERIOD;
+        const len = Math.min(PATTERN_CHUNK, total - sent);
+        const n = pair.write(pair.a, client.conn, pattern, at, len);
+        sent += n;
+        if (n < len) return; // the rest goes when an ACK frees room (Writable)
+      }
+    };
+    pair.a.app = () => {
+      client.events.check(client.conn, 'sender');
+      if (client.events.take(TcpEvent.Writable)) fill();
+    };
+    pair.b.app = () => {
+      server.events.check(server.conn, 'receiver');
+      if (!server.events.take(TcpEvent.Readable)) return;
+      const tcb = server.conn.tcb;
+      while (tcb.readable() > 0) {
+        const n = pair.read(pair.b, server.conn, into, 0, PATTERN_CHUNK);
+        const at = received % PATTERN_PERIOD;
+        if (!into.subarray(0, n).equals(pattern.subarray(at, at + n))) {
+          throw Object.assign(new Error(`stream bytes ${received}..${received + n} differ`), {
+            code: 'EBADMSG',
+          });
+        }
+        received += n;
+      }
+    };
+    progress.start('mem-tcp-stream (ours)', () => Promise.resolve(pair.frames));
+    const segs0 = pair.a.tcp.stats.outSegs;
+    const cpu0 = threadCpuSeconds();
+    const t0 = performance.now();
+    fill();
+    await pair.run(
+      () => received >= total,
+      () => received,
+      'the stream',
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = threadCpuSeconds() - cpu0;
+    return streamFigures(received, pair.a.tcp.stats.outSegs - segs0, seconds, cpu);
+  } finally {
+    progress.stop();
+    pair.close();
+  }
+}
+
+export async function memTcpStream(target: PerfTarget): Promise<MemStreamResult> {
+  const total = target.options.bytes ?? DEFAULT_STREAM_BYTES;
+  if (!Number.isSafeInteger(total) || total < 1) {
+    throw Object.assign(new Error(`--bytes ${total} must be a positive integer`), {
+      code: 'EINVAL',
+    });
+  }
+  process.stderr.write(`mem-tcp-stream: ${total} bytes, ours then smoltcp\n`);
+  const ours = await engineStream(total);
+  // At 1 Gbit/s or better, the baseline is done long before this.
+  const timeoutMs = STALL_MS + (total / 1e8) * 1000 * 10;
+  const base = await runSmoltcpBench<SmoltcpStream>(
+    ['stream', '--bytes', String(total)],
+    timeoutMs,
+  );
+  return {
+    mode: 'mem-tcp-stream',
+    workers: 1,
+    ...ours,
+    baseline: {
+      name: 'smoltcp',
+      ...streamFigures(base.bytes, base.dataSegments, base.seconds, base.cpuSeconds),
+      bps: Math.round(base.bps),
+    },
+  };
+}
