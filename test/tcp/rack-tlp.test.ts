@@ -156,6 +156,29 @@ describe('tcp RACK-TLP (RFC 8985)', () => {
     assert.equal(stats.lossProbeRecovery - recov0, 0, 'nothing was lost');
   });
 
+  it('resends the last segment sent when the receive window holds the rest back', () => {
+    // The receiver's window closes on a flight whose ACKs are lost: the probe may not carry the
+    // data queued behind it, which was never sent and lies outside the window (RFC 8985 7.3).
+    const n = new Network(
+      { ...CLEAN_LINK, delayMs: ONE_WAY_MS },
+      1,
+      { noDelay: true },
+      { receiveBufferBytes: 6 * MSS },
+    );
+    n.establish();
+    const tcb = n.a.tcb;
+    const t0 = n.clock.t;
+    n.filter = (from) => from.name !== 'B' || n.clock.t >= t0 + 5000;
+    const probes0 = n.a.ctx.stats.lossProbes;
+    tcb.write(new Uint8Array(64 * MSS), 0, 64 * MSS);
+    const flightEnd = tcb.sndNxt;
+    assert.equal((tcb.sndUna + tcb.sndWnd - flightEnd) | 0, 0, 'the window is full');
+    assert.ok(n.run(t0 + 5000, () => n.a.ctx.stats.lossProbes > probes0));
+    const probe = n.segmentsFrom('A').at(-1)!;
+    assert.equal(probe.len, MSS);
+    assert.equal((probe.seq + probe.len) >>> 0, flightEnd >>> 0, 'the probe ends at SND.NXT');
+  });
+
   it('is off when configured so (rack: false, tlp: false), and both need SACK', () => {
     const n = net({ rack: false, tlp: false });
     assert.equal(n.a.tcb.rack, null);

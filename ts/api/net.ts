@@ -117,6 +117,9 @@ function formatRemote(c: TcpConn): string {
   return c.is4 ? formatIpv4Address(c.remote4) : formatIpv6Address(c.remote6);
 }
 
+/** Linux MAX_TCP_KEEPIDLE: TCP_KEEPIDLE takes 1..32767 seconds. */
+const MAX_TCP_KEEPIDLE_S = 32767;
+
 export class Socket extends Duplex implements TcpConnUser {
   connecting = false;
   bytesRead = 0;
@@ -292,7 +295,13 @@ export class Socket extends Duplex implements TcpConnUser {
     if (this.noDelay !== null) tcb.setNoDelay(this.noDelay);
     if (this.keepAlive !== null) {
       const [on, delay] = this.keepAlive;
-      tcb.setKeepAlive(on, delay > 0 ? delay : undefined);
+      // Node (libuv uv__tcp_keepalive): idle = the delay in whole seconds, then a probe every
+      // second, dead after 10; under a second (or past TCP_KEEPIDLE's limit) the setsockopt
+      // fails and the current values (the system defaults on a new socket) stay.
+      const idleS = Math.trunc(delay / 1000);
+      if (on && idleS >= 1 && idleS <= MAX_TCP_KEEPIDLE_S)
+        tcb.setKeepAlive(true, idleS * 1000, 1000, 10);
+      else tcb.setKeepAlive(on);
     }
   }
 

@@ -836,7 +836,9 @@ export class Tcb {
       this.transmitData(this.sndNxt, Math.min(queued, room, this.maxPayload()), true, now);
       this.tlpIsRetrans = false;
     } else {
-      const dataEnd = this.finSent ? this.finSeq : this.sendBuffer.endSeq;
+      // The highest segment sent so far (RFC 8985 7.3): data queued behind a closed receive
+      // window has never been sent and lies outside it.
+      const dataEnd = this.finSent ? this.finSeq : this.sndNxt;
       const len = Math.min(this.maxPayload(), seqSub(dataEnd, this.sndUna));
       this.retransmitFrom(seqAdd(dataEnd, -len), len, now);
       this.tlpIsRetrans = true;
@@ -1317,6 +1319,9 @@ export class Tcb {
     this.rttTiming = false;
     this.output();
     if (this.rtxDeadline === Infinity) this.rtxDeadline = now + this.rtt.rto;
+    // Linux tcp_clamp_rto_to_user_timeout: the backed-off RTO never runs past the user
+    // timeout, so the connection fails when it ends rather than up to one RTO later.
+    if (ut > 0) this.rtxDeadline = Math.min(this.rtxDeadline, this.firstRtxTime + ut);
   }
 
   private onSynTimeout(): void {
