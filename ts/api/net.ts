@@ -20,8 +20,11 @@ import {
   parseIpv6Address,
 } from '../wire/address.js';
 import { errnoCode, nodeError, systemError } from './errors.js';
+import { ReadSlab } from './read-slab.js';
 
 const READ_CHUNK = 64 * 1024;
+/** This thread's Buffers for received data (each worker has its own module instance). */
+const readSlab = new ReadSlab();
 
 export interface SocketOptions {
   allowHalfOpen?: boolean;
@@ -355,11 +358,11 @@ export class Socket extends Duplex implements TcpConnUser {
     const tcb = c.tcb;
     while (this.reading && tcb.readable() > 0) {
       const n = Math.min(tcb.readable(), READ_CHUNK);
-      const buf = Buffer.allocUnsafe(n);
-      const got = tcb.read(buf, 0, n);
+      const buf = readSlab.take(n);
+      const got = tcb.read(buf, 0, n); // n <= readable(): all of it
       this.bytesRead += got;
       this.touch();
-      if (!this.push(got === n ? buf : buf.subarray(0, got))) this.reading = false;
+      if (!this.push(buf)) this.reading = false;
     }
     if (this.peerEnded && tcb.readable() === 0 && !this.eofPushed) this.pushEof();
   }
