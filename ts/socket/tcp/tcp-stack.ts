@@ -962,9 +962,8 @@ export class TcpStack implements TransportHandler, TcpHost {
 
   /** Resets every connection and closes every listener (worker shutdown). */
   close(): void {
-    for (const l of this.listeners) {
-      for (let p = l; p !== null; p = p.next) this.closeListener(p);
-    }
+    // A snapshot: closeListener unlinks the listener (and its next) from the port's chain.
+    for (const l of [...this.allListeners()]) this.closeListener(l);
     const all: TcpConn[] = [];
     for (let c of this.conns.values()) for (; c !== null; c = c.next as TcpConn) all.push(c);
     for (const c of all) c.tcb.abort();
