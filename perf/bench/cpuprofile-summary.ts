@@ -48,7 +48,10 @@ const AREAS: [string, RegExp][] = [
     /ip-output\.js|iface\/interface\.js|iface\/context\.js|wire\/ipv4\.js|wire\/ethernet\.js/,
   ],
   ['options/header', /wire\/tcp\.js/],
-  ['demux', /tcp-stack\.js:(input|lookup|key4|deliver)|Map\.prototype/],
+  [
+    'demux',
+    /connection-table\.js|listener-table\.js|tcp-stack\.js:(input|dispatch)|Map\.prototype/,
+  ],
   ['device/ring', /dev\/memory\/|rings\/|dev\/frame/],
   ['TCB logic', /socket\/tcp\//],
 ];

@@ -53,6 +53,17 @@ describe('tcp-stack: stack behaviour', function () {
     assert.ok(st.retransSegs > 0, 'losses were repaired by retransmission');
   });
 
+  it('close() closes every listener, several on one port included', () => {
+    const bed = fx.open();
+    const l4 = bed.a.tcp.listen({ port: 9010, is4: true });
+    const l6 = bed.a.tcp.listen({ port: 9010, is4: false, v6Only: true });
+    assert.ok(typeof l4 === 'object' && typeof l6 === 'object');
+    bed.a.tcp.close();
+    assert.equal(l4.open, false);
+    assert.equal(l6.open, false);
+    assert.equal([...bed.a.tcp.allListeners()].length, 0);
+  });
+
   it('drops SYNs when the accept queue is full: counted, no RST; the client gets in later', async () => {
     const bed = fx.open();
     const l = bed.a.tcp.listen({ port: 9001, is4: true, backlog: 2 });
