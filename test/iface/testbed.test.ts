@@ -12,6 +12,10 @@ import { SharedNeighbourTable } from '../../ts/iface/neighbour-table.js';
 import { AddressState } from '../../ts/iface/address-states.js';
 import { InputResult } from '../../ts/iface/transport.js';
 import { parseMac } from '../../ts/wire/index.js';
+import { DropReason } from '../../ts/wire/drop-reason.js';
+import { UdpStack } from '../../ts/socket/udp/udp-stack.js';
+import { TcpStack } from '../../ts/socket/tcp/tcp-stack.js';
+import { runPeerPython } from '../support/peer-namespace.js';
 
 interface Engine {
   iface: Interface;
@@ -264,5 +268,60 @@ describe('iface on the test bed (kernel peer, AF_XDP)', function () {
     const r = await bed.exec(['python3', '-c', py, bed.engineIpv4], { timeoutMs: 10_000 });
     assert.equal(r.stdout.trim(), 'refused', r.stderr);
     assert.equal(e.iface.stats.icmpErrorsSent, 1);
+  });
+
+  it('takes TCP/UDP checksums the AF_XDP port verified, and still drops corrupted ones itself', async function () {
+    const e = await startEngine();
+    const udp = new UdpStack(e.iface);
+    const tcp = new TcpStack(e.iface);
+    const n = 20;
+    // Raw frames from the peer's veth: per round a good and a corrupted UDP datagram to a closed
+    // port, a corrupted SYN and a good SYN to a closed port (answered with a RST).
+    const py = [
+      'import socket, struct, sys',
+      'ifname, dmac, smac, src, dst, n = sys.argv[1:7]',
+      'def fold(b):',
+      "    b = b + b'\\0' * (len(b) % 2)",
+      "    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))",
+      '    while s > 0xffff: s = (s & 0xffff) + (s >> 16)',
+      '    return ~s & 0xffff',
+      'def frame(proto, l4):',
+      "    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(l4), 1, 0, 64, proto, 0,",
+      '                     socket.inet_aton(src), socket.inet_aton(dst))',
+      "    ip = ip[:10] + struct.pack('!H', fold(ip)) + ip[12:]",
+      "    mac = lambda m: bytes.fromhex(m.replace(':', ''))",
+      "    return mac(dmac) + mac(smac) + b'\\x08\\x00' + ip + l4",
+      'def pseudo(proto, l4):',
+      "    return socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack('!BBH', 0, proto, len(l4))",
+      'def with_sum(proto, l4, at, flip):',
+      '    c = fold(pseudo(proto, l4) + l4) or 0xffff',
+      "    return l4[:at] + struct.pack('!H', c ^ flip) + l4[at + 2:]",
+      's = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)',
+      's.bind((ifname, 0))',
+      'for i in range(int(n)):',
+      '    payload = bytes(range(100 + i % 50)) * 3',
+      "    udp = struct.pack('!HHHH', 40000, 9999, 8 + len(payload), 0) + payload",
+      '    s.send(frame(17, with_sum(17, udp, 6, 0)))',
+      '    s.send(frame(17, with_sum(17, udp, 6, 0x0101)))',
+      "    syn = struct.pack('!HHIIBBHHH', 40001 + i, 9998, 1000 + i, 0, 5 << 4, 0x02, 65535, 0, 0)",
+      '    s.send(frame(6, with_sum(6, syn, 16, 0x0101)))',
+      '    s.send(frame(6, with_sum(6, syn, 16, 0)))',
+      "print('sent')",
+    ].join('\n');
+    const args = [bed.peerIf, bed.engineMac, bed.peerMac, bed.peerIpv4, bed.engineIpv4, String(n)];
+    assert.equal(await runPeerPython(bed, py, args), 'sent');
+    const drops = e.iface.drops;
+    await waitFor(
+      () => drops[DropReason.TcpBadChecksum] + drops[DropReason.UdpBadChecksum] >= 2 * n,
+      5000,
+      'the corrupted datagrams',
+    );
+    await waitFor(() => tcp.stats.outRsts >= n, 5000, 'the RSTs to the good SYNs');
+    assert.equal(drops[DropReason.UdpBadChecksum], n);
+    assert.equal(drops[DropReason.TcpBadChecksum], n);
+    assert.equal(udp.stats.inErrors, n, 'corrupted UDP counted as input errors');
+    assert.equal(tcp.stats.inErrs, n, 'corrupted TCP counted as input errors');
+    // The good ones came verified from the port: the stack never summed their bytes.
+    assert.equal(e.iface.stats.l4ChecksumByDevice, 2 * n);
   });
 });

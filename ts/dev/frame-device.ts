@@ -16,6 +16,13 @@ export interface FrameDevice {
   readonly batch: number;
   /** [addr, len] pairs of the packets the last receive() returned. */
   readonly rxDesc: Uint32Array;
+  /**
+   * A device that verifies TCP/UDP checksums itself (smoltcp's ChecksumCapabilities, receive
+   * side): rxChecksumOk[i] is 1 when the checksum of the i-th packet of the last receive() was
+   * verified good, so the stack need not pass over its bytes again. 0 means "not checked": the
+   * stack verifies. Absent on devices that check nothing.
+   */
+  readonly rxChecksumOk?: Uint8Array;
 
   /** Takes up to one batch of received packets into rxDesc; returns how many. */
   receive(): number;

@@ -34,6 +34,8 @@ export class IfaceStats {
   pendingQueued = 0;
   pendingSent = 0;
   deliveredToTransport = 0;
+  /** Of those, datagrams whose TCP/UDP checksum the device had verified (not summed here). */
+  l4ChecksumByDevice = 0;
   /** Cached paths (ip-path.ts) looked up again because a generation moved, or first used. */
   pathRefills = 0;
 }

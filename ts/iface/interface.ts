@@ -104,6 +104,8 @@ export class Interface {
   ).fill(null);
   private readonly eth = new EthernetHeader();
   private readonly rx = new RxDatagram();
+  /** The device verified the TCP/UDP checksum of the frame being handled (see poll()). */
+  private rxChecksumOk = false;
   private readonly ip4: Ipv4Header;
   private readonly ip6: Ipv6Header;
   private readonly icmp4 = new Icmpv4Header();
@@ -214,7 +216,12 @@ export class Interface {
     dev.reap();
     const n = dev.receive();
     const desc = dev.rxDesc;
-    for (let i = 0; i < n; i++) this.input(desc[2 * i], desc[2 * i + 1]);
+    const ok = dev.rxChecksumOk;
+    for (let i = 0; i < n; i++) {
+      this.rxChecksumOk = ok !== undefined && ok[i] === 1;
+      this.input(desc[2 * i], desc[2 * i + 1]);
+    }
+    this.rxChecksumOk = false;
     ctx.stats.rxFrames += n;
     if (this.link.pendingReady) this.link.servicePending();
     dev.flush();
@@ -469,6 +476,8 @@ export class Interface {
     rx.l4Off = l4Off;
     rx.l4Len = l4Len;
     rx.toGroup = toGroup;
+    // A reassembled datagram (frame -1) was never checked whole by the device.
+    rx.l4ChecksumOk = frame >= 0 && this.rxChecksumOk;
     let datagramLen: number;
     if (family === 4) {
       const ip = this.ip4;
@@ -488,6 +497,7 @@ export class Interface {
       datagramLen = 40 + ip.payloadLength;
     }
     this.ctx.stats.deliveredToTransport++;
+    if (rx.l4ChecksumOk) this.ctx.stats.l4ChecksumByDevice++;
     const result = handler.input(rx);
     if (result === InputResult.Kept && frame >= 0) return TAKEN;
     if (result === InputResult.NoSocket) {

@@ -51,6 +51,8 @@ export class RxDatagram {
   dstOff = 0;
   /** Destination was broadcast (IPv4) or multicast: never answer with an ICMP error. */
   toGroup = false;
+  /** The device verified the TCP/UDP checksum already (FrameDevice.rxChecksumOk). */
+  l4ChecksumOk = false;
   /** The parsed IP header (valid for `buf`), for checksum helpers such as parseUdp4(). */
   readonly ip4 = new Ipv4Header();
   readonly ip6 = new Ipv6Header();

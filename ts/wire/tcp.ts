@@ -158,6 +158,7 @@ function readOption(
 }
 
 // Shared checks for a `len`-byte segment whose pseudo-header sum is `pseudo`.
+// A negative `pseudo` means the device verified the checksum already.
 function parseTcpSegment(
   buf: Uint8Array,
   off: number,
@@ -169,7 +170,7 @@ function parseTcpSegment(
   const hlen = (buf[off + 12] >>> 4) << 2;
   if (hlen < TCP_MIN_HLEN) return DropReason.TcpBadDataOffset;
   if (hlen > len) return DropReason.TcpDataOffsetExceedsSegment;
-  if (checksum(buf, off, len, pseudo) !== 0) return DropReason.TcpBadChecksum;
+  if (pseudo >= 0 && checksum(buf, off, len, pseudo) !== 0) return DropReason.TcpBadChecksum;
   const srcPort = read16(buf, off);
   const dstPort = read16(buf, off + 2);
   if (srcPort === 0 || dstPort === 0) return DropReason.TcpBadPort;
@@ -196,15 +197,20 @@ function parseTcpSegment(
   return DropReason.Ok;
 }
 
-/** Parse and verify a TCP segment filling the `len`-byte payload of `ip`. */
+/**
+ * Parse and verify a TCP segment filling the `len`-byte payload of `ip`; `checksumVerified`: the
+ * device checked the checksum (FrameDevice.rxChecksumOk), so it is not summed again.
+ */
 export function parseTcp4(
   buf: Uint8Array,
   off: number,
   len: number,
   ip: Ipv4Header,
   out: TcpHeader,
+  checksumVerified = false,
 ): DropReason {
-  return parseTcpSegment(buf, off, len, pseudoHeaderSum4(ip.src, ip.dst, IpProtocol.Tcp, len), out);
+  const pseudo = checksumVerified ? -1 : pseudoHeaderSum4(ip.src, ip.dst, IpProtocol.Tcp, len);
+  return parseTcpSegment(buf, off, len, pseudo, out);
 }
 
 /** Parse and verify a TCP segment filling the `len`-byte upper-layer payload of `ip` (same buffer). */
@@ -214,8 +220,11 @@ export function parseTcp6(
   len: number,
   ip: Ipv6Header,
   out: TcpHeader,
+  checksumVerified = false,
 ): DropReason {
-  const pseudo = pseudoHeaderSum6(buf, ip.srcOff, buf, ip.dstOff, IpProtocol.Tcp, len);
+  const pseudo = checksumVerified
+    ? -1
+    : pseudoHeaderSum6(buf, ip.srcOff, buf, ip.dstOff, IpProtocol.Tcp, len);
   return parseTcpSegment(buf, off, len, pseudo, out);
 }
 

@@ -34,18 +34,22 @@ function parseUdpFields(buf: Uint8Array, off: number, len: number, out: UdpHeade
   return DropReason.Ok;
 }
 
-/** Parse and verify a UDP datagram in the `len`-byte payload of `ip`. */
+/**
+ * Parse and verify a UDP datagram in the `len`-byte payload of `ip`; `checksumVerified`: the
+ * device checked the checksum (FrameDevice.rxChecksumOk), so it is not summed again.
+ */
 export function parseUdp4(
   buf: Uint8Array,
   off: number,
   len: number,
   ip: Ipv4Header,
   out: UdpHeader,
+  checksumVerified = false,
 ): DropReason {
   const reason = parseUdpFields(buf, off, len, out);
   if (reason !== DropReason.Ok) return reason;
   // RFC 768: a zero checksum means the sender computed none.
-  if (out.checksum !== 0) {
+  if (out.checksum !== 0 && !checksumVerified) {
     const pseudo = pseudoHeaderSum4(ip.src, ip.dst, IpProtocol.Udp, out.length);
     if (checksum(buf, off, out.length, pseudo) !== 0) return DropReason.UdpBadChecksum;
   }
@@ -61,13 +65,16 @@ export function parseUdp6(
   len: number,
   ip: Ipv6Header,
   out: UdpHeader,
+  checksumVerified = false,
 ): DropReason {
   const reason = parseUdpFields(buf, off, len, out);
   if (reason !== DropReason.Ok) return reason;
   // RFC 8200 8.1: over IPv6 the checksum is mandatory; a zero one is dropped.
   if (out.checksum === 0) return DropReason.Udp6ZeroChecksum;
-  const pseudo = pseudoHeaderSum6(buf, ip.srcOff, buf, ip.dstOff, IpProtocol.Udp, out.length);
-  if (checksum(buf, off, out.length, pseudo) !== 0) return DropReason.UdpBadChecksum;
+  if (!checksumVerified) {
+    const pseudo = pseudoHeaderSum6(buf, ip.srcOff, buf, ip.dstOff, IpProtocol.Udp, out.length);
+    if (checksum(buf, off, out.length, pseudo) !== 0) return DropReason.UdpBadChecksum;
+  }
   if (out.dstPort === 0) return DropReason.UdpBadPort;
   return DropReason.Ok;
 }

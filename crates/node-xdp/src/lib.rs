@@ -18,6 +18,7 @@ pub mod bpf;
 pub mod dispatch;
 pub mod error;
 pub mod ifinfo;
+pub mod l4sum;
 pub mod port;
 pub mod ring;
 pub mod rss;

@@ -10,11 +10,12 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Object, Uint32Array};
+use napi::bindgen_prelude::{Object, Uint32Array, Uint8Array};
 use napi::Unknown;
 use napi_derive::napi;
 
 use crate::error::{self, err, Result};
+use crate::l4sum;
 use crate::ring::{Consumer, Producer};
 use crate::sys;
 use crate::umem::shared_array;
@@ -70,6 +71,50 @@ impl Words {
     }
 }
 
+/// The UMEM's frames as this port reads them: the JS Uint8Array over the whole SharedArrayBuffer,
+/// held so that the memory outlives the port, and where UMEM address 0 is inside it.
+struct Frames {
+    base: NonNull<u8>,
+    size: usize,
+    _held: Uint8Array,
+}
+
+impl Frames {
+    /// `held` must cover the UMEM: `umem_addr .. umem_addr + umem_size` in this process.
+    fn new(mut held: Uint8Array, umem_addr: u64, umem_size: u64) -> Result<Frames> {
+        // SAFETY: we only take the data pointer and length; frames are read through `frame`.
+        let slice = unsafe { held.as_mut() };
+        let start = slice.as_ptr() as u64;
+        let end = start + slice.len() as u64;
+        if umem_addr < start || umem_addr + umem_size > end {
+            return Err(err(
+                "EINVAL",
+                "buffers.umem must be a view of the whole SharedArrayBuffer the UMEM was registered over",
+            ));
+        }
+        let base = slice[(umem_addr - start) as usize..].as_mut_ptr();
+        Ok(Frames {
+            base: NonNull::new(base).unwrap_or(NonNull::dangling()),
+            size: umem_size as usize,
+            _held: held,
+        })
+    }
+
+    /// The `len` bytes at UMEM address `addr`.
+    fn frame(&self, addr: u64, len: u32) -> &[u8] {
+        let (at, len) = (addr as usize, len as usize);
+        assert!(
+            at + len <= self.size,
+            "frame [{at}, +{len}] outside the UMEM"
+        );
+        // SAFETY: inside the UMEM (checked), whose memory `_held` keeps alive. The frame is one
+        // the kernel just handed to this port's RX ring: until rx() returns it to the caller no
+        // other thread writes it (the frame accounting of the device layer), so reading it as a
+        // plain slice for the duration of the call is sound.
+        unsafe { std::slice::from_raw_parts(self.base.as_ptr().add(at), len) }
+    }
+}
+
 /// Our ends of the four kernel rings plus what validating descriptors needs.
 struct Inner {
     rx: Consumer<libc::xdp_desc>,
@@ -84,6 +129,8 @@ struct Inner {
     need_wakeup: bool,
     umem_size: u64,
     frame_size: u64,
+    /// Given when the caller wants RX checksums verified here (see l4sum.rs).
+    frames: Option<Frames>,
     /// Keeps the fd and ring mappings alive; declared after the rings that point into them.
     socket: Arc<XskShared>,
 }
@@ -104,9 +151,12 @@ pub struct XskPort {
 impl XskPort {
     /// Claims the data path of socket `socketId` (EBUSY if another port has it). `buffers` are
     /// Uint32Arrays over SharedArrayBuffers: rx/tx hold `[addr, len]` pairs, fill/comp addresses.
+    /// With `umem` (a Uint8Array over the UMEM's whole SharedArrayBuffer), `rx()` verifies the
+    /// TCP/UDP checksum of each frame and sets `L4_CHECKSUM_OK` (bit 31) in the length words of
+    /// the good ones.
     #[napi(
         factory,
-        ts_args_type = "socketId: number, buffers: { rx: Uint32Array; tx: Uint32Array; fill: Uint32Array; comp: Uint32Array }"
+        ts_args_type = "socketId: number, buffers: { rx: Uint32Array; tx: Uint32Array; fill: Uint32Array; comp: Uint32Array; umem?: Uint8Array }"
     )]
     pub fn open(socket_id: u32, buffers: Object<'_>) -> Result<XskPort> {
         let words = |name: &str| -> Result<Words> {
@@ -133,6 +183,18 @@ impl XskPort {
                 ),
             )
         })?;
+        let umem: Option<Unknown> = buffers.get("umem").map_err(error::from_napi)?;
+        let frames = match umem {
+            None => None,
+            Some(value) => {
+                let (held, _) = shared_array::<Uint8Array>(
+                    &value,
+                    napi::sys::TypedarrayType::uint8_array,
+                    "buffers.umem must be a Uint8Array over a SharedArrayBuffer",
+                )?;
+                Some(Frames::new(held, socket.umem.addr(), socket.umem.size)?)
+            }
+        };
         if !socket.claim_port() {
             return Err(err(
                 "EBUSY",
@@ -166,6 +228,7 @@ impl XskPort {
                 need_wakeup: socket.need_wakeup,
                 umem_size: socket.umem.size,
                 frame_size: u64::from(socket.umem.frame_size),
+                frames,
                 socket,
             }),
         })
@@ -255,6 +318,15 @@ impl Inner {
             words.set(at + 1, desc.len);
             bytes += u64::from(desc.len);
         });
+        if let Some(frames) = &self.frames {
+            for i in 0..n as usize {
+                let len = words.get(2 * i + 1);
+                let frame = frames.frame(u64::from(words.get(2 * i)), len);
+                if l4sum::verify(frame) {
+                    words.set(2 * i + 1, len | l4sum::L4_CHECKSUM_OK);
+                }
+            }
+        }
         if self.fill.pending() == 0 {
             Counters::add(&self.counters().fill_empty_events, 1);
         }

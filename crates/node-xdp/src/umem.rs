@@ -48,6 +48,11 @@ pub struct UmemShared {
 }
 
 impl UmemShared {
+    /// Address of UMEM address 0 in this process.
+    pub fn addr(&self) -> u64 {
+        self.addr
+    }
+
     /// The XDP_UMEM_REG argument.
     pub fn registration(&self) -> libc::xdp_umem_reg {
         libc::xdp_umem_reg {

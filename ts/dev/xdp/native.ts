@@ -99,6 +99,8 @@ export interface PortBuffers {
   tx: Uint32Array;
   fill: Uint32Array;
   comp: Uint32Array;
+  /** The UMEM's whole buffer: rx() then verifies TCP/UDP checksums (bit 31 of len = good). */
+  umem?: Uint8Array;
 }
 
 /** The data path of one socket: one native call per batch, descriptors in shared arrays. */

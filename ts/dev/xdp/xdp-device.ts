@@ -38,6 +38,8 @@ export interface FrameAudit {
 export class XdpDevice extends UmemDevice implements FrameDevice {
   /** RX descriptors of the last receive(): [addr, len] pairs. */
   readonly rxDesc: Uint32Array;
+  /** The port verifies TCP/UDP checksums of the batch in its rx() call (see FrameDevice). */
+  readonly rxChecksumOk: Uint8Array;
   readonly ledger: FrameLedger;
   readonly counters: DeviceCounters = {
     rxPackets: 0,
@@ -60,6 +62,7 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
     const { batch } = config;
     super(config.umem, batch, shared(batch * 2), config.firstFrame, config.frameCount);
     this.rxDesc = shared(batch * 2);
+    this.rxChecksumOk = new Uint8Array(batch);
     this.compAddrs = shared(batch);
     this.fillTarget = config.fillFrames ?? config.frameCount >>> 1;
     // Room for the whole fill target: one call tops the ring up, at start-up and after a burst.
@@ -71,6 +74,7 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
       tx: this.txDesc,
       fill: this.fillAddrs,
       comp: this.compAddrs,
+      umem: this.bytes,
     });
     this.ledger = new FrameLedger(config.firstFrame, config.frameCount);
     this.refill();
@@ -95,10 +99,15 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
   receive(): number {
     const n = this.port.rx(this.batch);
     const desc = this.rxDesc;
+    const ok = this.rxChecksumOk;
     let bytes = 0;
     for (let i = 0; i < n; i++) {
       this.ledger.move(desc[2 * i] >>> this.shift, FramePlace.Fill, FramePlace.App);
-      bytes += desc[2 * i + 1];
+      const word = desc[2 * i + 1];
+      ok[i] = word >>> 31; // L4_CHECKSUM_OK from the port
+      const len = word & 0x7fffffff;
+      desc[2 * i + 1] = len;
+      bytes += len;
     }
     this.inFill -= n;
     this.counters.rxPackets += n;

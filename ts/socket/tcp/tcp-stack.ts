@@ -364,8 +364,8 @@ export class TcpStack implements TransportHandler, TcpHost {
     const h = this.hdr;
     const r =
       d.family === 4
-        ? parseTcp4(d.buf, d.l4Off, d.l4Len, d.ip4, h)
-        : parseTcp6(d.buf, d.l4Off, d.l4Len, d.ip6, h);
+        ? parseTcp4(d.buf, d.l4Off, d.l4Len, d.ip4, h, d.l4ChecksumOk)
+        : parseTcp6(d.buf, d.l4Off, d.l4Len, d.ip6, h, d.l4ChecksumOk);
     if (r !== DropReason.Ok) {
       this.stats.inErrs++;
       this.iface.countDrop(r);

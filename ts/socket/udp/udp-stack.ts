@@ -203,8 +203,8 @@ export class UdpStack implements TransportHandler {
     const h = this.udp;
     const r =
       d.family === 4
-        ? parseUdp4(d.buf, d.l4Off, d.l4Len, d.ip4, h)
-        : parseUdp6(d.buf, d.l4Off, d.l4Len, d.ip6, h);
+        ? parseUdp4(d.buf, d.l4Off, d.l4Len, d.ip4, h, d.l4ChecksumOk)
+        : parseUdp6(d.buf, d.l4Off, d.l4Len, d.ip6, h, d.l4ChecksumOk);
     if (r !== DropReason.Ok) {
       this.stats.inErrors++;
       this.iface.countDrop(r);
