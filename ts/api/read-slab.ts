@@ -9,7 +9,7 @@
 const SLAB_BYTES = 1 << 20;
 
 export class ReadSlab {
-  private slab: ArrayBuffer = new ArrayBuffer(0);
+  private slab: Buffer = Buffer.alloc(0);
   private used = 0;
 
   /**
@@ -18,11 +18,12 @@ export class ReadSlab {
    */
   take(n: number): Buffer {
     if (n > SLAB_BYTES) return Buffer.allocUnsafe(n);
-    if (this.used + n > this.slab.byteLength) {
-      this.slab = new ArrayBuffer(SLAB_BYTES);
+    if (this.used + n > this.slab.length) {
+      // Uninitialised, as allocUnsafe's: zeroing a megabyte per slab cost as much as the reads.
+      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
       this.used = 0;
     }
-    const b = Buffer.from(this.slab, this.used, n);
+    const b = this.slab.subarray(this.used, this.used + n);
     this.used += n;
     return b;
   }
