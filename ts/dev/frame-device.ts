@@ -23,6 +23,11 @@ export interface FrameDevice {
    * stack verifies. Absent on devices that check nothing.
    */
   readonly rxChecksumOk?: Uint8Array;
+  /**
+   * The device fills the TCP checksum of every unfragmented IPv4/IPv6 TCP segment it sends
+   * (smoltcp's ChecksumCapabilities, send side): the stack need not compute it.
+   */
+  readonly txTcpChecksum?: boolean;
 
   /** Takes up to one batch of received packets into rxDesc; returns how many. */
   receive(): number;

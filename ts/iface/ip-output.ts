@@ -47,6 +47,11 @@ export class TxDatagram {
   active = false;
   /** The cached path the datagram goes by (beginOnPath), or null for the full lookups. */
   path: IpPath | null = null;
+  /**
+   * The datagram is in a frame of a device that fills TCP checksums (FrameDevice.txTcpChecksum):
+   * a TCP segment sent with dontFragment (never cut into fragments) may leave its checksum.
+   */
+  deviceTcpChecksum = false;
 }
 
 export class IpOutput {
@@ -423,7 +428,9 @@ export class IpOutput {
       tx.buf = ctx.bytes;
       tx.ipOff = ctx.offsetOf(frame) + ETH_HLEN;
       tx.maxPayload = room;
+      tx.deviceTcpChecksum = dev.txTcpChecksum === true;
     } else {
+      tx.deviceTcpChecksum = false;
       tx.frame = -1;
       tx.buf = this.staging;
       tx.ipOff = 0;

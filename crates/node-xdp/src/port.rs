@@ -100,6 +100,20 @@ impl Frames {
         })
     }
 
+    /// The `len` bytes at UMEM address `addr`, to fill in before the frame goes to the kernel.
+    fn frame_mut(&mut self, addr: u64, len: u32) -> &mut [u8] {
+        let (at, len) = (addr as usize, len as usize);
+        assert!(
+            at + len <= self.size,
+            "frame [{at}, +{len}] outside the UMEM"
+        );
+        // SAFETY: inside the UMEM (checked), kept alive by `_held`. The frame is one the caller
+        // queued for tx(): it is this thread's until tx() puts it on the kernel's TX ring, so no
+        // other thread reads or writes it while the slice lives (the device layer's frame
+        // accounting), and `&mut self` keeps this port from lending out another view meanwhile.
+        unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr().add(at), len) }
+    }
+
     /// The `len` bytes at UMEM address `addr`.
     fn frame(&self, addr: u64, len: u32) -> &[u8] {
         let (at, len) = (addr as usize, len as usize);
@@ -153,7 +167,7 @@ impl XskPort {
     /// Uint32Arrays over SharedArrayBuffers: rx/tx hold `[addr, len]` pairs, fill/comp addresses.
     /// With `umem` (a Uint8Array over the UMEM's whole SharedArrayBuffer), `rx()` verifies the
     /// TCP/UDP checksum of each frame and sets `L4_CHECKSUM_OK` (bit 31) in the length words of
-    /// the good ones.
+    /// the good ones, and `tx()` fills the checksum of every TCP segment it sends.
     #[napi(
         factory,
         ts_args_type = "socketId: number, buffers: { rx: Uint32Array; tx: Uint32Array; fill: Uint32Array; comp: Uint32Array; umem?: Uint8Array }"
@@ -372,6 +386,12 @@ impl Inner {
                 )));
             }
             bytes += len;
+        }
+        if let Some(frames) = &mut self.frames {
+            for i in 0..n as usize {
+                let (addr, len) = (self.tx_words.get(2 * i), self.tx_words.get(2 * i + 1));
+                l4sum::fill_tcp(frames.frame_mut(u64::from(addr), len));
+            }
         }
         let words = &self.tx_words;
         let pushed = self.tx.push_with(n, |i| libc::xdp_desc {

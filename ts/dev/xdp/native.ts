@@ -99,7 +99,10 @@ export interface PortBuffers {
   tx: Uint32Array;
   fill: Uint32Array;
   comp: Uint32Array;
-  /** The UMEM's whole buffer: rx() then verifies TCP/UDP checksums (bit 31 of len = good). */
+  /**
+   * The UMEM's whole buffer: rx() then verifies TCP/UDP checksums (bit 31 of len = good) and
+   * tx() fills TCP checksums.
+   */
   umem?: Uint8Array;
 }
 

@@ -40,6 +40,8 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
   readonly rxDesc: Uint32Array;
   /** The port verifies TCP/UDP checksums of the batch in its rx() call (see FrameDevice). */
   readonly rxChecksumOk: Uint8Array;
+  /** The port fills TCP checksums in its tx() call (see FrameDevice). */
+  readonly txTcpChecksum = true;
   readonly ledger: FrameLedger;
   readonly counters: DeviceCounters = {
     rxPackets: 0,

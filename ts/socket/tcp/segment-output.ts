@@ -84,8 +84,11 @@ export class SegmentOutput {
     const b = tx.buf;
     const hl = writeTcpHeader(b, at, seg.header, seg.hasOptions ? seg.options : null);
     seg.copyPayload(b, at + hl);
-    if (is4) setTcp4Checksum(b, at, len, tx.src4, tx.dst4);
-    else setTcp6Checksum(b, at, len, b, tx.srcOff, b, tx.dstOff);
+    // Sent with DF, so never fragmented: a device that fills TCP checksums sums it in one pass.
+    if (!tx.deviceTcpChecksum) {
+      if (is4) setTcp4Checksum(b, at, len, tx.src4, tx.dst4);
+      else setTcp6Checksum(b, at, len, b, tx.srcOff, b, tx.dstOff);
+    }
     const r = iface.finishIp(6, len, true);
     if (r !== 0) {
       this.failed(r);
