@@ -68,6 +68,7 @@ export class StackLoop {
       this.napMs = 0;
     }
     const end = performance.now() + SLICE_MS;
+    let work: number;
     for (;;) {
       const now = performance.now();
       if (now - this.lastTick >= TICK_MS) {
@@ -75,7 +76,7 @@ export class StackLoop {
         target.tick();
       }
       this.passes++;
-      const work = target.poll();
+      work = target.poll();
       const action = this.backoff.next(work);
       if (action === IdleAction.Nap) {
         // After a batch, the ACKs it owes go out first (next slice), so the sender keeps
@@ -90,6 +91,13 @@ export class StackLoop {
       // their replies go out with the next poll instead of after a park.
       if (work > 0 || now >= end) break;
     }
+    // The app's callbacks for this batch are queued as ticks already; settling after them sends
+    // their replies in this turn of the event loop rather than the next one's slice.
+    if (work > 0) process.nextTick(this.settle);
     setImmediate(this.slice);
+  };
+
+  private readonly settle = (): void => {
+    if (this.running) this.target.settle();
   };
 }
