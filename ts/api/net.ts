@@ -9,8 +9,7 @@ import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
 import { workerStack } from '../runtime/worker-stack.js';
-import { TcpEvent } from '../socket/tcp/host.js';
-import type { TcpConn, TcpConnUser, TcpListener } from '../socket/tcp/tcp-conn.js';
+import type { TcpConn, TcpListener } from '../socket/tcp/tcp-conn.js';
 import type { TcpStack } from '../socket/tcp/tcp-stack.js';
 import { TcpState } from '../socket/tcp/state.js';
 import {
@@ -21,6 +20,8 @@ import {
 } from '../wire/address.js';
 import { errnoCode, nodeError, systemError } from './errors.js';
 import { ReadSlab } from './read-slab.js';
+import { Errno, errnoName } from './sys/errno.js';
+import { HandleEvent, TcpHandle, type TcpHandleUser } from './tcp-handle.js';
 
 const READ_CHUNK = 64 * 1024;
 /** This thread's Buffers for received data (each worker has its own module instance). */
@@ -123,10 +124,10 @@ function formatRemote(c: TcpConn): string {
 /** Linux MAX_TCP_KEEPIDLE: TCP_KEEPIDLE takes 1..32767 seconds. */
 const MAX_TCP_KEEPIDLE_S = 32767;
 
-export class Socket extends Duplex implements TcpConnUser {
+export class Socket extends Duplex implements TcpHandleUser {
   connecting = false;
   bytesRead = 0;
-  private conn: TcpConn | null = null;
+  private readonly handle = new TcpHandle(this);
   private stack: TcpStack | null;
   private reading = false;
   private peerEnded = false;
@@ -138,13 +139,9 @@ export class Socket extends Duplex implements TcpConnUser {
   private pendingOff = 0;
   private pendingCb: ((err?: Error | null) => void) | null = null;
   private finalCb: ((err?: Error | null) => void) | null = null;
-  private events = 0;
-  private scheduled = false;
   private written = 0;
   private timeoutMs = 0;
   private timer: NodeJS.Timeout | null = null;
-  private noDelay: boolean | null = null;
-  private keepAlive: [boolean, number] | null = null;
   private info: { local: AddressInfo; remote: AddressInfo } | null = null;
   private target: { host: string; port: number } = { host: '', port: 0 };
 
@@ -185,7 +182,7 @@ export class Socket extends Duplex implements TcpConnUser {
     return this.written;
   }
   get pending(): boolean {
-    return this.conn === null || this.connecting;
+    return this.handle.conn === null || this.connecting;
   }
   get readyState(): string {
     if (this.connecting) return 'opening';
@@ -222,7 +219,7 @@ export class Socket extends Duplex implements TcpConnUser {
       if (typeof host === 'function') cb = host;
     }
     if (cb !== undefined) this.once('connect', cb);
-    if (this.conn !== null || this.connecting) {
+    if (this.handle.conn !== null || this.connecting) {
       throw nodeError('ERR_SOCKET_CONNECTING', 'socket is already connecting or connected');
     }
     const port = o.port;
@@ -246,8 +243,10 @@ export class Socket extends Duplex implements TcpConnUser {
       o.synRetries === undefined ? {} : { synRetries: validateSynRetries(o.synRetries) };
     this.stack ??= defaultStack();
     this.target = { host: hostText, port };
-    if (o.noDelay) this.noDelay = true;
-    if (o.keepAlive) this.keepAlive = [true, o.keepAliveInitialDelay ?? 0];
+    // Options wait for the handshake (applied with 'connect').
+    this.handle.deferOptions = true;
+    if (o.noDelay) this.setNoDelay(true);
+    if (o.keepAlive) this.setKeepAlive(true, o.keepAliveInitialDelay ?? 0);
     if (o.timeout !== undefined) this.setTimeout(o.timeout);
     const is4 = fam === 4;
     const local: { addr4?: number; addr6?: Uint8Array; port?: number } = { port: o.localPort };
@@ -255,7 +254,8 @@ export class Socket extends Duplex implements TcpConnUser {
       if (is4) local.addr4 = parseIpv4Address(o.localAddress);
       else local.addr6 = parseIpv6Address(o.localAddress);
     }
-    const r = this.stack.connect(
+    const r = this.handle.connect(
+      this.stack,
       {
         is4,
         addr4: is4 ? parseIpv4Address(hostText) : 0,
@@ -265,106 +265,73 @@ export class Socket extends Duplex implements TcpConnUser {
       local,
       overrides,
     );
-    if (typeof r === 'number') {
+    if (r < 0) {
       const err = systemError(errnoCode(r), 'connect', hostText, port);
       process.nextTick(() => this.destroy(err));
       return this;
     }
     this.connecting = true;
-    this.attach(r);
     return this;
   }
 
   /** For Server: a connection taken off a listener's accept queue. */
   attachAccepted(c: TcpConn, stack: TcpStack): void {
     this.stack = stack;
-    this.attach(c);
+    this.handle.adopt(c);
     this.fillInfo(c);
-    this.applyOptions();
+    // Data or a FIN that arrived while it was queued went to nobody.
     if (c.tcb.readable() > 0 || c.tcb.state === TcpState.CloseWait) {
-      this.onTcpEvent(c, TcpEvent.Readable);
-      if (c.tcb.state !== TcpState.Established) this.onTcpEvent(c, TcpEvent.PeerClosed);
-    }
-  }
-
-  private attach(c: TcpConn): void {
-    this.conn = c;
-    c.user = this;
-  }
-
-  private applyOptions(): void {
-    const tcb = this.conn?.tcb;
-    if (tcb === undefined) return;
-    if (this.noDelay !== null) tcb.setNoDelay(this.noDelay);
-    if (this.keepAlive !== null) {
-      const [on, delay] = this.keepAlive;
-      // Node (libuv uv__tcp_keepalive): idle = the delay in whole seconds, then a probe every
-      // second, dead after 10; under a second (or past TCP_KEEPIDLE's limit) the setsockopt
-      // fails and the current values (the system defaults on a new socket) stay.
-      const idleS = Math.trunc(delay / 1000);
-      if (on && idleS >= 1 && idleS <= MAX_TCP_KEEPIDLE_S)
-        tcb.setKeepAlive(true, idleS * 1000, 1000, 10);
-      else tcb.setKeepAlive(on);
+      this.handle.post(
+        HandleEvent.Readable | (c.tcb.state !== TcpState.Established ? HandleEvent.PeerClosed : 0),
+      );
     }
   }
 
   // ---- events from the stack (batched to after the current poll) -----------------------------
 
-  onTcpEvent(_c: TcpConn, event: TcpEvent): void {
-    this.events |= 1 << event;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      process.nextTick(this.runEvents);
-    }
-  }
-
-  private readonly runEvents = (): void => {
-    this.scheduled = false;
-    const ev = this.events;
-    this.events = 0;
-    const c = this.conn;
+  onHandleEvents(ev: number): void {
+    const h = this.handle;
+    const c = h.conn;
     if (c === null) return;
-    if ((ev & (1 << TcpEvent.Connected)) !== 0 && this.connecting) {
+    if ((ev & HandleEvent.Connected) !== 0 && this.connecting) {
       this.connecting = false;
       this.fillInfo(c);
-      this.applyOptions();
+      h.applyOptions();
       this.emit('connect');
       this.emit('ready');
       this.pumpWrite();
       if (this.finalCb !== null) this.finishWrite(this.finalCb);
     }
-    if ((ev & (1 << TcpEvent.PeerClosed)) !== 0) this.peerEnded = true;
-    if ((ev & ((1 << TcpEvent.Readable) | (1 << TcpEvent.PeerClosed))) !== 0) this.pullData();
-    if ((ev & (1 << TcpEvent.Writable)) !== 0) this.pumpWrite();
-    if ((ev & ((1 << TcpEvent.Error) | (1 << TcpEvent.Closed))) !== 0) {
-      const code = c.error ?? c.tcb.error;
-      this.conn = null;
-      c.user = null;
-      if (code !== null) {
+    if ((ev & HandleEvent.PeerClosed) !== 0) this.peerEnded = true;
+    if ((ev & (HandleEvent.Readable | HandleEvent.PeerClosed)) !== 0) this.pullData();
+    if ((ev & HandleEvent.Writable) !== 0) this.pumpWrite();
+    if ((ev & (HandleEvent.Error | HandleEvent.Closed)) !== 0) {
+      const e = h.error;
+      h.detach();
+      if (e !== 0) {
         const syscall = this.connecting ? 'connect' : 'read';
         const where = this.info?.remote ?? { address: this.target.host, port: this.target.port };
-        this.destroy(systemError(code, syscall, where.address, where.port));
+        this.destroy(systemError(errnoName(e), syscall, where.address, where.port));
       } else if (this.pendingCb !== null || (!this.writableFinished && this.writableLength > 0)) {
         this.destroy(systemError('EPIPE', 'write'));
       } else if (!this.eofPushed) {
         this.pushEof();
       }
     }
-  };
+  }
 
   private pullData(): void {
-    const c = this.conn;
-    if (c === null) return;
-    const tcb = c.tcb;
-    while (this.reading && tcb.readable() > 0) {
-      const n = Math.min(tcb.readable(), READ_CHUNK);
+    const h = this.handle;
+    if (h.conn === null) return;
+    while (this.reading && h.readable() > 0) {
+      const n = Math.min(h.readable(), READ_CHUNK);
       const buf = readSlab.take(n);
-      const got = tcb.read(buf, 0, n); // n <= readable(): all of it
+      const got = h.recv(buf, 0, n, false); // n <= readable(): all of it
       this.bytesRead += got;
       this.touch();
       if (!this.push(buf)) this.reading = false;
     }
-    if (this.peerEnded && tcb.readable() === 0 && !this.eofPushed) this.pushEof();
+    if (this.peerEnded && h.readable() === 0 && !this.eofPushed) this.pushEof();
   }
 
   private pushEof(): void {
@@ -402,26 +369,26 @@ export class Socket extends Duplex implements TcpConnUser {
   }
 
   private pumpWrite(): void {
-    const c = this.conn;
-    if (this.pendingCb === null || c === null || this.connecting) return;
+    const h = this.handle;
+    if (this.pendingCb === null || h.conn === null || this.connecting) return;
     const chunks = this.pendingChunks;
-    const tcb = c.tcb;
     // Every chunk but the last is written with `more` (MSG_MORE): the TCB sends once, after the
     // last one, in full-sized segments.
     while (this.pendingIndex < chunks.length) {
       const chunk = chunks[this.pendingIndex];
       const more = this.pendingIndex + 1 < chunks.length;
       const want = chunk.length - this.pendingOff;
-      const n = tcb.write(chunk, this.pendingOff, want, more);
-      this.pendingOff += n;
-      this.written += n;
-      if (n < want) {
-        if (more) tcb.write(chunk, 0, 0); // the buffer is full: send what the chunks queued
-        const st = tcb.state;
-        if (st !== TcpState.Established && st !== TcpState.CloseWait && st !== TcpState.SynSent) {
-          this.destroy(systemError('EPIPE', 'write'));
+      if (want === 0) {
+        if (!more) h.push(); // an empty last chunk still sends what the others queued
+      } else {
+        const n = h.write(chunk, this.pendingOff, want, more);
+        if (n < 0) {
+          if (n !== -Errno.EAGAIN) this.destroy(systemError('EPIPE', 'write'));
+          return; // the rest goes when ACKs free room (Writable)
         }
-        return; // the rest goes when ACKs free room (Writable)
+        this.pendingOff += n;
+        this.written += n;
+        if (n < want) return;
       }
       this.pendingIndex++;
       this.pendingOff = 0;
@@ -442,25 +409,17 @@ export class Socket extends Duplex implements TcpConnUser {
 
   private finishWrite(cb: (err?: Error | null) => void): void {
     this.finalCb = null;
-    const c = this.conn;
-    if (c !== null) {
-      c.tcb.shutdown(); // FIN after the queued data
-    }
+    if (this.handle.conn !== null) this.handle.shutdown(false, true); // FIN after the queued data
     cb();
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    const c = this.conn;
-    this.conn = null;
     this.connecting = false;
-    if (c !== null) {
-      c.user = null;
-      // close(2) sends a FIN (or a RST when unread data is left, RFC 2525 2.17).
-      if (this.resetting) c.tcb.abort();
-      else c.tcb.close();
-    }
+    // close(2) sends a FIN (or a RST when unread data is left, RFC 2525 2.17).
+    if (this.resetting) this.handle.reset();
+    else this.handle.close();
     const pending = this.pendingCb;
     this.pendingCb = null;
     this.pendingChunks = [];
@@ -478,14 +437,18 @@ export class Socket extends Duplex implements TcpConnUser {
   }
 
   setNoDelay(noDelay = true): this {
-    this.noDelay = noDelay;
-    this.conn?.tcb.setNoDelay(noDelay);
+    this.handle.setNoDelay(noDelay);
     return this;
   }
 
   setKeepAlive(enable = false, initialDelay = 0): this {
-    this.keepAlive = [enable, initialDelay];
-    if (this.conn !== null && !this.connecting) this.applyOptions();
+    // Node (libuv uv__tcp_keepalive): idle = the delay in whole seconds, then a probe every
+    // second, dead after 10; under a second (or past TCP_KEEPIDLE's limit) the setsockopt
+    // fails and the current values (the system defaults on a new socket) stay.
+    const idleS = Math.trunc(initialDelay / 1000);
+    if (enable && idleS >= 1 && idleS <= MAX_TCP_KEEPIDLE_S) {
+      this.handle.setKeepAlive(true, idleS, 1, 10);
+    } else this.handle.setKeepAlive(enable);
     return this;
   }
 

@@ -1,13 +1,14 @@
-// A SOCK_STREAM socket over the worker's TcpStack. The socket is its TcpConn's user, so every
-// TCB event (host.ts TcpEvent) arrives here synchronously and becomes a wake() with the epoll
-// bits it may have changed; poll() then recomputes readiness from the TCB the way Linux's
-// tcp_poll does. Calls never block: the *Async wrappers in sys.ts wait on wake()s.
+// A SOCK_STREAM socket over the worker's TcpStack. Its connection is a TcpHandle (the one net's
+// Socket sits on too): the handle records what the stack reports as it happens and passes the
+// events on once per loop pass, where they become one wake() with the epoll bits they may have
+// changed; poll() recomputes readiness from the handle and its TCB the way Linux's tcp_poll
+// does. Calls never block: the *Async wrappers in sys.ts wait on wake()s.
 
-import { TcpEvent } from '../../socket/tcp/host.js';
 import { TcpState } from '../../socket/tcp/state.js';
 import { ERRNO_EADDRINUSE } from '../../socket/tcp/tcp-stack.js';
-import type { TcpConn, TcpConnUser, TcpListener } from '../../socket/tcp/tcp-conn.js';
+import type { TcpConn, TcpListener } from '../../socket/tcp/tcp-conn.js';
 import type { TcpConfig } from '../../socket/tcp/config.js';
+import { HandleEvent, TcpHandle, type TcpHandleUser } from '../tcp-handle.js';
 import {
   AF_INET,
   AF_INET6,
@@ -39,7 +40,7 @@ import {
   TCP_SYNCNT,
   TCP_USER_TIMEOUT,
 } from './constants.js';
-import { Errno, errnoOf } from './errno.js';
+import { Errno } from './errno.js';
 import type { NetContext } from './net-context.js';
 import {
   Destination,
@@ -62,29 +63,19 @@ const READ_BITS = EPOLLIN | EPOLLRDNORM;
 const WRITE_BITS = EPOLLOUT | EPOLLWRNORM;
 const ALL_BITS = READ_BITS | WRITE_BITS | EPOLLERR | EPOLLHUP | EPOLLRDHUP;
 
-export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportMember {
+export class TcpSocketFile extends SocketFile implements TcpHandleUser, ReuseportMember {
   private phase: Phase = Phase.Fresh;
   /** The SO_REUSEPORT group this listener is in; its connections wait in `pending`. */
   private group: ReuseportGroup | null = null;
   readonly pending: TcpConn[] = [];
   /** listen(2)'s backlog, as clamped. */
   backlog = 0;
-  conn: TcpConn | null = null;
+  /** The connection, its sk_shutdown bits, pending error and TCP options. */
+  readonly handle = new TcpHandle(this);
   private listener: TcpListener | null = null;
   private binding: TcpBinding | null = null;
-  /** sk_shutdown's two bits: ours (shutdown(2)) or the stack's (FIN received, reset, closed). */
-  private rcvShut = false;
-  private sndShut = false;
   private v6Only = false;
-  private noDelay = false;
-  private cork = false;
   private quickAck = true;
-  private userTimeoutMs = 0;
-  private keepIdleS = 7200;
-  private keepIntvlS = 75;
-  private keepCnt = 9;
-  /** TCP_SYNCNT (Linux icsk_syn_retries); 0 = the stack's default (tcp_syn_retries). */
-  private synCnt = 0;
 
   constructor(
     private readonly net: NetContext,
@@ -92,6 +83,14 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
     nonBlocking: boolean,
   ) {
     super(domain, SOCK_STREAM, nonBlocking);
+    // Linux's tcp_keepalive_time, _intvl and _probes, reported by getsockopt before any set.
+    this.handle.keepIdleS = 7200;
+    this.handle.keepIntvlS = 75;
+    this.handle.keepCnt = 9;
+  }
+
+  get conn(): TcpConn | null {
+    return this.handle.conn;
   }
 
   get listening(): boolean {
@@ -102,47 +101,38 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
 
   poll(): number {
     if (this.phase === Phase.Listening) return this.acceptReady ? READ_BITS : 0;
-    const tcb = this.conn?.tcb;
-    const st = tcb === undefined ? TcpState.Closed : tcb.state;
+    const h = this.handle;
+    const st = h.state;
     const closed = st === TcpState.Closed || st === TcpState.TimeWait;
     let mask = 0;
-    if ((this.rcvShut && this.sndShut) || closed) mask |= EPOLLHUP;
-    if (this.rcvShut) mask |= READ_BITS | EPOLLRDHUP;
+    if ((h.rdShut && h.wrShut) || closed) mask |= EPOLLHUP;
+    if (h.rdShut) mask |= READ_BITS | EPOLLRDHUP;
     if (st !== TcpState.SynSent && st !== TcpState.SynReceived) {
-      if (tcb !== undefined && tcb.readable() > 0) mask |= READ_BITS;
-      if (this.sndShut || tcb === undefined || closed || tcb.writable() > 0) mask |= WRITE_BITS;
+      if (h.readable() > 0) mask |= READ_BITS;
+      if (h.wrShut || h.conn === null || closed || h.writable() > 0) mask |= WRITE_BITS;
     }
-    if (this.softError !== 0) mask |= EPOLLERR;
+    if (h.error !== 0) mask |= EPOLLERR;
     return mask;
   }
 
-  onTcpEvent(c: TcpConn, event: TcpEvent): void {
-    switch (event) {
-      case TcpEvent.Connected:
-        this.wake(WRITE_BITS);
-        return;
-      case TcpEvent.Readable:
-        this.wake(READ_BITS);
-        return;
-      case TcpEvent.Writable:
-        this.wake(WRITE_BITS);
-        return;
-      case TcpEvent.PeerClosed:
-        this.rcvShut = true;
-        this.wake(READ_BITS | EPOLLRDHUP);
-        return;
-      case TcpEvent.Error:
-        this.softError = errnoOf(c.tcb.error ?? 'ECONNRESET');
-        this.wake(EPOLLERR);
-        return;
-      case TcpEvent.Closed:
-        // tcp_done: both directions shut; an ICMP error learned outside the TCB surfaces now.
-        if (this.softError === 0 && c.error !== null) this.softError = errnoOf(c.error);
-        this.rcvShut = true;
-        this.sndShut = true;
-        this.wake(ALL_BITS);
-        return;
-    }
+  /** The handle's events of this pass, as the epoll bits they may have changed. */
+  onHandleEvents(ev: number): void {
+    let key = 0;
+    if ((ev & (HandleEvent.Connected | HandleEvent.Writable)) !== 0) key |= WRITE_BITS;
+    if ((ev & HandleEvent.Readable) !== 0) key |= READ_BITS;
+    if ((ev & HandleEvent.PeerClosed) !== 0) key |= READ_BITS | EPOLLRDHUP;
+    if ((ev & HandleEvent.Error) !== 0) key |= EPOLLERR;
+    if ((ev & HandleEvent.Closed) !== 0) key |= ALL_BITS;
+    if (key !== 0) this.wake(key);
+  }
+
+  override takeError(): number {
+    return this.handle.takeError();
+  }
+
+  protected override takeSoftError(): number {
+    const e = this.handle.takeSoftError();
+    return e === 0 ? 0 : -e;
   }
 
   // ---- binding, listening, accepting ---------------------------------------------------------
@@ -235,34 +225,12 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
 
   // An accepted connection inherits the listener's options (Linux clones the socket).
   private adopt(c: TcpConn, parent: TcpSocketFile): void {
-    this.conn = c;
-    c.user = this;
     this.phase = Phase.Connected;
     this.reuseAddr = parent.reuseAddr;
     this.keepAlive = parent.keepAlive;
-    this.keepIdleS = parent.keepIdleS;
-    this.keepIntvlS = parent.keepIntvlS;
-    this.keepCnt = parent.keepCnt;
-    this.synCnt = parent.synCnt;
-    this.noDelay = parent.noDelay;
-    this.userTimeoutMs = parent.userTimeoutMs;
     this.linger = { ...parent.linger };
-    this.applyOptions();
-    if (c.tcb.state !== TcpState.Established && c.tcb.state !== TcpState.FinWait1) {
-      // FIN (or more) arrived while queued: PeerClosed went to nobody.
-      if (c.tcb.state !== TcpState.FinWait2) this.rcvShut = true;
-    }
-  }
-
-  private applyOptions(): void {
-    const tcb = this.conn?.tcb;
-    if (tcb === undefined) return;
-    if (this.noDelay) tcb.setNoDelay(true);
-    if (this.cork) tcb.setCork(true);
-    if (this.userTimeoutMs > 0) tcb.setUserTimeout(this.userTimeoutMs);
-    if (this.keepAlive) {
-      tcb.setKeepAlive(true, this.keepIdleS * 1000, this.keepIntvlS * 1000, this.keepCnt);
-    }
+    this.handle.inherit(parent.handle);
+    this.handle.adopt(c);
   }
 
   // ---- connecting (Linux __inet_stream_connect) ----------------------------------------------
@@ -280,7 +248,8 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
     if (r < 0) return r;
     const b = this.binding;
     if (this.domain === AF_INET6 && d.is4 && this.v6Only) return -Errno.ENETUNREACH;
-    const c = this.net.tcp.connect(
+    const c = this.handle.connect(
+      this.net.tcp,
       { is4: d.is4, addr4: d.addr4, addr6: d.addr6, port: d.port },
       {
         addr4: b !== null && b.is4 ? b.addr4 : 0,
@@ -289,19 +258,16 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
       },
       this.configOverrides(),
     );
-    if (typeof c === 'number') return c === ERRNO_EADDRINUSE ? -Errno.EADDRNOTAVAIL : c;
-    this.conn = c;
-    c.user = this;
+    if (c < 0) return c === ERRNO_EADDRINUSE ? -Errno.EADDRNOTAVAIL : c;
     this.phase = Phase.Connecting;
-    this.applyOptions();
-    if (c.tcb.state === TcpState.Closed) return this.connectAgain();
+    if (this.handle.state === TcpState.Closed) return this.connectAgain();
     return -Errno.EINPROGRESS;
   }
 
   // A second connect(): EALREADY while the handshake runs, 0 once it completed (and the socket
   // becomes connected), the error once it failed.
   private connectAgain(): number {
-    const st = this.conn?.tcb.state ?? TcpState.Closed;
+    const st = this.handle.state;
     if (st === TcpState.SynSent || st === TcpState.SynReceived) return -Errno.EALREADY;
     if (st === TcpState.Closed && !(this.conn?.established ?? false)) {
       this.phase = Phase.Fresh;
@@ -314,7 +280,7 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
 
   /** True once the handshake finished or failed (connectAsync waits for this). */
   get connectSettled(): boolean {
-    const st = this.conn?.tcb.state ?? TcpState.Closed;
+    const st = this.handle.state;
     return st !== TcpState.SynSent && st !== TcpState.SynReceived;
   }
 
@@ -326,7 +292,7 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
     const o: Partial<TcpConfig> = {};
     if (this.rcvBuf > 0) o.receiveBufferBytes = this.rcvBuf;
     if (this.sndBuf > 0) o.sendBufferBytes = this.sndBuf;
-    if (this.synCnt > 0) o.synRetries = this.synCnt;
+    if (this.handle.synCnt > 0) o.synRetries = this.handle.synCnt;
     return o;
   }
 
@@ -334,38 +300,20 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
 
   recv(buf: Uint8Array, off: number, len: number, flags: number, from?: SockAddr): number {
     if (this.phase === Phase.Listening) return -Errno.ENOTCONN;
-    const c = this.conn;
-    if (c === null) return -Errno.ENOTCONN;
-    const tcb = c.tcb;
-    if (len === 0) return 0;
-    const avail = tcb.readable();
-    if (avail > 0) {
-      const n =
-        (flags & MSG_PEEK) !== 0 ? tcb.receiveBuffer.peek(buf, off, len) : tcb.read(buf, off, len);
-      if (from !== undefined) this.getpeername(from);
-      return n;
-    }
-    if (this.softError !== 0) return this.takeError();
-    if (this.rcvShut) return 0;
-    const st = tcb.state;
-    if (st === TcpState.Closed) return -Errno.ENOTCONN;
-    return -Errno.EAGAIN;
+    const n = this.handle.recv(buf, off, len, (flags & MSG_PEEK) !== 0);
+    if (n > 0 && from !== undefined) this.getpeername(from);
+    return n;
   }
 
   send(buf: Uint8Array, off: number, len: number, _flags: number, _to?: SockAddr): number {
-    const st = this.conn?.tcb.state ?? TcpState.Closed;
-    // sk_stream_wait_connect: the pending error, then EPIPE outside the handshake.
-    if (st !== TcpState.Established && st !== TcpState.CloseWait) {
-      if (this.softError !== 0) return this.takeError();
-      if (st !== TcpState.SynSent && st !== TcpState.SynReceived) return -Errno.EPIPE;
-      return -Errno.EAGAIN;
+    const h = this.handle;
+    // sk_stream_wait_connect: the pending error first, then EPIPE outside the handshake.
+    if (h.error !== 0) return this.takeError();
+    const st = h.state;
+    if (h.wrShut && (st === TcpState.Established || st === TcpState.CloseWait)) {
+      return -Errno.EPIPE; // MSG_NOSIGNAL is implied: never a signal
     }
-    if (this.softError !== 0) return this.takeError();
-    if (this.sndShut) return -Errno.EPIPE; // MSG_NOSIGNAL is implied: never a signal
-    if (len === 0) return 0;
-    const c = this.conn as TcpConn;
-    const n = c.tcb.write(buf, off, len);
-    return n === 0 ? -Errno.EAGAIN : n;
+    return h.write(buf, off, len, false);
   }
 
   shutdown(how: number): number {
@@ -377,16 +325,9 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
       this.wake(ALL_BITS);
       return 0;
     }
-    const tcb = this.conn?.tcb;
-    const st = tcb?.state ?? TcpState.Closed;
-    if (rd) this.rcvShut = true;
-    if (wr) this.sndShut = true;
-    if (tcb !== undefined && st !== TcpState.Closed) {
-      if (st === TcpState.SynSent) tcb.abort();
-      else if (wr) tcb.shutdown();
-    }
+    const r = this.handle.shutdown(rd, wr);
     this.wake(ALL_BITS);
-    return st === TcpState.Closed ? -Errno.ENOTCONN : 0;
+    return r;
   }
 
   private stopListening(): void {
@@ -405,14 +346,9 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
 
   release(): void {
     if (this.phase === Phase.Listening) this.stopListening();
-    const c = this.conn;
-    if (c !== null) {
-      c.user = null;
-      // SO_LINGER with a zero timeout: close(2) resets the connection (RFC 9293 3.10.5 ABORT).
-      if (this.linger.onoff !== 0 && this.linger.linger === 0) c.tcb.abort();
-      else c.tcb.close();
-      this.conn = null;
-    }
+    // SO_LINGER with a zero timeout: close(2) resets the connection (RFC 9293 3.10.5 ABORT).
+    if (this.linger.onoff !== 0 && this.linger.linger === 0) this.handle.reset();
+    else this.handle.close();
     if (this.binding !== null) this.net.tcpBinds.remove(this.binding);
     this.binding = null;
   }
@@ -458,9 +394,9 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
   }
 
   protected setProtoOpt(level: number, name: number, v: number): number {
-    const tcb = this.conn?.tcb;
+    const h = this.handle;
     if (level === SOL_SOCKET) {
-      if (name === SO_KEEPALIVE) this.applyKeepAlive();
+      if (name === SO_KEEPALIVE) h.setKeepAlive(this.keepAlive);
       // SO_RCVBUF / SO_SNDBUF size the buffers of connections opened afterwards.
       return name === SO_RCVBUF || name === SO_SNDBUF || name === SO_KEEPALIVE
         ? 0
@@ -476,57 +412,36 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
     if (level !== IPPROTO_TCP) return -Errno.ENOPROTOOPT;
     switch (name) {
       case TCP_NODELAY:
-        this.noDelay = v !== 0;
-        tcb?.setNoDelay(this.noDelay);
+        h.setNoDelay(v !== 0);
         break;
       case TCP_CORK:
-        this.cork = v !== 0;
-        tcb?.setCork(this.cork);
+        h.setCork(v !== 0);
         break;
       case TCP_QUICKACK:
         this.quickAck = v !== 0; // a hint on Linux too; the TCB's delayed-ACK rules stand
         return 0;
       case TCP_USER_TIMEOUT:
         if (v < 0) return -Errno.EINVAL;
-        this.userTimeoutMs = v;
-        tcb?.setUserTimeout(v);
+        h.setUserTimeout(v);
         break;
       case TCP_KEEPIDLE:
       case TCP_KEEPINTVL:
         if (v < 1 || v > 32767) return -Errno.EINVAL; // Linux MAX_TCP_KEEPIDLE / KEEPINTVL
-        if (name === TCP_KEEPIDLE) this.keepIdleS = v;
-        else this.keepIntvlS = v;
-        this.applyKeepAlive();
+        if (name === TCP_KEEPIDLE) h.setKeepAlive(this.keepAlive, v);
+        else h.setKeepAlive(this.keepAlive, 0, v);
         break;
       case TCP_KEEPCNT:
         if (v < 1 || v > 127) return -Errno.EINVAL; // MAX_TCP_KEEPCNT
-        this.keepCnt = v;
-        this.applyKeepAlive();
+        h.setKeepAlive(this.keepAlive, 0, 0, v);
         break;
       case TCP_SYNCNT:
         if (v < 1 || v > MAX_TCP_SYNCNT) return -Errno.EINVAL;
-        this.synCnt = v;
-        // Linux's SYN timer reads icsk_syn_retries at every expiry: a connect() under way obeys.
-        if (tcb !== undefined) tcb.config.synRetries = v;
+        h.setSynRetries(v);
         return 0;
       default:
         return -Errno.ENOPROTOOPT;
     }
     return 0;
-  }
-
-  private applyKeepAlive(): void {
-    const tcb = this.conn?.tcb;
-    if (tcb === undefined) return;
-    tcb.setKeepAlive(this.keepAlive, this.keepIdleS * 1000, this.keepIntvlS * 1000, this.keepCnt);
-  }
-
-  protected override takeSoftError(): number {
-    const tcb = this.conn?.tcb;
-    if (tcb === undefined || tcb.softError === null) return 0;
-    const e = errnoOf(tcb.softError);
-    tcb.softError = null; // a later timeout then reports ETIMEDOUT, as after Linux's xchg
-    return e;
   }
 
   protected getProtoOpt(level: number, name: number): number {
@@ -535,24 +450,25 @@ export class TcpSocketFile extends SocketFile implements TcpConnUser, ReuseportM
       return this.v6Only ? 1 : 0;
     }
     if (level !== IPPROTO_TCP) return -Errno.ENOPROTOOPT;
+    const h = this.handle;
     switch (name) {
       case TCP_NODELAY:
-        return this.noDelay ? 1 : 0;
+        return h.noDelay === true ? 1 : 0;
       case TCP_CORK:
-        return this.cork ? 1 : 0;
+        return h.cork ? 1 : 0;
       case TCP_QUICKACK:
         return this.quickAck ? 1 : 0;
       case TCP_USER_TIMEOUT:
-        return this.userTimeoutMs;
+        return h.userTimeoutMs;
       case TCP_KEEPIDLE:
-        return this.keepIdleS;
+        return h.keepIdleS;
       case TCP_KEEPINTVL:
-        return this.keepIntvlS;
+        return h.keepIntvlS;
       case TCP_KEEPCNT:
-        return this.keepCnt;
+        return h.keepCnt;
       case TCP_SYNCNT:
         // do_tcp_getsockopt: icsk_syn_retries, else the sysctl (here the stack's default).
-        return this.synCnt > 0 ? this.synCnt : this.net.tcp.ctx.config.synRetries;
+        return h.synCnt > 0 ? h.synCnt : this.net.tcp.ctx.config.synRetries;
       default:
         return -Errno.ENOPROTOOPT;
     }
