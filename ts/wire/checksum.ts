@@ -144,6 +144,111 @@ function sumWide(buf: Uint8Array, off: number, len: number): number {
 }
 
 /**
+ * Copy `len` bytes from src[srcOff..] to dst[dstOff..] and return their one's complement partial
+ * sum plus `initial`, as sumBytes(dst, dstOff, len, initial) would after the copy: a payload is
+ * read once on its way into (or out of) a frame instead of twice. The ranges must not overlap.
+ * When source and destination addresses differ mod 4 no aligned word copy exists, and this is
+ * TypedArray.set plus sumBytes.
+ *
+ * Measured (checksum.bench.ts, 1448 bytes between a plain buffer and a SharedArrayBuffer, either
+ * way) it is no faster than TypedArray.set plus sumBytes: V8's set is a memcpy (~0.15-0.2 us) while
+ * a JS word-copy loop alone costs ~0.45 us, about what the second pass over the bytes saves. So
+ * the TCP paths keep copy-then-sum; this stays as the exact, allocation-free primitive to measure
+ * again (a wider load or a faster engine would tip it).
+ */
+export function copyAndSum(
+  dst: Uint8Array,
+  dstOff: number,
+  src: Uint8Array,
+  srcOff: number,
+  len: number,
+  initial = 0,
+): number {
+  if (!LITTLE_ENDIAN || len < WIDE_MIN_LEN) {
+    for (let k = 0; k < len; k++) dst[dstOff + k] = src[srcOff + k];
+    return sumPairs(dst, dstOff, len, initial);
+  }
+  const srcBase = src.byteOffset;
+  const dstBase = dst.byteOffset;
+  if (((srcBase + srcOff - dstBase - dstOff) & 3) !== 0) {
+    dst.set(src.subarray(srcOff, srcOff + len), dstOff);
+    return initial + sumWide(dst, dstOff, len);
+  }
+  // The same steps as sumWide (see there for why the byte order works out), storing as it loads.
+  let i = srcOff;
+  let j = dstOff;
+  const end = srcOff + len;
+  let lo = 0;
+  let hi = 0;
+  let head = 0;
+  const odd = (srcBase + i) & 1;
+  if (odd !== 0) {
+    const x = src[i++];
+    dst[j++] = x;
+    head = x << 8;
+  }
+  if (((srcBase + i) & 2) !== 0) {
+    const x = src[i];
+    const y = src[i + 1];
+    dst[j] = x;
+    dst[j + 1] = y;
+    lo += x | (y << 8);
+    i += 2;
+    j += 2;
+  }
+  let si = (srcBase + i) >> 2;
+  let di = (dstBase + j) >> 2;
+  const words = (end - i) >> 2;
+  const send = si + words;
+  // Look dst up first: a copy into or out of the UMEM then finds it in the entry it keeps.
+  const dw = wordsOver(dst, di + words);
+  const sw = wordsOver(src, send);
+  i += words << 2;
+  j += words << 2;
+  while (send - si >= 4) {
+    const stop = si + Math.min((send - si) & ~3, BLOCK_WORDS);
+    for (; si < stop; si += 4, di += 4) {
+      const a = sw[si];
+      const b = sw[si + 1];
+      const c = sw[si + 2];
+      const d = sw[si + 3];
+      dw[di] = a;
+      dw[di + 1] = b;
+      dw[di + 2] = c;
+      dw[di + 3] = d;
+      lo += (a & 0xffff) + (b & 0xffff) + (c & 0xffff) + (d & 0xffff);
+      hi += (a >>> 16) + (b >>> 16) + (c >>> 16) + (d >>> 16);
+    }
+    lo = (lo & 0xffff) + (lo >>> 16);
+    hi = (hi & 0xffff) + (hi >>> 16);
+  }
+  for (; si < send; si++, di++) {
+    const a = sw[si];
+    dw[di] = a;
+    lo += a & 0xffff;
+    hi += a >>> 16;
+  }
+  if (i + 1 < end) {
+    const x = src[i];
+    const y = src[i + 1];
+    dst[j] = x;
+    dst[j + 1] = y;
+    lo += x | (y << 8);
+    i += 2;
+    j += 2;
+  }
+  if (i < end) {
+    const x = src[i];
+    dst[j] = x;
+    lo += x;
+  }
+  let s = lo + hi;
+  s = (s & 0xffff) + (s >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  return initial + head + (odd !== 0 ? s : swap16(s));
+}
+
+/**
  * The checksum field value for `len` bytes plus a partial sum (pseudo header, or 0): the one's
  * complement of the folded one's complement sum. Over a region that already holds a correct
  * checksum it returns 0, which is how received packets are verified.
