@@ -128,7 +128,7 @@ describe('wire: sumBytes, checksum and copyAndSum against a byte-pair reference'
     viewStart: fc.integer({ min: 0, max: 7 }),
   });
   // size 'max': fast-check's default size keeps arrays to about 10 bytes whatever maxLength says,
-  // which would never reach the word path (56 bytes and up).
+  // which would never reach the word path (48 bytes and up).
   const bytesUpTo2000 = fc.uint8Array({ minLength: 0, maxLength: 2000, size: 'max' });
   // Partial sums arrive unfolded (pseudo header plus header plus payload), up to 2^40 here.
   const initial = fc.oneof(
