@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   checksum,
+  copyAndSum,
   fold,
   incrementalUpdate16,
   incrementalUpdate32,
@@ -44,7 +45,7 @@ describe('wire: Internet checksum (RFC 1071)', () => {
   it('equals a by-the-book implementation for any bytes, length, offset and alignment', () => {
     fc.assert(
       fc.property(
-        fc.uint8Array({ minLength: 0, maxLength: 2100 }),
+        fc.uint8Array({ minLength: 0, maxLength: 2100, size: 'max' }),
         fc.integer({ min: 0, max: 7 }),
         fc.integer({ min: 0, max: 7 }),
         fc.integer({ min: 0, max: 0xfffff }),
@@ -90,6 +91,116 @@ describe('wire: Internet checksum (RFC 1071)', () => {
         },
       ),
     );
+  });
+});
+
+/** RFC 1071 by the book, as a folded partial sum: big-endian byte pairs, an odd byte padded. */
+function referenceSum(bytes: Uint8Array, initial: number): number {
+  let sum = initial;
+  for (let i = 0; i < bytes.length; i += 2) {
+    sum += (bytes[i] << 8) | (i + 1 < bytes.length ? bytes[i + 1] : 0);
+    sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
+  }
+  return fold(sum);
+}
+
+/** `bytes` at byte `shift` of a shared or plain buffer, viewed from `viewStart` (<= shift). */
+function placedIn(
+  shared: boolean,
+  bytes: Uint8Array,
+  shift: number,
+  viewStart: number,
+): { buf: Uint8Array; off: number } {
+  const size = bytes.length + shift + 8;
+  const backing = shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
+  const buf = new Uint8Array(backing, viewStart);
+  buf.fill(0xa5);
+  buf.set(bytes, shift - viewStart);
+  return { buf, off: shift - viewStart };
+}
+
+describe('wire: sumBytes, checksum and copyAndSum against a byte-pair reference', () => {
+  // Offsets 0..7 cover every address mod 8 (the word path aligns to 4 and treats odd starts
+  // apart); a view that does not start at its buffer's start checks byteOffset handling.
+  const placement = fc.record({
+    shared: fc.boolean(),
+    shift: fc.integer({ min: 0, max: 7 }),
+    viewStart: fc.integer({ min: 0, max: 7 }),
+  });
+  // size 'max': fast-check's default size keeps arrays to about 10 bytes whatever maxLength says,
+  // which would never reach the word path (48 bytes and up).
+  const bytesUpTo2000 = fc.uint8Array({ minLength: 0, maxLength: 2000, size: 'max' });
+  // Partial sums arrive unfolded (pseudo header plus header plus payload), up to 2^40 here.
+  const initial = fc.oneof(
+    fc.constant(0),
+    fc.integer({ min: 0, max: 0xffff }),
+    fc.integer({ min: 0, max: 2 ** 40 }),
+  );
+
+  it('sumBytes and checksum, every length 0..2000, offset and buffer kind', () => {
+    fc.assert(
+      fc.property(bytesUpTo2000, placement, initial, (bytes, p, init) => {
+        const { buf, off } = placedIn(p.shared, bytes, p.shift, Math.min(p.viewStart, p.shift));
+        const expected = referenceSum(bytes, init);
+        assert.equal(fold(sumBytes(buf, off, bytes.length, init)), expected);
+        assert.equal(checksum(buf, off, bytes.length, init), ~expected & 0xffff);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('copyAndSum copies exactly and sums like sumBytes, both directions and alignments', () => {
+    fc.assert(
+      fc.property(bytesUpTo2000, placement, placement, initial, (bytes, ps, pd, init) => {
+        const src = placedIn(ps.shared, bytes, ps.shift, Math.min(ps.viewStart, ps.shift));
+        const zeros = new Uint8Array(bytes.length);
+        const dst = placedIn(pd.shared, zeros, pd.shift, Math.min(pd.viewStart, pd.shift));
+        const before = dst.buf.slice();
+        const sum = copyAndSum(dst.buf, dst.off, src.buf, src.off, bytes.length, init);
+        assert.equal(fold(sum), referenceSum(bytes, init));
+        // The run is copied, and not one byte either side of it is touched.
+        assert.deepEqual(dst.buf.subarray(dst.off, dst.off + bytes.length), bytes);
+        assert.deepEqual(dst.buf.subarray(0, dst.off), before.subarray(0, dst.off));
+        assert.deepEqual(
+          dst.buf.subarray(dst.off + bytes.length),
+          before.subarray(dst.off + bytes.length),
+        );
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('copyAndSum within one buffer and over 64 KiB (several carry-fold blocks)', () => {
+    const bytes = new Uint8Array(65535).map((_, i) => (i * 251 + 13) & 0xff);
+    const expected = referenceSum(bytes, 0);
+    for (const shared of [true, false]) {
+      for (let shift = 0; shift < 4; shift++) {
+        const backing = shared
+          ? new SharedArrayBuffer(2 * 65536 + 16)
+          : new ArrayBuffer(2 * 65536 + 16);
+        const buf = new Uint8Array(backing);
+        buf.set(bytes, shift);
+        const to = 65536 + 8 + shift;
+        assert.equal(fold(copyAndSum(buf, to, buf, shift, bytes.length, 0)), expected);
+        assert.deepEqual(buf.subarray(to, to + bytes.length), bytes);
+        assert.equal(fold(sumBytes(buf, to, bytes.length)), expected);
+      }
+    }
+  });
+
+  it('sums correctly when several buffers take turns (the view cache evicts and refills)', () => {
+    const bufs = [0, 1, 2].map((k) => {
+      const b = new Uint8Array(k === 1 ? new ArrayBuffer(3000) : new SharedArrayBuffer(3000));
+      for (let i = 0; i < b.length; i++) b[i] = (i * 7 + k * 101) & 0xff;
+      return b;
+    });
+    for (let round = 0; round < 20; round++) {
+      for (const [k, b] of bufs.entries()) {
+        const off = (round + k) % 5;
+        const len = 1448 + round;
+        assert.equal(fold(sumBytes(b, off, len)), referenceSum(b.subarray(off, off + len), 0));
+      }
+    }
   });
 });
 
