@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   checksum,
-  copyAndSum,
   fold,
   incrementalUpdate16,
   incrementalUpdate32,
@@ -119,7 +118,7 @@ function placedIn(
   return { buf, off: shift - viewStart };
 }
 
-describe('wire: sumBytes, checksum and copyAndSum against a byte-pair reference', () => {
+describe('wire: sumBytes and checksum against a byte-pair reference', () => {
   // Offsets 0..7 cover every address mod 8 (the word path aligns to 4 and treats odd starts
   // apart); a view that does not start at its buffer's start checks byteOffset handling.
   const placement = fc.record({
@@ -147,45 +146,6 @@ describe('wire: sumBytes, checksum and copyAndSum against a byte-pair reference'
       }),
       { numRuns: 3000 },
     );
-  });
-
-  it('copyAndSum copies exactly and sums like sumBytes, both directions and alignments', () => {
-    fc.assert(
-      fc.property(bytesUpTo2000, placement, placement, initial, (bytes, ps, pd, init) => {
-        const src = placedIn(ps.shared, bytes, ps.shift, Math.min(ps.viewStart, ps.shift));
-        const zeros = new Uint8Array(bytes.length);
-        const dst = placedIn(pd.shared, zeros, pd.shift, Math.min(pd.viewStart, pd.shift));
-        const before = dst.buf.slice();
-        const sum = copyAndSum(dst.buf, dst.off, src.buf, src.off, bytes.length, init);
-        assert.equal(fold(sum), referenceSum(bytes, init));
-        // The run is copied, and not one byte either side of it is touched.
-        assert.deepEqual(dst.buf.subarray(dst.off, dst.off + bytes.length), bytes);
-        assert.deepEqual(dst.buf.subarray(0, dst.off), before.subarray(0, dst.off));
-        assert.deepEqual(
-          dst.buf.subarray(dst.off + bytes.length),
-          before.subarray(dst.off + bytes.length),
-        );
-      }),
-      { numRuns: 3000 },
-    );
-  });
-
-  it('copyAndSum within one buffer and over 64 KiB (several carry-fold blocks)', () => {
-    const bytes = new Uint8Array(65535).map((_, i) => (i * 251 + 13) & 0xff);
-    const expected = referenceSum(bytes, 0);
-    for (const shared of [true, false]) {
-      for (let shift = 0; shift < 4; shift++) {
-        const backing = shared
-          ? new SharedArrayBuffer(2 * 65536 + 16)
-          : new ArrayBuffer(2 * 65536 + 16);
-        const buf = new Uint8Array(backing);
-        buf.set(bytes, shift);
-        const to = 65536 + 8 + shift;
-        assert.equal(fold(copyAndSum(buf, to, buf, shift, bytes.length, 0)), expected);
-        assert.deepEqual(buf.subarray(to, to + bytes.length), bytes);
-        assert.equal(fold(sumBytes(buf, to, bytes.length)), expected);
-      }
-    }
   });
 
   it('sums correctly when several buffers take turns (the view cache evicts and refills)', () => {
