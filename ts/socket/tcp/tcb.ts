@@ -214,6 +214,9 @@ export class Tcb {
   /** Events raised while processing, delivered when the TCB is consistent again (bit per event). */
   private pendingEvents = 0;
   private flushing = false;
+  /** Inside input() or onTimer(): now() returns callNow, read when the call began. */
+  private inCall = false;
+  private callNow = 0;
 
   constructor(
     private readonly ctx: TcpContext,
@@ -235,8 +238,13 @@ export class Tcb {
     this.keepAlive.enabled = c.keepAlive;
   }
 
+  /**
+   * The clock, read once per segment or timer run (as Linux's tcp_mstamp_refresh per segment):
+   * while input() or onTimer() runs, every step (RTT samples, TSval, RACK, timers) sees the time
+   * the call began with instead of reading the clock three or four times.
+   */
   private now(): number {
-    return this.ctx.clock.now();
+    return this.inCall ? this.callNow : this.ctx.clock.now();
   }
 
   // ---- Application calls -------------------------------------------------------------------
@@ -426,7 +434,13 @@ export class Tcb {
 
   /** Run every timer whose deadline has passed. */
   onTimer(): void {
-    this.runTimers();
+    this.callNow = this.ctx.clock.now();
+    this.inCall = true;
+    try {
+      this.runTimers();
+    } finally {
+      this.inCall = false;
+    }
     this.flush();
   }
 
@@ -452,8 +466,15 @@ export class Tcb {
   // ---- Segment arrival (RFC 9293 3.10.7) ---------------------------------------------------
 
   input(h: TcpHeader, buf: Uint8Array): TcpInputResult {
+    this.callNow = this.ctx.clock.now();
+    this.inCall = true;
     let r: TcpInputResult = TcpInputResult.Done;
-    if (!headerPrediction || !this.inputPredicted(h, buf)) r = this.inputSegment(h, buf);
+    try {
+      if (!headerPrediction || !this.inputPredicted(h, buf)) r = this.inputSegment(h, buf);
+    } finally {
+      // Events go out from flush(): what the application does there reads the clock afresh.
+      this.inCall = false;
+    }
     this.flush();
     return r;
   }
@@ -502,7 +523,7 @@ export class Tcb {
     ) {
       return false;
     }
-    const now = this.now();
+    const now = this.callNow;
     this.keepAlive.heard(now);
     ts.update(o, seq, this.lastAckSent, now);
     if (newAck) this.onNewAck(h, ack, now);
