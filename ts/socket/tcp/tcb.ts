@@ -61,6 +61,17 @@ export const TcpInputResult = {
 } as const;
 export type TcpInputResult = (typeof TcpInputResult)[keyof typeof TcpInputResult];
 
+/**
+ * Header prediction (see Tcb.inputPredicted) is on unless a test turns it off to compare the
+ * fast path with the full one; nothing else should touch it.
+ */
+let headerPrediction = true;
+
+/** Tests only: turn header prediction on or off for every TCB. */
+export function setHeaderPrediction(on: boolean): void {
+  headerPrediction = on;
+}
+
 /** Shared by every TCB of one stack: created once. */
 export class TcpContext {
   /** The one outgoing segment struct, filled just before each transmit(). */
@@ -203,6 +214,9 @@ export class Tcb {
   /** Events raised while processing, delivered when the TCB is consistent again (bit per event). */
   private pendingEvents = 0;
   private flushing = false;
+  /** Inside input() or onTimer(): now() returns callNow, read when the call began. */
+  private inCall = false;
+  private callNow = 0;
 
   constructor(
     private readonly ctx: TcpContext,
@@ -224,8 +238,13 @@ export class Tcb {
     this.keepAlive.enabled = c.keepAlive;
   }
 
+  /**
+   * The clock, read once per segment or timer run (as Linux's tcp_mstamp_refresh per segment):
+   * while input() or onTimer() runs, every step (RTT samples, TSval, RACK, timers) sees the time
+   * the call began with instead of reading the clock three or four times.
+   */
   private now(): number {
-    return this.ctx.clock.now();
+    return this.inCall ? this.callNow : this.ctx.clock.now();
   }
 
   // ---- Application calls -------------------------------------------------------------------
@@ -415,7 +434,13 @@ export class Tcb {
 
   /** Run every timer whose deadline has passed. */
   onTimer(): void {
-    this.runTimers();
+    this.callNow = this.ctx.clock.now();
+    this.inCall = true;
+    try {
+      this.runTimers();
+    } finally {
+      this.inCall = false;
+    }
     this.flush();
   }
 
@@ -441,9 +466,72 @@ export class Tcb {
   // ---- Segment arrival (RFC 9293 3.10.7) ---------------------------------------------------
 
   input(h: TcpHeader, buf: Uint8Array): TcpInputResult {
-    const r = this.inputSegment(h, buf);
+    this.callNow = this.ctx.clock.now();
+    this.inCall = true;
+    let r: TcpInputResult = TcpInputResult.Done;
+    try {
+      if (!headerPrediction || !this.inputPredicted(h, buf)) r = this.inputSegment(h, buf);
+    } finally {
+      // Events go out from flush(): what the application does there reads the clock afresh.
+      this.inCall = false;
+    }
     this.flush();
     return r;
+  }
+
+  /**
+   * Header prediction (Van Jacobson's, as Linux tcp_rcv_established's fast path): in
+   * ESTABLISHED, the next in-order segment (SEG.SEQ = RCV.NXT) with only ACK and maybe PSH set,
+   * no SACK blocks, a TSval no older than TS.Recent (RFC 7323 5.3 R1 passes trivially), while no
+   * loss recovery, tail loss probe or out-of-order data is pending, is one of two kinds:
+   *
+   * (a) a pure ACK of new data (SND.UNA < SEG.ACK <= SND.NXT), the sender's common case;
+   * (b) in-order data that fits the window and the buffer, with an acceptable ACK
+   *     (SND.UNA <= SEG.ACK <= SND.NXT): the receiver's case, and with a new ACK both at once
+   *     (request/response, transfers both ways; Linux takes those through tcp_ack too).
+   *
+   * For those the checks of RFC 9293 3.10.7.4 cannot fail (the segment is acceptable, no RST or
+   * SYN, the ACK is neither future nor too old, our FIN is not being acknowledged in
+   * ESTABLISHED, no FIN to process) and the duplicate-ACK logic has nothing to count, so this
+   * runs only the steps that do something, in the same order as the full path: keep-alive,
+   * TS.Recent, the ACK, RACK, SND.WND, the text, output. Returns false (nothing done) for any
+   * other segment, which then takes the full path.
+   */
+  private inputPredicted(h: TcpHeader, buf: Uint8Array): boolean {
+    if (this.state !== TcpState.Established) return false;
+    if ((h.flags & ~TcpFlag.Psh) !== TcpFlag.Ack) return false;
+    const seq = h.seq;
+    if (seq !== this.rcvNxt || this.tlpPending || this.peerFinPending || this.recovery.active) {
+      return false;
+    }
+    const o = h.options;
+    if (o.sackCount !== 0) return false;
+    const ts = this.timestamps;
+    if (ts.enabled && !(o.hasTimestamps && seqGe(o.tsVal, ts.recent))) return false;
+    const ack = h.ack;
+    const len = h.payloadLen;
+    const newAck = seqGt(ack, this.sndUna);
+    if (seqGt(ack, this.sndNxt) || seqLt(ack, this.sndUna)) return false;
+    if (len === 0) {
+      // A duplicate ACK or a window update: the full path counts it (RFC 5681 2, RFC 6675 2).
+      if (!newAck) return false;
+    } else if (
+      !this.reassembly.isEmpty ||
+      this.orphaned ||
+      seqSub(this.rcvAdvRight, this.rcvNxt) <= 0 ||
+      len > this.receiveBuffer.free
+    ) {
+      return false;
+    }
+    const now = this.callNow;
+    this.keepAlive.heard(now);
+    ts.update(o, seq, this.lastAckSent, now);
+    if (newAck) this.onNewAck(h, ack, now);
+    if (this.rack !== null && this.sackOk) this.rackOnAck(now);
+    this.updateSendWindow(seq, ack, h.window << this.sndShift);
+    if (len > 0) this.receiveData(seq, buf, h.payloadOff, len, now);
+    this.output();
+    return true;
   }
 
   private inputSegment(h: TcpHeader, buf: Uint8Array): TcpInputResult {

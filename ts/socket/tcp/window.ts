@@ -28,11 +28,13 @@ export function receiveWindow(
   mss: number,
   shift: number,
 ): number {
-  const cap = MAX_UNSCALED_WINDOW * 2 ** shift;
-  let offer = Math.min(free, cap);
-  offer -= offer % 2 ** shift;
+  // Integer arithmetic (this runs for every segment sent): with shift <= 14 the cap is below
+  // 2^30, so the shifts stay within int32 (RFC 7323 2.3).
+  const cap = MAX_UNSCALED_WINDOW << shift;
+  let offer = free < cap ? free : cap;
+  offer = (offer >> shift) << shift;
   if (offer <= advertised) return advertised;
-  const threshold = Math.min(Math.floor(capacity / 2), mss);
+  const threshold = Math.min(capacity >>> 1, mss);
   return offer - advertised >= threshold ? offer : advertised;
 }
 
