@@ -91,6 +91,31 @@ describe('tcp-stack: net over memory pair', function () {
     assert.equal(Buffer.concat(got.data).toString(), 'got 5000 bye');
   });
 
+  it('sends chunks written while corked together (_writev): one segment, not one per chunk', async () => {
+    const bed = fx.open();
+    const got: Buffer[] = [];
+    const server = createServer({ stack: bed.a.tcp }, (s) =>
+      s.on('data', (d: Buffer) => got.push(d)),
+    );
+    server.listen(7008);
+    let connected = false;
+    const c = connect({ port: 7008, host: A4, stack: bed.b.tcp }, () => (connected = true));
+    assert.ok(await bed.until(() => connected));
+    const before = bed.b.tcp.stats.outSegs;
+    c.cork();
+    const parts = [pattern(400, 1), pattern(400, 2), pattern(400, 3)];
+    for (const p of parts) c.write(p);
+    c.uncork();
+    // Uncorking hands all three to the stack at once: they fit one 1448-byte segment. Written
+    // one by one, Nagle would send the first at once and hold the rest for its ACK.
+    assert.equal(bed.b.tcp.stats.outSegs - before, 1);
+    assert.ok(await bed.until(() => Buffer.concat(got).length === 1200));
+    assert.ok(Buffer.concat(got).equals(Buffer.concat(parts)));
+    assert.equal(c.bytesWritten, 1200);
+    c.destroy();
+    server.close();
+  });
+
   it('applies backpressure: write() returns false, drain follows once the peer reads', async () => {
     const bed = fx.open();
     let serverSide: Socket | null = null;
