@@ -2,6 +2,9 @@
 
 pub mod flood;
 pub mod sink;
+pub mod tcp_crr;
+pub mod tcp_rr;
+pub mod tcp_stream;
 pub mod udp_echo;
 pub mod udp_rr;
 pub mod wire;
