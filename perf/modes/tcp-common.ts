@@ -1,15 +1,15 @@
 // What the TCP perf modes (tcp-rr, tcp-crr, tcp-stream, http, epoll-echo) share besides
-// app-versus-baseline: where the engine apps are, the kernel peer's load (perf/peer/tcp_load.py in
-// the peer namespace) and the TCP figures.
+// app-versus-baseline: where the engine apps are, the kernel peer's load (xdpnet-peer tcp-rr,
+// tcp-crr, tcp-stream in the peer namespace) and the TCP figures.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { round, type PerfFigures, type PerfResult } from '../harness/perf-result.js';
+import { runPeerTool } from '../harness/peer-tool.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** Compiled examples (dist/examples) and the peer script in the source tree (perf/peer). */
+/** Compiled examples (dist/examples). */
 export const examplesDir = path.join(here, '../../examples');
-const peerScript = path.join(here, '../../../perf/peer/tcp_load.py');
 
 /** Figures beyond the shared shape that TCP modes add (CPU per request, failed requests). */
 export interface TcpFigures extends PerfFigures {
@@ -19,16 +19,23 @@ export interface TcpFigures extends PerfFigures {
 
 export type TcpPerfResult = PerfResult & TcpFigures & { baseline?: TcpFigures & { name: string } };
 
-/** Runs tcp_load.py in the peer namespace and parses its JSON line. */
-export async function peerLoad<T>(bed: TestBed, args: string[], timeoutMs: number): Promise<T> {
-  const r = await bed.exec(['python3', peerScript, ...args], { timeoutMs });
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  if (r.code !== 0 || !line.startsWith('{')) {
-    throw Object.assign(new Error(`peer load ${args[0]} failed: ${r.stderr || r.stdout}`), {
-      code: 'EPEER',
-    });
-  }
-  return JSON.parse(line) as T;
+/** A TCP load from the peer namespace (crates/xdpnet-peer); its command's options. */
+export interface PeerLoad {
+  /** rr: round trips on one connection; crr: a connection per round trip; stream: bulk send. */
+  load: 'rr' | 'crr' | 'stream';
+  dst: string;
+  port: number;
+  seconds: number;
+  /** Requests (rr) or connections (crr); stream is bounded by `seconds` alone. */
+  count?: number;
+}
+
+/** Runs `xdpnet-peer tcp-<load>` in the peer namespace and parses its JSON line. */
+export function peerLoad<T>(bed: TestBed, o: PeerLoad, timeoutMs: number): Promise<T> {
+  const args = [`tcp-${o.load}`, '--dst', o.dst, '--port', String(o.port)];
+  if (o.count !== undefined) args.push('--count', String(o.count));
+  args.push('--seconds', String(o.seconds));
+  return runPeerTool<T>(bed, args, timeoutMs);
 }
 
 /** CPU microseconds per request, when there were any. */

@@ -1,4 +1,4 @@
-// perf tcp-crr: connect, 1-byte request/response, close, repeated by a Python client in the peer
+// perf tcp-crr: connect, 1-byte request/response, close, repeated by xdpnet-peer tcp-crr in the peer
 // namespace (bounded by count and --seconds) against examples/tcp-echo on the engine, then
 // against Node's net echo server on the kernel stack in the same run.
 import type { PerfTarget } from './common.js';

@@ -1,5 +1,5 @@
-// perf tcp-rr: 1-byte request/response latency on one TCP_NODELAY connection. A Python client in
-// the peer namespace does round trips (bounded by count and --seconds) against examples/tcp-echo
+// perf tcp-rr: 1-byte request/response latency on one TCP_NODELAY connection. xdpnet-peer tcp-rr
+// in the peer namespace does round trips (bounded by count and --seconds) against examples/tcp-echo
 // on the engine, then against Node's net echo server on the kernel stack in the same run.
 import path from 'node:path';
 import { round } from '../harness/perf-result.js';
@@ -50,7 +50,7 @@ export async function tcpRr(target: PerfTarget): Promise<TcpPerfResult> {
   });
 }
 
-/** How echoLatency loads the echo server: tcp_load.py's `load`, up to `count` requests. */
+/** How echoLatency loads the echo server: xdpnet-peer tcp-`load`, up to `count` requests. */
 export interface EchoLatencyLoad {
   mode: string;
   /** rr: round trips on one connection; crr: a connection per round trip. */
@@ -62,14 +62,14 @@ export interface EchoLatencyLoad {
   baselineSlackSeconds: number;
 }
 
-/** A tcp_load.py latency load against examples/tcp-echo on the engine, then Node's net echo. */
+/** An xdpnet-peer latency load against examples/tcp-echo on the engine, then Node's net echo. */
 export async function echoLatency(target: PerfTarget, o: EchoLatencyLoad): Promise<TcpPerfResult> {
   const bed = requireBed(target, o.mode);
   const seconds = target.options.seconds;
   const drive = async (dst: string, cpu: () => number): Promise<TcpFigures> => {
     const cpu0 = cpu();
-    const args = [o.load, dst, String(ECHO_PORT), String(o.count), String(seconds)];
-    const r = await peerLoad<LatencyReport>(bed, args, (seconds + o.loadSlackSeconds) * 1000);
+    const load = { load: o.load, dst, port: ECHO_PORT, count: o.count, seconds };
+    const r = await peerLoad<LatencyReport>(bed, load, (seconds + o.loadSlackSeconds) * 1000);
     return latencyFigures(r, cpu() - cpu0);
   };
   return appVersusBaseline(bed, target, {

@@ -1,6 +1,6 @@
-// perf tcp-stream: bulk throughput. The kernel peer sends for --seconds on one connection to a
-// sink (perf/modes/tcp-sink-app on the engine, then Node's net sink on the kernel stack), half-
-// closes and waits for the sink's FIN, so every byte counted arrived. The peer's interface
+// perf tcp-stream: bulk throughput. The kernel peer (xdpnet-peer tcp-stream) sends for --seconds
+// on one connection to a sink (perf/modes/tcp-sink-app on the engine, then Node's net sink on the
+// kernel stack), half-closes and waits for the sink's FIN, so every byte counted arrived. The peer's interface
 // counters give the segments, for CPU seconds per Mpkt.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +29,8 @@ function driver(bed: TestBed, seconds: number) {
   return async (dst: string, cpu: () => number): Promise<TcpFigures> => {
     const tx0 = await peerTxPackets(bed);
     const cpu0 = cpu();
-    const args = ['stream', dst, String(SINK_PORT), String(seconds)];
-    const r = await peerLoad<StreamReport>(bed, args, (seconds + 30) * 1000);
+    const load = { load: 'stream' as const, dst, port: SINK_PORT, seconds };
+    const r = await peerLoad<StreamReport>(bed, load, (seconds + 30) * 1000);
     const used = cpu() - cpu0;
     const segments = (await peerTxPackets(bed)) - tx0;
     return { ...packetFigures(segments, r.bytes, undefined, r.seconds, used), bps: r.bps };
