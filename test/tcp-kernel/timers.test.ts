@@ -226,6 +226,18 @@ function deadEnd(segs: Segment[]): {
   };
 }
 
+/**
+ * After the peer went silent: `count` probes, the first ~2 s after it was last heard and then
+ * ~1 s apart, and the RST ~1 s after the last one.
+ */
+function assertProbesThenReset(segs: Segment[], count: number): void {
+  const end = deadEnd(segs);
+  assert.equal(end.gapsMs.length + 1, count, JSON.stringify(end));
+  around(end.firstMs, 2000, 'first probe');
+  end.gapsMs.forEach((g, i) => around(g, 1000, `probe ${i + 2}`, 700));
+  around(end.rstMs, 1000, 'RST after the last probe', 700);
+}
+
 /** Timer delays on a shared 2-core machine: not before `want` (less clock slack), not far after. */
 function around(got: number, want: number, what: string, late = 1000): void {
   assert.ok(got >= want - 150 && got <= want + late, `${what}: ${got} ms, expected ~${want} ms`);
@@ -323,11 +335,7 @@ describe('tcp-kernel: keep-alive, user timeout and persist timers against the ke
     const r = await readResult<{ error: string }>(resultFile(), 40000);
     assert.equal(r.error, 'ETIMEDOUT');
     await sleep(200);
-    const end = deadEnd(segmentsOf(sniffer, port));
-    assert.equal(end.gapsMs.length + 1, 10, JSON.stringify(end));
-    around(end.firstMs, 2000, 'first probe');
-    end.gapsMs.forEach((g, i) => around(g, 1000, `probe ${i + 2}`, 700));
-    around(end.rstMs, 1000, 'RST after the last probe', 700);
+    assertProbesThenReset(segmentsOf(sniffer, port), 10);
   });
 
   it('sys: SO_KEEPALIVE with TCP_KEEPIDLE 2 probes an idle kernel peer every 2 s; the kernel answers, the connection stays up', async function () {
@@ -353,11 +361,7 @@ describe('tcp-kernel: keep-alive, user timeout and persist timers against the ke
     const r = await readResult<{ last: string; soError: number }>(resultFile(), 30000);
     assert.deepEqual(r, { last: 'ETIMEDOUT', soError: 0 });
     await sleep(200);
-    const end = deadEnd(segmentsOf(sniffer, port));
-    assert.equal(end.gapsMs.length + 1, 3, JSON.stringify(end));
-    around(end.firstMs, 2000, 'first probe');
-    end.gapsMs.forEach((g, i) => around(g, 1000, `probe ${i + 2}`, 700));
-    around(end.rstMs, 1000, 'RST after the last probe', 700);
+    assertProbesThenReset(segmentsOf(sniffer, port), 3);
   });
 
   it('sys: TCP_USER_TIMEOUT 3000 with unacknowledged data to a dead kernel peer fails with ETIMEDOUT after about 3 s', async function () {

@@ -69,6 +69,24 @@ export const CLEAN_LINK: LinkFaults = {
   queueBytes: 0,
 };
 
+/**
+ * A 100 Mbit/s link with a 10 ms delay, 1 ms jitter and a 200 kB queue, plus random `loss`,
+ * `reorder` (15 ms late) and `duplicate` rates.
+ */
+export function impairedLink(loss: number, reorder: number, duplicate: number): LinkFaults {
+  return {
+    ...CLEAN_LINK,
+    delayMs: 10,
+    jitterMs: 1,
+    loss,
+    reorder,
+    reorderMs: 15,
+    duplicate,
+    rateBytesPerMs: 12_500, // 100 Mbit/s
+    queueBytes: 200_000,
+  };
+}
+
 /** A segment as it crossed the link, for assertions. */
 export interface Sent {
   time: number;

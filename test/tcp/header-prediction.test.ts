@@ -12,21 +12,9 @@ import { TcpState } from '../../ts/socket/tcp/state.js';
 import { setHeaderPrediction, type Tcb } from '../../ts/socket/tcp/tcb.js';
 import { A4, TcpFixture } from '../tcp-stack/harness.js';
 import { pattern } from '../support/byte-pattern.js';
-import { BulkTransfer, CLEAN_LINK, type LinkFaults, Network } from './harness.js';
+import { BulkTransfer, CLEAN_LINK, impairedLink, type LinkFaults, Network } from './harness.js';
 
 const KB = 1024;
-
-const impaired = (loss: number, reorder: number, duplicate: number): LinkFaults => ({
-  ...CLEAN_LINK,
-  delayMs: 10,
-  jitterMs: 1,
-  loss,
-  reorder,
-  reorderMs: 15,
-  duplicate,
-  rateBytesPerMs: 12_500,
-  queueBytes: 200_000,
-});
 
 /** Fast-path hits on `tcb` (the segments inputPredicted took). */
 function countPredicted(tcb: Tcb): { hits: number } {
@@ -135,9 +123,9 @@ function run(
 describe('tcp header prediction', () => {
   const links: [string, LinkFaults][] = [
     ['a clean link', CLEAN_LINK],
-    ['2% loss', impaired(0.02, 0, 0)],
-    ['5% loss, 5% reordering, 5% duplication', impaired(0.05, 0.05, 0.05)],
-    ['10% reordering', impaired(0, 0.1, 0)],
+    ['2% loss', impairedLink(0.02, 0, 0)],
+    ['5% loss, 5% reordering, 5% duplication', impairedLink(0.05, 0.05, 0.05)],
+    ['10% reordering', impairedLink(0, 0.1, 0)],
   ];
   const configs: [string, Partial<TcpConfig>][] = [
     ['defaults', {}],

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { TcpState } from '../../ts/socket/tcp/state.js';
-import { BulkTransfer, CLEAN_LINK, type LinkFaults, Network } from './harness.js';
+import { BulkTransfer, CLEAN_LINK, impairedLink, type LinkFaults, Network } from './harness.js';
 import type { TcpConfig } from '../../ts/socket/tcp/config.js';
 
 const MB = 1024 * 1024;
@@ -43,37 +43,25 @@ describe('tcp transfer', () => {
     assert.equal(net.a.tcb.state, TcpState.Closed);
   });
 
-  const impaired = (loss: number, reorder: number, duplicate: number): LinkFaults => ({
-    ...CLEAN_LINK,
-    delayMs: 10,
-    jitterMs: 1,
-    loss,
-    reorder,
-    reorderMs: 15,
-    duplicate,
-    rateBytesPerMs: 12_500, // 100 Mbit/s
-    queueBytes: 200_000,
-  });
-
   const cases: [string, LinkFaults, Partial<TcpConfig>][] = [
-    ['1% loss, cubic, SACK + timestamps', impaired(0.01, 0, 0), {}],
-    ['5% loss + 5% reorder + 5% dup, cubic', impaired(0.05, 0.05, 0.05), {}],
+    ['1% loss, cubic, SACK + timestamps', impairedLink(0.01, 0, 0), {}],
+    ['5% loss + 5% reorder + 5% dup, cubic', impairedLink(0.05, 0.05, 0.05), {}],
     [
       '10% loss + 10% reorder + 10% dup, newreno',
-      impaired(0.1, 0.1, 0.1),
+      impairedLink(0.1, 0.1, 0.1),
       { congestion: 'newreno' },
     ],
     [
       '3% loss + reorder, newreno without SACK',
-      impaired(0.03, 0.03, 0),
+      impairedLink(0.03, 0.03, 0),
       { congestion: 'newreno', sack: false },
     ],
     [
       '5% loss, no SACK, no timestamps, no window scaling',
-      impaired(0.05, 0.02, 0.02),
+      impairedLink(0.05, 0.02, 0.02),
       { sack: false, timestamps: false, windowScaling: false },
     ],
-    ['2% loss, cubic, timestamps off', impaired(0.02, 0.02, 0.02), { timestamps: false }],
+    ['2% loss, cubic, timestamps off', impairedLink(0.02, 0.02, 0.02), { timestamps: false }],
   ];
   for (const [name, faults, config] of cases) {
     it(`moves 10 MB byte-exact with ${name}`, () => {
@@ -91,7 +79,7 @@ describe('tcp transfer', () => {
   it('wraps sequence numbers (ISN just below 2^32) with loss', () => {
     const { net } = transfer(
       10 * MB,
-      impaired(0.02, 0.02, 0.02),
+      impairedLink(0.02, 0.02, 0.02),
       11,
       {},
       [0xffff_0000, 0xffff_fff0],
@@ -102,7 +90,7 @@ describe('tcp transfer', () => {
 
   for (const seed of [21, 22, 23]) {
     it(`moves 2 MB each way at once with 5% loss/reorder/dup (seed ${seed})`, () => {
-      const net = new Network(impaired(0.05, 0.05, 0.05), seed);
+      const net = new Network(impairedLink(0.05, 0.05, 0.05), seed);
       const ab = new BulkTransfer(net.a, net.b, 2 * MB, () => false, false);
       const ba = new BulkTransfer(net.b, net.a, 2 * MB, () => false, false);
       net.a.onEvent = (ep, e) => {
@@ -145,7 +133,7 @@ describe('tcp transfer', () => {
       for (const [ci, config] of configs.entries()) {
         const loss = [0.01, 0.05, 0.1, 0.2][seed % 4];
         const faults = {
-          ...impaired(loss, loss, loss),
+          ...impairedLink(loss, loss, loss),
           delayMs: 1 + (seed % 20),
           reorderMs: 30,
           rateBytesPerMs: 5000,
