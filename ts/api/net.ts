@@ -133,8 +133,13 @@ export class Socket extends Duplex implements TcpHandleUser {
   private peerEnded = false;
   private eofPushed = false;
   private resetting = false;
-  /** The chunks of the write in progress (one from _write, several from _writev). */
-  private pendingChunks: Buffer[] = [];
+  /**
+   * The write in progress: one chunk from _write (pendingOne), or the entries _writev got
+   * (pendingMany), without an array per write.
+   */
+  private pendingOne: Buffer | null = null;
+  private pendingMany: readonly { chunk: Buffer }[] | null = null;
+  private pendingCount = 0;
   private pendingIndex = 0;
   private pendingOff = 0;
   private pendingCb: ((err?: Error | null) => void) | null = null;
@@ -345,7 +350,7 @@ export class Socket extends Duplex implements TcpHandleUser {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.startWrite([chunk], cb);
+    this.startWrite(chunk, null, 1, cb);
   }
 
   /** Chunks queued while corked or while a write waited: one pass into the TCB, one send. */
@@ -353,14 +358,18 @@ export class Socket extends Duplex implements TcpHandleUser {
     chunks: { chunk: Buffer; encoding: BufferEncoding }[],
     cb: (err?: Error | null) => void,
   ): void {
-    this.startWrite(
-      chunks.map((c) => c.chunk),
-      cb,
-    );
+    this.startWrite(null, chunks, chunks.length, cb);
   }
 
-  private startWrite(chunks: Buffer[], cb: (err?: Error | null) => void): void {
-    this.pendingChunks = chunks;
+  private startWrite(
+    one: Buffer | null,
+    many: readonly { chunk: Buffer }[] | null,
+    count: number,
+    cb: (err?: Error | null) => void,
+  ): void {
+    this.pendingOne = one;
+    this.pendingMany = many;
+    this.pendingCount = count;
     this.pendingIndex = 0;
     this.pendingOff = 0;
     this.pendingCb = cb;
@@ -371,12 +380,13 @@ export class Socket extends Duplex implements TcpHandleUser {
   private pumpWrite(): void {
     const h = this.handle;
     if (this.pendingCb === null || h.conn === null || this.connecting) return;
-    const chunks = this.pendingChunks;
+    const many = this.pendingMany;
+    const count = this.pendingCount;
     // Every chunk but the last is written with `more` (MSG_MORE): the TCB sends once, after the
     // last one, in full-sized segments.
-    while (this.pendingIndex < chunks.length) {
-      const chunk = chunks[this.pendingIndex];
-      const more = this.pendingIndex + 1 < chunks.length;
+    while (this.pendingIndex < count) {
+      const chunk = many === null ? (this.pendingOne as Buffer) : many[this.pendingIndex].chunk;
+      const more = this.pendingIndex + 1 < count;
       const want = chunk.length - this.pendingOff;
       if (want === 0) {
         if (!more) h.push(); // an empty last chunk still sends what the others queued
@@ -394,9 +404,15 @@ export class Socket extends Duplex implements TcpHandleUser {
       this.pendingOff = 0;
     }
     const cb = this.pendingCb;
-    this.pendingChunks = [];
-    this.pendingCb = null;
+    this.clearWrite();
     cb();
+  }
+
+  private clearWrite(): void {
+    this.pendingOne = null;
+    this.pendingMany = null;
+    this.pendingCount = 0;
+    this.pendingCb = null;
   }
 
   override _final(cb: (err?: Error | null) => void): void {
@@ -421,8 +437,7 @@ export class Socket extends Duplex implements TcpHandleUser {
     if (this.resetting) this.handle.reset();
     else this.handle.close();
     const pending = this.pendingCb;
-    this.pendingCb = null;
-    this.pendingChunks = [];
+    this.clearWrite();
     if (pending !== null) pending(err ?? nodeError('ERR_STREAM_DESTROYED', 'socket destroyed'));
     cb(err);
     process.nextTick(() => this.emit('close', err !== null));

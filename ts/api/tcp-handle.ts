@@ -15,9 +15,6 @@ import type { TcpConn, TcpConnUser } from '../socket/tcp/tcp-conn.js';
 import type { TcpEndpoint, TcpStack } from '../socket/tcp/tcp-stack.js';
 import { Errno, errnoOf } from './sys/errno.js';
 
-/** The source of zero-length writes. */
-const EMPTY = new Uint8Array(0);
-
 /** Receives a handle's events: bits (1 << TcpEvent), coalesced since the last call. */
 export interface TcpHandleUser {
   onHandleEvents(events: number): void;
@@ -235,15 +232,15 @@ export class TcpHandle implements TcpConnUser {
     if (len === 0) return 0;
     const n = tcb.write(src, off, len, more);
     if (n < len) {
-      if (more) tcb.write(EMPTY, 0, 0); // the buffer is full: send what the writes queued
+      if (more) tcb.push(); // the buffer is full: send what the writes queued
       if (n === 0) return -Errno.EAGAIN;
     }
     return n;
   }
 
-  /** Sends what earlier `more` writes queued (a write of nothing without MSG_MORE). */
+  /** Sends what earlier `more` writes queued. */
   push(): void {
-    this.conn?.tcb.write(EMPTY, 0, 0);
+    this.conn?.tcb.push();
   }
 
   /**

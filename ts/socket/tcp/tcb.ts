@@ -287,6 +287,12 @@ export class Tcb {
     return r;
   }
 
+  /** Sends what writes with `more` queued (a write without MSG_MORE that adds nothing). */
+  push(): void {
+    if (this.sendBuffer.length > 0 && canSendData(this.state)) this.output();
+    this.flush();
+  }
+
   private writeData(src: Uint8Array, off: number, len: number, more: boolean): number {
     if (this.finQueued || !this.canQueueData()) return 0;
     const n = this.sendBuffer.write(src, off, len);
