@@ -7,7 +7,7 @@ import { newKey, setKey4 } from '../../ts/iface/shared-table.js';
 import type { TableJob, TableResult } from './table.worker.js';
 
 function runPair(jobs: Omit<TableJob, 'gate'>[]): Promise<TableResult[]> {
-  const gate = new SharedArrayBuffer(8);
+  const gate = new SharedArrayBuffer(12);
   return Promise.all(
     jobs.map(
       (job) =>
@@ -58,7 +58,7 @@ describe('iface: shared neighbour table across worker_threads', function () {
     const table = SharedNeighbourTable.create(64);
     const key = setKey4(newKey(), 0xc6129999);
     table.setPermanent(key, new Uint8Array(6), 0);
-    const common = { buffer: table.buffer, keys: 0, iterations: 2_000_000 };
+    const common = { buffer: table.buffer, keys: 0, iterations: 2_000_000, minReads: 20_000 };
     const [, reader] = await runPair([
       { ...common, role: 'write', worker: 0 },
       { ...common, role: 'read', worker: 1 },

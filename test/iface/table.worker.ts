@@ -7,12 +7,17 @@ import { EntrySnapshot, newKey, setKey4, W_DATA0, W_DATA1 } from '../../ts/iface
 
 export interface TableJob {
   buffer: SharedArrayBuffer;
-  /** Both workers spin on it until both arrived, so they really run at the same time. */
+  /**
+   * Int32 words: [0] both workers spin until both arrived, so they really run at the same time;
+   * [1] the writer has finished; [2] the reader's successful reads so far.
+   */
   gate: SharedArrayBuffer;
   role: 'claim' | 'lookup' | 'write' | 'read';
   worker: number;
   keys: number;
   iterations: number;
+  /** The writer keeps writing until the reader has made this many reads (or 20 s pass). */
+  minReads?: number;
 }
 
 export interface TableResult {
@@ -48,7 +53,12 @@ if (job.role === 'claim') {
   // Straight at the table: lock, four fields (two of them non-atomic float64s), unlock.
   const t = table.table;
   const slot = t.find(setKey4(key, 0xc6129999));
-  for (let i = 1; i <= job.iterations; i++) {
+  // Scheduling decides how often the reader gets in between writes, so the writer goes on until
+  // the reader has had its share, not for a fixed number of writes alone.
+  const deadline = Date.now() + 20_000;
+  const minReads = job.minReads ?? 0;
+  for (let i = 1; ; i++) {
+    if (i > job.iterations && (Atomics.load(gate, 2) >= minReads || Date.now() > deadline)) break;
     t.lock(slot);
     t.setWord(slot, W_DATA0, i);
     t.setTime0(slot, i);
@@ -64,6 +74,7 @@ if (job.role === 'claim') {
   while (Atomics.load(gate, 1) === 0) {
     if (!t.read(slot, key, snap)) continue;
     result.reads++;
+    if ((result.reads & 255) === 0) Atomics.store(gate, 2, result.reads);
     if (snap.data0 !== snap.data1 || snap.time0 !== snap.data0 || snap.time1 !== snap.data0) {
       result.torn++;
     }
