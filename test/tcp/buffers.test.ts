@@ -80,6 +80,46 @@ describe('tcp send buffer', () => {
     assertPattern(out, 50, 30);
     assert.equal(sb.ackTo(seqAdd(0xffffffe0, 10)), 0, 'an old ACK releases nothing');
   });
+
+  it('lines its bytes up with the frames copied into, keeping every byte, full or wrapped', () => {
+    const frames = new Uint8Array(new SharedArrayBuffer(1 << 16));
+    for (const fill of [4096, 3000, 8192]) {
+      const sb = new SendBuffer(8192);
+      const base = 0xfffff000;
+      sb.startSeq = base;
+      assert.equal(sb.write(bytes(0, fill), 0, fill), fill);
+      let written = fill;
+      let sent = 0;
+      let frame = 0;
+      // Short, odd-sized and full copies at frame offsets of every alignment.
+      for (const len of [1448, 1448, 700, 1448, 513, 1448, 1448]) {
+        const n = Math.min(len, written - sent);
+        if (n === 0) break;
+        const dstOff = frame * 2048 + 66 + (frame % 8);
+        sb.copyOut(seqAdd(base, sent), frames, dstOff, n);
+        assertPattern(frames, sent, n, dstOff);
+        sent += n;
+        frame++;
+        if (frame % 3 === 0) {
+          const acked = sb.ackTo(seqAdd(sb.startSeq, 1000));
+          assert.equal(sb.write(bytes(written, acked), 0, acked), acked);
+          written += acked;
+        }
+      }
+    }
+  });
+
+  it('rotates its storage into line with a frame at most once per ring of bytes copied', () => {
+    const frames = new Uint8Array(new SharedArrayBuffer(1 << 16));
+    const ring = new ByteRing(4096);
+    ring.append(bytes(0, 4096), 0, 4096);
+    ring.rotateToAlign(100, (frames.byteOffset + 66) & 7);
+    assert.equal(ring.addressMod8(100), (frames.byteOffset + 66) & 7);
+    assert.equal(ring.length, 4096, 'a full ring rotates too');
+    const out = new Uint8Array(4096);
+    assert.equal(ring.read(out, 0, 4096), 4096);
+    assertPattern(out, 0, 4096);
+  });
 });
 
 describe('tcp receive buffer and reassembly', () => {

@@ -112,6 +112,32 @@ export class ByteRing {
     if (want < this.buf.length) this.head = want;
   }
 
+  /**
+   * The address modulo 8 of the byte `offset` bytes past the head, or -1 with no storage yet.
+   */
+  addressMod8(offset: number): number {
+    const cap = this.buf.length;
+    if (cap === 0) return -1;
+    return (this.buf.byteOffset + ((this.head + offset) % cap)) & 7;
+  }
+
+  /**
+   * Rotate the storage so that the byte `offset` bytes past the head lands at address `mod8`
+   * modulo 8, whatever the ring holds (see alignNextWrite for why). Costs one move of the whole
+   * storage, so callers rate-limit it.
+   */
+  rotateToAlign(offset: number, mod8: number): void {
+    const at = this.addressMod8(offset);
+    if (at < 0 || at === mod8) return;
+    const b = this.buf;
+    const n = b.length;
+    const delta = (mod8 - at) & 7;
+    const wrapped = b.slice(n - delta); // at most 7 bytes, once per rotation
+    b.copyWithin(delta, 0, n - delta);
+    b.set(wrapped, 0);
+    this.head = (this.head + delta) % n;
+  }
+
   /** Drop `n` bytes from the head. */
   consume(n: number): void {
     if (n === 0) return; // keeps head a number while there is no storage
