@@ -30,6 +30,7 @@ const TOOLS = {
   tshark: 'tshark',
   curl: 'curl',
   wrk: 'wrk',
+  wat2wasm: 'wabt',
   setpriv: 'util-linux',
 };
 

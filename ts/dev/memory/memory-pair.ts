@@ -1,5 +1,6 @@
 // Creating a memory pair, opening both ends in one thread, changing faults from any thread, and
 // checking the pair's frame accounting as a whole.
+import { packetMemory } from '../../wire/simd-sum.js';
 import {
   ADDR_ENTRY_SIZE,
   CACHE_LINE,
@@ -133,9 +134,10 @@ function create(options: MemoryPairOptions = {}): MemoryPairConfig {
     writeFaults(slots, options.faults ?? {});
   }
 
-  const frames = new SharedArrayBuffer(2 * n * o.frameSize);
+  const { buffer: frames, memory: framesMemory } = packetMemory(2 * n * o.frameSize);
   const common = {
     frames,
+    framesMemory,
     frameSize: o.frameSize,
     framesPerPort: n,
     headroom: o.headroom,

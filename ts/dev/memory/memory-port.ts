@@ -3,6 +3,7 @@
 // them back home through a return ring, which reap() drains. What this port sends first passes
 // its fault stage (loss, MTU, corruption, duplication, reordering, rate limit, delay and jitter),
 // driven by a seeded PRNG in a fixed order so the same seed and traffic give the same outcome.
+import { adoptPacketMemory } from '../../wire/simd-sum.js';
 import { AddrConsumer, AddrProducer, DescConsumer, DescProducer } from '../../../rings/index.js';
 import type { FrameDevice } from '../frame-device.js';
 import { realClock, VirtualClock, type Clock } from './clock.js';
@@ -82,6 +83,7 @@ export class MemoryPort implements FrameDevice {
 
   constructor(config: MemoryPortConfig, options: MemoryPortOptions = {}) {
     this.side = config.side;
+    if (config.framesMemory !== null) adoptPacketMemory(config.framesMemory);
     this.bytes = new Uint8Array(config.frames);
     this.view = new DataView(config.frames);
     this.frameSize = config.frameSize;

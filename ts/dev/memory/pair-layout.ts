@@ -12,6 +12,8 @@
 //   return->a  address ring     producer b, consumer a  (a's frames that b freed)
 //   return->b  address ring     producer a, consumer b
 
+import type { PacketMemory } from '../../wire/simd-sum.js';
+
 /** What one end needs to open its port (`new MemoryPort(config)`). */
 export interface MemoryPortConfig {
   /** 'a' or 'b'. */
@@ -19,6 +21,11 @@ export interface MemoryPortConfig {
   /** 0 for a, 1 for b: the port's frame range is [index * framesPerPort, (index + 1) * ...). */
   index: 0 | 1;
   frames: SharedArrayBuffer;
+  /**
+   * The WebAssembly.Memory whose buffer `frames` is (simd-sum.ts): a port in another thread adopts
+   * it so its checksums are summed with SIMD. Null where WebAssembly is unavailable.
+   */
+  framesMemory: PacketMemory | null;
   frameSize: number;
   framesPerPort: number;
   /** Bytes in front of a new TX packet inside its frame (txDataOffset). */
