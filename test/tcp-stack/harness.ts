@@ -4,6 +4,7 @@
 // audit frames.
 import type { VirtualClock } from '../../ts/dev/memory/clock.js';
 import type { Interface } from '../../ts/iface/interface.js';
+import type { InterfaceConfig } from '../../ts/iface/config.js';
 import { TcpStack, type TcpStackOptions } from '../../ts/socket/tcp/tcp-stack.js';
 import { PairFixture, type OpenPair } from '../dev/pair-fixture.js';
 import type { MemoryPairOptions } from '../../ts/dev/memory/memory-pair.js';
@@ -38,11 +39,13 @@ export class TcpFixture {
   open(
     pairOptions: MemoryPairOptions = {},
     stackOptions: { a?: TcpStackOptions; b?: TcpStackOptions } = {},
+    ifaceConfig: Partial<InterfaceConfig> = {},
   ): TcpBed {
     const ifaces = openInterfacePair(
       this.pairs,
       { aMac: A_MAC, bMac: B_MAC, a4: A4, b4: B4, a6: A6, b6: B6, alsoViaB: [GHOST4] },
       { framesPerPort: 1024, ...pairOptions },
+      ifaceConfig,
     );
     const a = { iface: ifaces.a, tcp: new TcpStack(ifaces.a, stackOptions.a) };
     const b = { iface: ifaces.b, tcp: new TcpStack(ifaces.b, stackOptions.b) };

@@ -64,6 +64,34 @@ describe('tcp-stack: stack behaviour', function () {
     assert.equal([...bed.a.tcp.allListeners()].length, 0);
   });
 
+  it("a server's neighbour entry for its client stays REACHABLE while its data is acked (RFC 4861 7.3.1)", async () => {
+    const bed = fx.open({}, {}, { staticNeighbours: [] }); // both ends resolve by ARP
+    const server = createServer({ stack: bed.a.tcp }, (s) => s.pipe(s));
+    server.listen(9011, A4);
+    const client = connect({ port: 9011, host: A4, stack: bed.b.tcp });
+    let echoed = 0;
+    client.on('data', (d: Buffer) => (echoed += d.length));
+    const key = (state: string): boolean =>
+      bed.a.iface.neighbours.entries().some((e) => e.state === state);
+    // A learnt B's MAC from B's ARP request: unconfirmed, so STALE (RFC 4861 7.2.3).
+    assert.ok(await bed.until(() => client.readyState === 'open'));
+    assert.ok(key('stale') || key('delay'), 'learnt from a request, not yet confirmed');
+    const probesBefore = bed.a.iface.stats.arpRequestsSent;
+    // A minute of echoes, one every 2 s: B acks each of A's replies, and A's next segment passes
+    // the confirmation on (as Linux's dst_confirm does), so the entry never reaches PROBE and,
+    // when REACHABLE_TIME (30 s) runs out, turns REACHABLE again at the next reply.
+    for (let i = 1; i <= 30; i++) {
+      client.write('x');
+      assert.ok(await bed.until(() => echoed === i));
+      assert.ok(key('reachable'), `reachable once A replied to request ${i}`);
+      bed.clock.advanceTo(bed.clock.now() + 2000);
+      await bed.round();
+    }
+    assert.equal(bed.a.iface.stats.arpRequestsSent, probesBefore, 'never probed');
+    client.destroy();
+    server.close();
+  });
+
   it('drops SYNs when the accept queue is full: counted, no RST; the client gets in later', async () => {
     const bed = fx.open();
     const l = bed.a.tcp.listen({ port: 9001, is4: true, backlog: 2 });

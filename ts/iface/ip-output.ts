@@ -410,6 +410,10 @@ export class IpOutput {
       copyBytes(this.ctx.bytes, this.ctx.offsetOf(frame), path.linkHeader, 0, ETH_HLEN);
       return this.link.sendRaw(frame, ETH_HLEN + total);
     }
+    if (path.confirmed) {
+      path.confirmed = false;
+      this.ctx.neighbours.confirmReachable(path.hopKey, this.ctx.now);
+    }
     this.link.writeHeader(frame, path.family === 4 ? EtherType.Ipv4 : EtherType.Ipv6);
     return this.link.transmit(frame, ETH_HLEN + total, path.hopKey);
   }

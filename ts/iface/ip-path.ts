@@ -41,6 +41,14 @@ export class IpPath {
   /** The next hop's neighbour entry was REACHABLE or PERMANENT at the last fill. */
   hasLinkHeader = false;
 
+  /**
+   * Set by the transport when the peer showed it received what we sent (TCP: new data acked):
+   * upper-layer reachability confirmation, RFC 4861 7.3.1 (Linux's dst_confirm). The next
+   * datagram that finds the next hop's entry STALE, DELAY or PROBE makes it REACHABLE again, so a
+   * busy connection keeps its cached link header instead of probing; cleared when consumed.
+   */
+  confirmed = false;
+
   /** A path from `src` to `dst` (IPv4); the next datagram fills it. */
   bind4(src: number, dst: number): void {
     this.family = 4;

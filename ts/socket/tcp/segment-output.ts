@@ -43,6 +43,10 @@ export class SegmentOutput {
     const c = tcb.context as TcpConn;
     if (c.noteSent(seg.header.seq, seg.header.flags, seg.payloadLen)) this.stats.retransSegs++;
     const len = TCP_MIN_HLEN + (seg.hasOptions ? optionsLength(seg.options) : 0) + seg.payloadLen;
+    if (tcb.peerConfirmed) {
+      tcb.peerConfirmed = false;
+      c.path.confirmed = true;
+    }
     const at = this.iface.beginIpOnPath(c.path, len);
     if (at < 0) this.failed(at);
     else this.write(c.is4, at, len, seg);

@@ -159,6 +159,11 @@ export class Tcb {
   private cwndLimited = false;
   retransmits = 0;
   private firstRtxTime = -1;
+  /**
+   * New data was acknowledged since the host last sent for us: the peer is reachable (RFC 4861
+   * 7.3.1). The host passes it on to its neighbour cache and clears it.
+   */
+  peerConfirmed = false;
 
   /** RACK (RFC 8985 6) when configured; SACK connections only. */
   readonly rack: Rack | null;
@@ -810,6 +815,7 @@ export class Tcb {
     const wasActive = r.active;
     const kind = r.kind;
     this.sndUna = ack;
+    this.peerConfirmed = true;
     const released = this.sendBuffer.ackTo(seqMin(ack, this.sendBuffer.endSeq));
     if (r.onNewAck(ack, acked, this.sackOk, this.smss())) {
       this.cc.onAck(acked, this.cwndLimited, now, this.rtt.srtt);
