@@ -53,6 +53,7 @@ export class RingConsumer extends RingSide {
       throw ringError('EINVAL', `release(${n}) exceeds the ${this.peeked} entries peeked`);
     }
     this.peeked = 0;
+    if (n === 0) return; // the index is unchanged: nothing to publish, nobody to wake
     this.cons = (this.cons + n) >>> 0;
     this.publishIndex(CONS, this.cons, PROD_WAKE);
   }

@@ -53,6 +53,7 @@ export class RingProducer extends RingSide {
       throw ringError('EINVAL', `submit(${n}) exceeds the ${this.reserved} slots reserved`);
     }
     this.reserved = 0;
+    if (n === 0) return; // the index is unchanged: nothing to publish, nobody to wake
     this.prod = (this.prod + n) >>> 0;
     this.publishIndex(PROD, this.prod, CONS_WAKE);
   }
