@@ -113,10 +113,10 @@ export class MemTcpPair {
       s.iface.tick(now);
     }
     s.tcp.runTimers(now, s.iface.device.batch);
-    s.tcp.beginBatch();
+    s.tcp.beginBatch(now);
     let n: number;
     try {
-      n = s.iface.poll();
+      n = s.iface.poll(now);
     } finally {
       s.tcp.endBatch();
     }

@@ -205,14 +205,15 @@ export class Interface {
   }
 
   /**
-   * Processes one RX batch: reaps finished TX frames, receives, handles every frame (each is
+   * Processes one RX batch at time `now` (a caller that just read the clock passes its reading):
+   * reaps finished TX frames, receives, handles every frame (each is
    * released, sent or handed over exactly once), sends what resolved meanwhile, flushes TX and
    * refills RX. Returns the frames received.
    */
-  poll(): number {
+  poll(now: number = this.clock.now()): number {
     const ctx = this.ctx;
     const dev = this.device;
-    ctx.now = this.clock.now();
+    ctx.now = now;
     dev.reap();
     const n = dev.receive();
     const desc = dev.rxDesc;

@@ -140,10 +140,11 @@ const api = {
       // passes); settle() sends them, with whatever the callbacks wrote, in one more flush.
       poll: () => {
         // Due timers count as work: the loop keeps polling (not parking) until all have run.
-        const timers = tcp.runTimers(tcp.clock.now(), device.batch);
-        tcp.beginBatch();
+        const now = tcp.clock.now();
+        const timers = tcp.runTimers(now, device.batch);
+        tcp.beginBatch(now);
         try {
-          return timers + iface.poll();
+          return timers + iface.poll(now);
         } finally {
           tcp.endBatch();
         }

@@ -86,6 +86,12 @@ export class TcpContext {
    * out-of-order, duplicate and gap-filling ACKs still go at once.
    */
   ackBatch: Tcb[] | null = null;
+  /**
+   * The clock reading the owner took as the receive batch began, or -1 outside one: the segments
+   * of one batch share it (as Linux's skbs carry their arrival stamp) rather than each reading
+   * the clock.
+   */
+  batchNow = -1;
   constructor(
     readonly clock: Clock,
     readonly host: TcpHost,
@@ -477,7 +483,8 @@ export class Tcb {
   // ---- Segment arrival (RFC 9293 3.10.7) ---------------------------------------------------
 
   input(h: TcpHeader, buf: Uint8Array): TcpInputResult {
-    this.callNow = this.ctx.clock.now();
+    const batchNow = this.ctx.batchNow;
+    this.callNow = batchNow >= 0 ? batchNow : this.ctx.clock.now();
     this.inCall = true;
     let r: TcpInputResult = TcpInputResult.Done;
     try {

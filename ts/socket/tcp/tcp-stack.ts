@@ -308,18 +308,21 @@ export class TcpStack implements TransportHandler, TcpHost {
   }
 
   /**
-   * Starts a receive batch (the worker loop calls it around one iface.poll()): until endBatch(),
+   * Starts a receive batch at time `now` (the worker loop calls it around one iface.poll(), with
+   * the reading it passes to that poll, so that one pass reads the clock once): until endBatch(),
    * every-second-segment ACKs and ACKs of FINs are deferred, so a connection sends one ACK per
    * batch, and the application's reply or FIN can carry it. The worker loop calls
    * sendOwedAcks() once the application's callbacks for the batch have run.
    */
-  beginBatch(): void {
+  beginBatch(now: number = this.clock.now()): void {
     this.sendOwedAcks();
     this.ctx.ackBatch = this.owedAcks;
+    this.ctx.batchNow = now;
   }
 
   endBatch(): void {
     this.ctx.ackBatch = null;
+    this.ctx.batchNow = -1;
   }
 
   /** Sends the ACKs deferred in the last batch that nothing has carried since, in one flush. */
