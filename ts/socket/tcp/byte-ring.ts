@@ -10,6 +10,8 @@ import { copyBytes } from '../../wire/bytes.js';
 
 /** Below this many bytes a plain loop beats creating a view for set(). */
 const SET_MIN_BYTES = 64;
+/** Copies shorter than this gain too little from alignment to rotate the storage for. */
+const ALIGN_MIN_BYTES = 512;
 
 /** Copies `len` bytes (the ranges must not overlap unless dst !== src). */
 function copyRange(
@@ -34,6 +36,8 @@ export class ByteRing {
   private buf: Uint8Array = NO_STORAGE;
   private head = 0;
   private cap: number;
+  /** Bytes of aligned-size copies since the storage was last rotated (see lineUp). */
+  private copiedSinceRotation = 0;
   /** Committed bytes. */
   length = 0;
 
@@ -122,9 +126,28 @@ export class ByteRing {
   }
 
   /**
+   * Called before copying `len` bytes between `offset` bytes past the head and other[otherOff]
+   * (a frame in the UMEM): V8 copies to or from a SharedArrayBuffer word by word only when both
+   * sides have the same address modulo 8, and byte by byte otherwise (3-4x slower for a full
+   * segment). Full-sized segments are a multiple of 8 bytes and sit at the same offset in every
+   * frame, so once the ring lines up with the frames it stays lined up. When a copy finds it out
+   * of line (the first segment, or after a short one), the storage is rotated into line, at most
+   * once per storage's worth of bytes copied: the rotations cost at most one extra plain copy per
+   * byte however the segment sizes alternate.
+   */
+  lineUp(offset: number, other: Uint8Array, otherOff: number, len: number): void {
+    if (len < ALIGN_MIN_BYTES) return;
+    this.copiedSinceRotation += len;
+    const want = (other.byteOffset + otherOff) & 7;
+    if (this.copiedSinceRotation < this.buf.length || this.addressMod8(offset) === want) return;
+    this.rotateToAlign(offset, want);
+    this.copiedSinceRotation = 0;
+  }
+
+  /**
    * Rotate the storage so that the byte `offset` bytes past the head lands at address `mod8`
-   * modulo 8, whatever the ring holds (see alignNextWrite for why). Costs one move of the whole
-   * storage, so callers rate-limit it.
+   * modulo 8, whatever the ring holds, parked bytes included. Costs one move of the whole
+   * storage (see lineUp).
    */
   rotateToAlign(offset: number, mod8: number): void {
     const at = this.addressMod8(offset);

@@ -37,8 +37,10 @@ export class ReceiveBuffer {
 
   /** Park segment bytes `offset` bytes past RCV.NXT (offset + len <= free). */
   writeAt(offset: number, src: Uint8Array, off: number, len: number): void {
-    // An empty buffer may start anywhere: start where the copy from UMEM is fastest.
+    // An empty buffer may start anywhere: start where the copy from UMEM is fastest. One that
+    // holds bytes is rotated into line now and then (ByteRing.lineUp).
     if (this.writtenPast === 0) this.ring.alignNextWrite(offset, src, off);
+    this.ring.lineUp(offset, src, off, len);
     this.ring.writeAt(offset, src, off, len);
     if (offset + len > this.writtenPast) this.writtenPast = offset + len;
   }

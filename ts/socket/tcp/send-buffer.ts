@@ -7,15 +7,10 @@
 import { ByteRing } from './byte-ring.js';
 import { seqAdd, seqSub } from './seq.js';
 
-/** Copies shorter than this are byte loops, for which alignment does not matter. */
-const ALIGN_MIN_BYTES = 512;
-
 export class SendBuffer {
   private readonly ring: ByteRing;
   /** Sequence number of the first byte held. */
   startSeq = 0;
-  /** Bytes copied out since the storage was last rotated (see copyOut). */
-  private copiedSinceRotation = 0;
 
   constructor(capacity: number) {
     this.ring = new ByteRing(capacity);
@@ -43,30 +38,10 @@ export class SendBuffer {
     return this.ring.append(src, off, len);
   }
 
-  /**
-   * Copy `len` bytes starting at sequence `seq` into a frame.
-   *
-   * V8 copies into a SharedArrayBuffer (the UMEM) word by word only when source and destination
-   * have the same address modulo 8, and byte by byte otherwise (3-4x slower for a full segment).
-   * Full-sized segments are a multiple of 8 bytes and their payload sits at the same offset in
-   * every frame, so once the ring's bytes line up with the frames they stay lined up. When a copy
-   * finds them out of line (the first segment, or after a short one), the storage is rotated into
-   * line, at most once per ring's worth of bytes copied, so the rotations cost at most one extra
-   * plain copy per byte however the segment sizes alternate.
-   */
+  /** Copy `len` bytes starting at sequence `seq` into a frame (lined up first: see lineUp). */
   copyOut(seq: number, dst: Uint8Array, dstOff: number, len: number): void {
     const offset = seqSub(seq, this.startSeq);
-    if (len >= ALIGN_MIN_BYTES) {
-      this.copiedSinceRotation += len;
-      const want = (dst.byteOffset + dstOff) & 7;
-      if (
-        this.ring.addressMod8(offset) !== want &&
-        this.copiedSinceRotation >= this.ring.allocated
-      ) {
-        this.ring.rotateToAlign(offset, want);
-        this.copiedSinceRotation = 0;
-      }
-    }
+    this.ring.lineUp(offset, dst, dstOff, len);
     this.ring.peek(offset, dst, dstOff, len);
   }
 
