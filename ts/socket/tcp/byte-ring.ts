@@ -127,38 +127,66 @@ export class ByteRing {
 
   /**
    * Called before copying `len` bytes between `offset` bytes past the head and other[otherOff]
-   * (a frame in the UMEM): V8 copies to or from a SharedArrayBuffer word by word only when both
-   * sides have the same address modulo 8, and byte by byte otherwise (3-4x slower for a full
-   * segment). Full-sized segments are a multiple of 8 bytes and sit at the same offset in every
-   * frame, so once the ring lines up with the frames it stays lined up. When a copy finds it out
-   * of line (the first segment, or after a short one), the storage is rotated into line, at most
-   * once per storage's worth of bytes copied: the rotations cost at most one extra plain copy per
-   * byte however the segment sizes alternate.
+   * (a frame in the UMEM), with `held` bytes from the head in use (committed plus parked). V8
+   * copies to or from a SharedArrayBuffer word by word only when both sides have the same address
+   * modulo 8, and byte by byte otherwise (3-4x slower for a full segment). Full-sized segments are
+   * a multiple of 8 bytes and sit at the same offset in every frame, so once the ring lines up
+   * with the frames it stays lined up. When a copy finds it out of line (the first segment, or
+   * after a short one), the held bytes move into line, once at least as many bytes were copied
+   * since the last move as it moves: the moves cost at most one extra plain copy (two, through a
+   * scratch buffer) per byte copied, however the segment sizes alternate.
    */
-  lineUp(offset: number, other: Uint8Array, otherOff: number, len: number): void {
+  lineUp(offset: number, other: Uint8Array, otherOff: number, len: number, held: number): void {
     if (len < ALIGN_MIN_BYTES) return;
     this.copiedSinceRotation += len;
+    const at = this.addressMod8(offset);
     const want = (other.byteOffset + otherOff) & 7;
-    if (this.copiedSinceRotation < this.buf.length || this.addressMod8(offset) === want) return;
-    this.rotateToAlign(offset, want);
+    if (at === want || at < 0 || this.copiedSinceRotation < held) return;
+    this.shiftHeld(held, (want - at) & 7);
     this.copiedSinceRotation = 0;
+  }
+
+  /** Move the first `held` bytes (and the head) `delta` bytes forward in the storage. */
+  private shiftHeld(held: number, delta: number): void {
+    const n = this.buf.length;
+    if (held + delta > n) {
+      this.rotateStorage(delta);
+      return;
+    }
+    const scratch = new Uint8Array(held); // rare: see lineUp
+    this.copyOutAt(this.head, scratch, held);
+    this.head = (this.head + delta) % n;
+    this.copyInAt(this.head, scratch, held);
   }
 
   /**
    * Rotate the storage so that the byte `offset` bytes past the head lands at address `mod8`
-   * modulo 8, whatever the ring holds, parked bytes included. Costs one move of the whole
-   * storage (see lineUp).
+   * modulo 8, whatever the ring holds, parked bytes included (one move of the whole storage).
    */
   rotateToAlign(offset: number, mod8: number): void {
     const at = this.addressMod8(offset);
-    if (at < 0 || at === mod8) return;
+    if (at >= 0 && at !== mod8) this.rotateStorage((mod8 - at) & 7);
+  }
+
+  private rotateStorage(delta: number): void {
     const b = this.buf;
     const n = b.length;
-    const delta = (mod8 - at) & 7;
-    const wrapped = b.slice(n - delta); // at most 7 bytes, once per rotation
+    const wrapped = b.slice(n - delta); // at most 7 bytes
     b.copyWithin(delta, 0, n - delta);
     b.set(wrapped, 0);
     this.head = (this.head + delta) % n;
+  }
+
+  private copyOutAt(pos: number, dst: Uint8Array, len: number): void {
+    const first = Math.min(len, this.buf.length - pos);
+    dst.set(this.buf.subarray(pos, pos + first), 0);
+    if (first < len) dst.set(this.buf.subarray(0, len - first), first);
+  }
+
+  private copyInAt(pos: number, src: Uint8Array, len: number): void {
+    const first = Math.min(len, this.buf.length - pos);
+    this.buf.set(src.subarray(0, first), pos);
+    if (first < len) this.buf.set(src.subarray(first, len), 0);
   }
 
   /** Drop `n` bytes from the head. */

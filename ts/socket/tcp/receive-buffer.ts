@@ -40,7 +40,7 @@ export class ReceiveBuffer {
     // An empty buffer may start anywhere: start where the copy from UMEM is fastest. One that
     // holds bytes is rotated into line now and then (ByteRing.lineUp).
     if (this.writtenPast === 0) this.ring.alignNextWrite(offset, src, off);
-    this.ring.lineUp(offset, src, off, len);
+    this.ring.lineUp(offset, src, off, len, this.ring.length + this.writtenPast);
     this.ring.writeAt(offset, src, off, len);
     if (offset + len > this.writtenPast) this.writtenPast = offset + len;
   }

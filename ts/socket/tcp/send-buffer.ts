@@ -41,7 +41,7 @@ export class SendBuffer {
   /** Copy `len` bytes starting at sequence `seq` into a frame (lined up first: see lineUp). */
   copyOut(seq: number, dst: Uint8Array, dstOff: number, len: number): void {
     const offset = seqSub(seq, this.startSeq);
-    this.ring.lineUp(offset, dst, dstOff, len);
+    this.ring.lineUp(offset, dst, dstOff, len, this.ring.length);
     this.ring.peek(offset, dst, dstOff, len);
   }
 
