@@ -445,6 +445,16 @@ export class Socket extends Duplex implements TcpHandleUser {
 
   // ---- options -------------------------------------------------------------------------------
 
+  /**
+   * As Node's: end(), then destroy once what was written is all handed to TCP. Node's http client
+   * calls it on a connection it will not reuse.
+   */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
   /** Closes with a RST (SO_LINGER 0): the peer gets ECONNRESET. */
   resetAndDestroy(): this {
     this.resetting = true;
