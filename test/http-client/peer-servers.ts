@@ -1,0 +1,149 @@
+// The kernel servers the HTTP client tests talk to, in the test bed's peer namespace, each
+// listening on both families at once (an IPv6 socket with IPV6_V6ONLY off): Python's
+// http.server (HTTP/1.1, keep-alive) and a Python HTTPS server serving a directory with a file
+// of random bytes, and openssl s_server -rev (TLS 1.3 only, echoes each line reversed). The
+// certificate is made by the test for the peer's two addresses.
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TestBed } from '../../ts/testbed/testbed.js';
+import { waitUntil } from '../support/wait-until.js';
+
+export const HTTP_PORT = 8080;
+export const HTTPS_PORT = 8443;
+export const TLS_ECHO_PORT = 4433;
+/** Nothing listens here: connects are refused. */
+export const CLOSED_PORT = 8099;
+
+// A dual-stack threaded HTTPS file server: argv port, cert, key, directory.
+const PY_HTTPS_SERVER = `
+import functools, http.server, socket, ssl, sys
+port, cert, key, root = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+class Handler(http.server.SimpleHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+class Server(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+server = Server(('::', port), functools.partial(Handler, directory=root))
+server.socket = ctx.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
+`;
+
+export interface PeerServers {
+  /** The served file's name, size and SHA-256. */
+  file: { name: string; bytes: number; sha256: string };
+  /** The PEM certificate the servers present (self-signed: the clients' CA). */
+  caFile: string;
+  children: ChildProcess[];
+}
+
+/** A self-signed certificate (EC P-256) for the peer's IPv4 and IPv6 addresses. */
+function makeCertificate(bed: TestBed, dir: string): { cert: string; key: string } {
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=xdpnet-test-peer',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-addext',
+      `subjectAltName=IP:${bed.peerIpv4},IP:${bed.peerIpv6}`,
+    ],
+    { stdio: 'ignore' },
+  );
+  return { cert, key };
+}
+
+/** A server in the peer namespace; its output is drained so a full pipe never stalls it. */
+function spawnPeer(bed: TestBed, argv: string[], children: ChildProcess[]): void {
+  const child = bed.spawn(argv);
+  child.stdout?.resume();
+  child.stderr?.resume();
+  children.push(child);
+}
+
+async function listeningPorts(bed: TestBed): Promise<string> {
+  return (await bed.exec(['ss', '-Hltn'])).stdout;
+}
+
+/**
+ * Starts the three servers over a directory holding `bytes` random bytes; resolves once all
+ * listen. The caller kills `children` (also when this fails: they are pushed as they start).
+ */
+export async function startPeerServers(
+  bed: TestBed,
+  dir: string,
+  bytes: number,
+  children: ChildProcess[],
+): Promise<PeerServers> {
+  const root = path.join(dir, 'www');
+  mkdirSync(root);
+  const body = randomBytes(bytes);
+  writeFileSync(path.join(root, 'blob.bin'), body);
+  const { cert, key } = makeCertificate(bed, dir);
+  spawnPeer(
+    bed,
+    [
+      'python3',
+      '-m',
+      'http.server',
+      '--protocol',
+      'HTTP/1.1',
+      '--bind',
+      '::',
+      '--directory',
+      root,
+      String(HTTP_PORT),
+    ],
+    children,
+  );
+  spawnPeer(bed, ['python3', '-c', PY_HTTPS_SERVER, String(HTTPS_PORT), cert, key, root], children);
+  spawnPeer(
+    bed,
+    [
+      'openssl',
+      's_server',
+      '-quiet',
+      '-rev',
+      '-tls1_3',
+      '-cert',
+      cert,
+      '-key',
+      key,
+      '-accept',
+      String(TLS_ECHO_PORT),
+    ],
+    children,
+  );
+  const ports = [HTTP_PORT, HTTPS_PORT, TLS_ECHO_PORT];
+  await waitUntil(
+    'the peer servers to listen',
+    async () => {
+      const out = await listeningPorts(bed);
+      return ports.every((p) => out.includes(`:${p} `));
+    },
+    () => listeningPorts(bed),
+    10000,
+  );
+  const sha256 = createHash('sha256').update(body).digest('hex');
+  return { file: { name: 'blob.bin', bytes, sha256 }, caFile: cert, children };
+}
