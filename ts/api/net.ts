@@ -478,7 +478,11 @@ export class Socket extends Duplex implements TcpHandleUser {
   }
 
   setTimeout(ms: number, cb?: () => void): this {
-    if (cb !== undefined) this.once('timeout', cb);
+    // As Node's: setTimeout(0, cb) takes back the listener an earlier setTimeout(ms, cb) added.
+    if (cb !== undefined) {
+      if (ms === 0) this.removeListener('timeout', cb);
+      else this.once('timeout', cb);
+    }
     this.timeoutMs = ms;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
