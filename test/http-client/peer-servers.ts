@@ -1,8 +1,9 @@
 // The kernel servers the HTTP client tests talk to, in the test bed's peer namespace, each
 // listening on both families at once (an IPv6 socket with IPV6_V6ONLY off): Python's
 // http.server (HTTP/1.1, keep-alive) and a Python HTTPS server serving a directory with a file
-// of random bytes, and openssl s_server -rev (TLS 1.3 only, echoes each line reversed). The
-// certificate is made by the test for the peer's two addresses.
+// of random bytes, a Python server that hashes uploads, names the client's port and can stay
+// silent, and openssl s_server -rev (TLS 1.3 only, echoes each line reversed). The certificate
+// is made by the test for the peer's two addresses.
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,6 +15,7 @@ import { waitUntil } from '../support/wait-until.js';
 export const HTTP_PORT = 8080;
 export const HTTPS_PORT = 8443;
 export const TLS_ECHO_PORT = 4433;
+export const PROBE_PORT = 8081;
 /** Nothing listens here: connects are refused. */
 export const CLOSED_PORT = 8099;
 
@@ -33,6 +35,58 @@ ctx.load_cert_chain(cert, key)
 server = Server(('::', port), functools.partial(Handler, directory=root))
 server.socket = ctx.wrap_socket(server.socket, server_side=True)
 server.serve_forever()
+`;
+
+// A dual-stack threaded HTTP/1.1 server on argv port:
+//   POST (any path)  reads the body (Content-Length or chunked) and answers "<sha256> <bytes>"
+//   GET /port        answers the client's TCP port (which connection carried the request)
+//   GET /silent      never answers
+const PY_PROBE_SERVER = `
+import hashlib, http.server, socket, sys, time
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def log_message(self, *args): pass
+    def answer(self, text):
+        body = text.encode()
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        if self.path == '/silent':
+            time.sleep(60)
+        elif self.path == '/port':
+            self.answer(str(self.client_address[1]))
+        else:
+            self.send_error(404)
+    def body_chunks(self):
+        if self.headers.get('Transfer-Encoding', '').lower() == 'chunked':
+            while True:
+                size = int(self.rfile.readline().split(b';')[0], 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b'\\r\\n', b''): pass
+                    return
+                yield self.rfile.read(size)
+                self.rfile.readline()
+        left = int(self.headers.get('Content-Length', '0'))
+        while left > 0:
+            data = self.rfile.read(min(left, 65536))
+            if not data: return
+            left -= len(data)
+            yield data
+    def do_POST(self):
+        sha, n = hashlib.sha256(), 0
+        for data in self.body_chunks():
+            sha.update(data)
+            n += len(data)
+        self.answer('%s %d' % (sha.hexdigest(), n))
+class Server(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+    daemon_threads = True
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+Server(('::', int(sys.argv[1])), Handler).serve_forever()
 `;
 
 export interface PeerServers {
@@ -86,7 +140,7 @@ async function listeningPorts(bed: TestBed): Promise<string> {
 }
 
 /**
- * Starts the three servers over a directory holding `bytes` random bytes; resolves once all
+ * Starts the four servers over a directory holding `bytes` random bytes; resolves once all
  * listen. The caller kills `children` (also when this fails: they are pushed as they start).
  */
 export async function startPeerServers(
@@ -134,7 +188,8 @@ export async function startPeerServers(
     ],
     children,
   );
-  const ports = [HTTP_PORT, HTTPS_PORT, TLS_ECHO_PORT];
+  spawnPeer(bed, ['python3', '-c', PY_PROBE_SERVER, String(PROBE_PORT)], children);
+  const ports = [HTTP_PORT, HTTPS_PORT, TLS_ECHO_PORT, PROBE_PORT];
   await waitUntil(
     'the peer servers to listen',
     async () => {

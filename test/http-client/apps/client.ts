@@ -4,13 +4,18 @@
 // go as one JSON array to XDPNET_HC_RESULT. XDPNET_HC_CA is the PEM file of the servers'
 // certificate (https and TLS scenarios).
 //   http-get        http.get (xdpnet's default engine agent): status, body length and SHA-256
-//   keep-alive      5 GETs through one keep-alive http.Agent (maxSockets 1): which reused a socket
-//   https-get       https.get with the CA: status and body SHA-256
+//   keep-alive      5 GETs through one keep-alive http.Agent (maxSockets 1): which reused a
+//                   socket, and the client port the server saw for each
+//   uploads         2 MB POSTs, chunked (corked writes) and with Content-Length: the server's
+//                   SHA-256 of what it got
+//   timeouts        a request's timeout on a silent server, an Agent closing an idle pooled
+//                   socket, a connection without keep-alive closed after its response
+//   https-get       https.get twice with the CA: status, body SHA-256, connection reuse
 //   fetch           undici's fetch and Node's global fetch, both with an engine dispatcher
 //   undici-request  undici.request through the engine's default dispatcher
 //   tls-echo        tls.connect, a line to openssl s_server -rev, its reversed echo
 //   errors          the error codes of each client for a closed port and for a host name
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
@@ -56,33 +61,146 @@ function httpGet(url: string, options: RequestOptions = {}): Promise<Outcome> {
   });
 }
 
+/** The whole body as text, with the status. */
+function readText(res: IncomingMessage): Promise<{ status?: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => (text += d));
+    res.on('end', () => resolve({ status: res.statusCode, text }));
+    res.on('error', reject);
+  });
+}
+
+/** A request with `body` written in `parts` writes (chunked) or in one (Content-Length). */
+function upload(url: string, body: Buffer, parts: number): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const headers = parts === 1 ? { 'content-length': body.length } : {};
+    const req = http.request(`${url}upload`, { method: 'POST', headers }, (res) =>
+      readText(res).then((r) => resolve({ status: r.status, peer: r.text }), reject),
+    );
+    req.on('error', reject);
+    const size = Math.ceil(body.length / parts);
+    // Pairs of chunks corked together: Node's http writes chunk framing and data as one _writev.
+    for (let off = 0; off < body.length; off += 2 * size) {
+      req.cork();
+      req.write(body.subarray(off, off + size));
+      req.write(body.subarray(off + size, off + 2 * size));
+      process.nextTick(() => req.uncork());
+    }
+    req.end();
+  });
+}
+
+async function uploads(url: string): Promise<Outcome> {
+  const body = randomBytes(2 * 1024 * 1024 + 123);
+  return {
+    sha256: createHash('sha256').update(body).digest('hex'),
+    bytes: body.length,
+    chunked: await upload(url, body, 32),
+    sized: await upload(url, body, 1),
+  };
+}
+
+/** Five GETs of /port (the client port the server saw) through one keep-alive Agent. */
 async function keepAlive(url: string): Promise<Outcome> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const reused: boolean[] = [];
   const localPorts: (number | undefined)[] = [];
+  const peerSawPorts: number[] = [];
   const sockets = new Set<unknown>();
-  const statuses: number[] = [];
   for (let i = 0; i < 5; i++) {
-    const out = await new Promise<Outcome>((resolve, reject) => {
-      const req = http.get(url, { agent }, (res) => {
+    const { text } = await new Promise<{ text: string }>((resolve, reject) => {
+      const req = http.get(`${url}port`, { agent }, (res) => {
         reused.push(req.reusedSocket);
         sockets.add(req.socket);
         localPorts.push(req.socket?.localPort);
-        readBody(res).then(resolve, reject);
+        readText(res).then(resolve, reject);
       });
       req.on('error', reject);
     });
-    statuses.push(out.status as number);
+    peerSawPorts.push(Number(text));
   }
   agent.destroy();
-  return { statuses, reused, localPorts, distinctSockets: sockets.size };
+  return { reused, localPorts, peerSawPorts, distinctSockets: sockets.size };
 }
 
-function httpsGet(url: string): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(url, { ca }, (res) => readBody(res).then(resolve, reject));
+/** A request's own timeout against a server that never answers: 'timeout', then our abort. */
+function requestTimeout(url: string): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const events: string[] = [];
+    const req = http.get(`${url}silent`, { timeout: 300 });
+    // Without a 'timeout' the request would wait for the server's minute of silence.
+    const giveUp = setTimeout(() => {
+      events.push('no timeout after 3 s');
+      req.destroy();
+    }, 3000);
+    req.on('timeout', () => {
+      events.push('timeout');
+      req.destroy();
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(giveUp);
+      events.push(`error ${e.code}`);
+      resolve({ events, ms: Date.now() - started });
+    });
+  });
+}
+
+/** An idle pooled socket is closed by the Agent once its `timeout` passes ('timeout' event). */
+async function agentIdleTimeout(url: string): Promise<Outcome> {
+  const agent = new http.Agent({ keepAlive: true, timeout: 300 });
+  let closed: boolean | null = null;
+  await new Promise<void>((resolve, reject) => {
+    const req = http.get(`${url}port`, { agent }, (res) => {
+      req.socket?.once('close', (hadError: boolean) => (closed = hadError));
+      readText(res).then(() => resolve(), reject);
+    });
     req.on('error', reject);
   });
+  await new Promise((r) => setImmediate(r)); // the socket goes back to the pool
+  const pooledAfterResponse = Object.values(agent.freeSockets).flat().length;
+  await new Promise((r) => setTimeout(r, 1000));
+  const pooledAfterIdle = Object.values(agent.freeSockets).flat().length;
+  agent.destroy();
+  return { pooledAfterResponse, pooledAfterIdle, closedWithError: closed };
+}
+
+/** Without keep-alive the client closes its connection after the response (destroySoon). */
+async function connectionClose(url: string): Promise<Outcome> {
+  const agent = new http.Agent({ keepAlive: false });
+  const closed = await new Promise<boolean>((resolve, reject) => {
+    const req = http.get(`${url}port`, { agent }, (res) => {
+      const socket = req.socket!;
+      socket.once('close', (hadError: boolean) => resolve(hadError));
+      readText(res).catch(reject);
+    });
+    req.on('error', reject);
+  });
+  return { closedWithError: closed };
+}
+
+async function timeouts(url: string): Promise<Outcome> {
+  return {
+    request: await requestTimeout(url),
+    agent: await agentIdleTimeout(url),
+    close: await connectionClose(url),
+  };
+}
+
+function httpsGetOnce(url: string): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca }, (res) =>
+      readBody(res).then((body) => resolve({ ...body, reused: req.reusedSocket }), reject),
+    );
+    req.on('error', reject);
+  });
+}
+
+/** Two GETs through xdpnet's https.globalAgent (keep-alive): the second reuses the connection. */
+async function httpsGet(url: string): Promise<Outcome> {
+  return { first: await httpsGetOnce(url), second: await httpsGetOnce(url) };
 }
 
 async function fetchBody(res: Response | UndiciResponse): Promise<Outcome> {
@@ -177,6 +295,8 @@ async function errors(url: string): Promise<Outcome> {
 const SCENARIOS: Record<string, (url: string) => Promise<Outcome>> = {
   'http-get': (url) => httpGet(url),
   'keep-alive': keepAlive,
+  uploads,
+  timeouts,
   'https-get': httpsGet,
   fetch: fetchBoth,
   'undici-request': undiciRequest,
