@@ -1,7 +1,7 @@
 // fetch and undici through the engine: undici's Agent with a connect function that dials engine
 // connections (TLS, Node's, over them for https:), as undici's own connector does over the
-// kernel: TCP keep-alive, no Nagle, a connect timeout, ALPN http/1.1 and a TLS session per
-// server name.
+// kernel: TCP keep-alive, no Nagle, a connect timeout, ALPN (http/1.1, and h2 with allowH2) and
+// a TLS session per server name.
 
 import type { Socket as NodeSocket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -16,6 +16,8 @@ import { connect as tlsConnect, type ConnectionOptions } from './tls.js';
  */
 export type ConnectorOptions = ConnectionOptions & {
   keepAliveInitialDelay?: number;
+  /** Offer HTTP/2 by ALPN to https: origins (undici then speaks h2 where the server agrees). */
+  allowH2?: boolean;
 };
 
 /** undici's cache size (maxCachedSessions). */
@@ -24,7 +26,8 @@ const MAX_CACHED_SESSIONS = 100;
 /** An undici connect function (`new undici.Agent({ connect })`) dialling through the engine. */
 export function connector(options: ConnectorOptions = {}): undici.buildConnector.connector {
   const sessions = new Map<string, Buffer>();
-  const { keepAliveInitialDelay, timeout, ...tlsOptions } = options;
+  const { keepAliveInitialDelay, timeout, allowH2, ...tlsOptions } = options;
+  const alpn = allowH2 === true ? ['h2', 'http/1.1'] : ['http/1.1'];
   const timeoutMs = timeout ?? 10000;
   return (opts, callback) => {
     const https = opts.protocol === 'https:';
@@ -39,7 +42,7 @@ export function connector(options: ConnectorOptions = {}): undici.buildConnector
         servername: opts.servername || tlsOptions.servername,
         session: sessions.get(sessionKey),
         localAddress: opts.localAddress ?? undefined,
-        ALPNProtocols: ['http/1.1'],
+        ALPNProtocols: alpn,
       });
       tlsSocket.on('session', (session: Buffer) => {
         sessions.delete(sessionKey);
@@ -79,11 +82,14 @@ export function connector(options: ConnectorOptions = {}): undici.buildConnector
 
 /** undici's Agent (a Dispatcher) whose connections go through the engine. */
 export class Agent extends undici.Agent {
-  /** undici's Agent options; `connect` (an object, as undici's) configures the engine dial. */
+  /**
+   * undici's Agent options; `connect` (an object, as undici's) configures the engine dial, and
+   * `allowH2` is offered by ALPN as undici's own connector does.
+   */
   constructor(
     options: Omit<undici.Agent.Options, 'connect'> & { connect?: ConnectorOptions } = {},
   ) {
-    super({ ...options, connect: connector(options.connect) });
+    super({ ...options, connect: connector({ allowH2: options.allowH2, ...options.connect }) });
   }
 }
 
