@@ -1,8 +1,9 @@
 // Node's HTTP clients on the engine against kernel servers in the test bed's peer namespace, over
 // IPv4 and IPv6: http.get, a keep-alive http.Agent, uploads, timeouts, https.get, fetch (undici's
-// and Node's own) over HTTP and HTTPS, undici.request, tls.connect (TLS 1.3, an echo) and the
-// error codes for a refused connection and a host name. The clients run in an engine worker (apps/client.ts); the
-// bodies they got are checked against the served file's SHA-256.
+// and Node's own) over HTTP and HTTPS, undici.request (HTTP/1.1, and HTTP/2 to Node's http2
+// server), tls.connect (TLS 1.3, an echo) and the error codes for a refused connection and a host
+// name. The clients run in an engine worker (apps/client.ts); the bodies they got are checked
+// against the served file's SHA-256.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { readResult } from '../support/result-file.js';
 import {
   CLOSED_PORT,
   HTTP_PORT,
+  H2_PORT,
   HTTPS_PORT,
   type PeerServers,
   PROBE_PORT,
@@ -177,6 +179,15 @@ describe('http-client: Node HTTP, TLS and fetch clients through the engine to ke
     const outcomes = await run('undici-request', urls('http', HTTP_PORT, '/blob.bin'));
     for (const o of outcomes) assert.deepEqual(bodyOf(o), fileBody(), JSON.stringify(o));
     assert.equal(await engineActiveOpens(), 2);
+  });
+
+  it('undici.request speaks HTTP/2 over TLS with allowH2 (ALPN h2), HTTP/1.1 without', async function () {
+    const outcomes = await run('undici-h2', urls('https', H2_PORT, '/'));
+    for (const o of outcomes) {
+      assert.deepEqual(o.h2, { ...fileBody(), version: '2.0' }, JSON.stringify(o));
+      assert.deepEqual(o.h1, { ...fileBody(), version: '1.1' }, JSON.stringify(o));
+    }
+    assert.equal(await engineActiveOpens(), 4);
   });
 
   it('tls.connect completes TLS 1.3 with openssl s_server and gets its echo', async function () {

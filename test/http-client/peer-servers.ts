@@ -2,8 +2,8 @@
 // listening on both families at once (an IPv6 socket with IPV6_V6ONLY off): Python's
 // http.server (HTTP/1.1, keep-alive) and a Python HTTPS server serving a directory with a file
 // of random bytes, a Python server that hashes uploads, names the client's port and can stay
-// silent, and openssl s_server -rev (TLS 1.3 only, echoes each line reversed). The certificate
-// is made by the test for the peer's two addresses.
+// silent, Node's HTTP/2 server over TLS, and openssl s_server -rev (TLS 1.3 only, echoes each
+// line reversed). The certificate is made by the test for the peer's two addresses.
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -16,6 +16,7 @@ export const HTTP_PORT = 8080;
 export const HTTPS_PORT = 8443;
 export const TLS_ECHO_PORT = 4433;
 export const PROBE_PORT = 8081;
+export const H2_PORT = 8444;
 /** Nothing listens here: connects are refused. */
 export const CLOSED_PORT = 8099;
 
@@ -89,6 +90,19 @@ class Server(http.server.ThreadingHTTPServer):
 Server(('::', int(sys.argv[1])), Handler).serve_forever()
 `;
 
+// Node's HTTP/2 server over TLS (HTTP/1.1 allowed too), dual-stack: argv port, cert, key, file.
+// Answers every request with the file and the HTTP version it spoke (x-http-version).
+const NODE_H2_SERVER = `
+const fs = require('node:fs');
+const http2 = require('node:http2');
+const [port, cert, key, file] = process.argv.slice(1);
+const tls = { cert: fs.readFileSync(cert), key: fs.readFileSync(key), allowHTTP1: true };
+http2.createSecureServer(tls, (req, res) => {
+  res.setHeader('x-http-version', req.httpVersion);
+  res.end(fs.readFileSync(file));
+}).listen(Number(port), '::');
+`;
+
 export interface PeerServers {
   /** The served file's name, size and SHA-256. */
   file: { name: string; bytes: number; sha256: string };
@@ -140,7 +154,7 @@ async function listeningPorts(bed: TestBed): Promise<string> {
 }
 
 /**
- * Starts the four servers over a directory holding `bytes` random bytes; resolves once all
+ * Starts the five servers over a directory holding `bytes` random bytes; resolves once all
  * listen. The caller kills `children` (also when this fails: they are pushed as they start).
  */
 export async function startPeerServers(
@@ -189,7 +203,9 @@ export async function startPeerServers(
     children,
   );
   spawnPeer(bed, ['python3', '-c', PY_PROBE_SERVER, String(PROBE_PORT)], children);
-  const ports = [HTTP_PORT, HTTPS_PORT, TLS_ECHO_PORT, PROBE_PORT];
+  const h2Args = [String(H2_PORT), cert, key, path.join(root, 'blob.bin')];
+  spawnPeer(bed, [process.execPath, '-e', NODE_H2_SERVER, ...h2Args], children);
+  const ports = [HTTP_PORT, HTTPS_PORT, TLS_ECHO_PORT, PROBE_PORT, H2_PORT];
   await waitUntil(
     'the peer servers to listen',
     async () => {

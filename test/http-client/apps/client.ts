@@ -13,6 +13,7 @@
 //   https-get       https.get twice with the CA: status, body SHA-256, connection reuse
 //   fetch           undici's fetch and Node's global fetch, both with an engine dispatcher
 //   undici-request  undici.request through the engine's default dispatcher
+//   undici-h2       undici.request with allowH2 and without: the HTTP version the server spoke
 //   tls-echo        tls.connect, a line to openssl s_server -rev, its reversed echo
 //   errors          the error codes of each client for a closed port and for a host name
 import { createHash, randomBytes } from 'node:crypto';
@@ -223,6 +224,27 @@ async function fetchBoth(url: string): Promise<Outcome> {
   }
 }
 
+/** undici.request with and without allowH2: the HTTP version the server spoke, and the body. */
+async function h2Request(url: string): Promise<Outcome> {
+  const out: Outcome = {};
+  for (const allowH2 of [true, false]) {
+    const dispatcher = new undici.Agent({ allowH2, connect: { ca } });
+    try {
+      const { statusCode, headers, body } = await undici.request(url, { dispatcher });
+      const data = Buffer.from(await body.arrayBuffer());
+      out[allowH2 ? 'h2' : 'h1'] = {
+        status: statusCode,
+        version: headers['x-http-version'],
+        bytes: data.length,
+        sha256: createHash('sha256').update(data).digest('hex'),
+      };
+    } finally {
+      await dispatcher.close();
+    }
+  }
+  return out;
+}
+
 async function undiciRequest(url: string): Promise<Outcome> {
   const { statusCode, body } = await undici.request(url);
   const data = Buffer.from(await body.arrayBuffer());
@@ -300,6 +322,7 @@ const SCENARIOS: Record<string, (url: string) => Promise<Outcome>> = {
   'https-get': httpsGet,
   fetch: fetchBoth,
   'undici-request': undiciRequest,
+  'undici-h2': h2Request,
   'tls-echo': tlsEcho,
   errors,
 };
