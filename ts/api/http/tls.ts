@@ -23,9 +23,11 @@ export function connect(
   options: ConnectionOptions,
   secureConnectListener?: () => void,
 ): nodeTls.TLSSocket {
-  if (options.socket !== undefined) return nodeTls.connect(options, secureConnectListener);
-  const raw = dial({ ...options, timeout: undefined }, 443);
   const host = options.host === undefined ? undefined : (ipLiteral(options.host) ?? options.host);
+  if (options.socket !== undefined) {
+    return nodeTls.connect({ ...options, host }, secureConnectListener);
+  }
+  const raw = dial({ ...options, timeout: undefined }, 443);
   // Node's TLSSocket over a JS stream: the ClientHello waits in the engine socket's write queue
   // until the TCP handshake completes. net.Socket is Node's type; ours is shaped like it.
   // Its JS-stream wrapper passes the engine socket's errors (ECONNREFUSED, ...) on to the

@@ -43,6 +43,8 @@ export function connector(options: ConnectorOptions = {}): undici.buildConnector
         session: sessions.get(sessionKey),
         localAddress: opts.localAddress ?? undefined,
         ALPNProtocols: alpn,
+        // undici's upgrade (a proxy's CONNECT tunnel): TLS over that socket, no new dial.
+        socket: opts.httpSocket,
       });
       tlsSocket.on('session', (session: Buffer) => {
         sessions.delete(sessionKey);
