@@ -1,8 +1,16 @@
 // The client API's own logic, without a network: which agent each form of http.request/get and
 // https.get ends up with, and that every client fails a host name (the engine has no DNS) with
-// ENOTFOUND and a message saying to use an IP literal — before any engine stack is needed.
+// ENOTFOUND and a message saying to use an IP literal — before any engine stack is needed; and
+// that the undici connector runs TLS over a socket undici hands it (a proxy tunnel) instead of
+// dialling (the tunnel here is a kernel connection to a TLS server on loopback).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { ClientRequest } from 'node:http';
+import * as nodeNet from 'node:net';
+import * as nodeTls from 'node:tls';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { http, https, tls, undici } from '../../ts/index.js';
 import { ipLiteral } from '../../ts/api/http/dial.js';
 
@@ -19,7 +27,7 @@ function assertNotFound(err: NodeJS.ErrnoException): void {
   assert.match(err.message, IP_LITERAL_HINT);
 }
 
-describe('http-client API (no network)', () => {
+describe('http-client API (no engine needed)', () => {
   it('gives every form of http.request and http.get the engine agent', async () => {
     const url = `http://${NAME}:8080/x`;
     const forms: ClientRequest[] = [
@@ -68,6 +76,57 @@ describe('http-client API (no network)', () => {
       (e: NodeJS.ErrnoException) => e,
     );
     assertNotFound(requestErr);
+  });
+
+  it("runs TLS over undici's httpSocket (a proxy tunnel) instead of dialling the host", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'xdpnet-httpc-unit-'));
+    let server: nodeTls.Server | undefined;
+    let tunnel: nodeNet.Socket | undefined;
+    try {
+      const [key, cert] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          `/CN=${NAME}`,
+          '-addext',
+          `subjectAltName=DNS:${NAME}`,
+          '-keyout',
+          key,
+          '-out',
+          cert,
+        ],
+        { stdio: 'ignore' },
+      );
+      const tlsFiles = { key: readFileSync(key), cert: readFileSync(cert) };
+      server = nodeTls.createServer(tlsFiles, (s) => s.end('through the tunnel'));
+      await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+      const { port } = server.address() as nodeNet.AddressInfo;
+      tunnel = nodeNet.connect(port, '127.0.0.1');
+      await new Promise((r) => tunnel!.once('connect', r));
+      const connect = undici.connector({ ca: tlsFiles.cert, timeout: 5000 });
+      const opts = { protocol: 'https:', hostname: NAME, port: '443', httpSocket: tunnel };
+      const socket = await new Promise<nodeTls.TLSSocket>((resolve, reject) =>
+        connect(opts, (err, s) => (err ? reject(err) : resolve(s as nodeTls.TLSSocket))),
+      );
+      assert.equal(socket.authorized, true);
+      let text = '';
+      for await (const chunk of socket) text += String(chunk);
+      assert.equal(text, 'through the tunnel');
+    } finally {
+      tunnel?.destroy();
+      server?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('takes IP literals bare or bracketed, and nothing else', () => {
