@@ -1,6 +1,10 @@
 // xdpnet's public API.
 export * as dgram from './api/dgram.js';
 export * as net from './api/net.js';
+export * as http from './api/http-client-ns.js';
+export * as https from './api/https-client-ns.js';
+export * as tls from './api/tls-ns.js';
+export * as undici from './api/undici-ns.js';
 export { Engine, type EngineOptions } from './runtime/engine.js';
 export {
   toeplitzHash,

@@ -21,7 +21,8 @@ const HINTS: Record<string, string> = {
   EMSGSIZE: 'the datagram exceeds the most UDP carries (65507 bytes over IPv4, 65527 over IPv6)',
   EHOSTUNREACH: 'the neighbour did not answer address resolution; check the peer is up',
   ENETUNREACH: 'no route to that address; add a route or gateway to the interface config',
-  ECONNREFUSED: 'the peer answered with ICMP port unreachable: nothing listens on that port',
+  ECONNREFUSED:
+    'nothing listens on that port (the peer answered a TCP SYN with RST, or UDP with ICMP port unreachable)',
   ENOBUFS: 'the send queue is full; wait for the send callback before sending more',
   EBADF: 'the socket is not bound yet; wait for the listening event',
   EINVAL: 'check the arguments',

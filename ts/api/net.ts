@@ -445,6 +445,16 @@ export class Socket extends Duplex implements TcpHandleUser {
 
   // ---- options -------------------------------------------------------------------------------
 
+  /**
+   * As Node's: end(), then destroy once what was written is all handed to TCP. Node's http client
+   * calls it on a connection it will not reuse.
+   */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
   /** Closes with a RST (SO_LINGER 0): the peer gets ECONNRESET. */
   resetAndDestroy(): this {
     this.resetting = true;
@@ -468,7 +478,11 @@ export class Socket extends Duplex implements TcpHandleUser {
   }
 
   setTimeout(ms: number, cb?: () => void): this {
-    if (cb !== undefined) this.once('timeout', cb);
+    // As Node's: setTimeout(0, cb) takes back the listener an earlier setTimeout(ms, cb) added.
+    if (cb !== undefined) {
+      if (ms === 0) this.removeListener('timeout', cb);
+      else this.once('timeout', cb);
+    }
     this.timeoutMs = ms;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;

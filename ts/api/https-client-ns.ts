@@ -1,0 +1,3 @@
+// xdpnet's `https`, client side: Node's https.Agent, request and get, TLS over engine connections.
+export { HttpsAgent as Agent, httpsGlobalAgent as globalAgent } from './http/agent.js';
+export { httpsRequest as request, httpsGet as get } from './http/client.js';
