@@ -1,7 +1,8 @@
 //! xdpnet-peer: the kernel-side UDP load generator, sink, ping-pong client and echo server, the TCP
-//! request/response, connect/request/response and bulk clients (`tcp-rr`, `tcp-crr`,
-//! `tcp-stream`) of the xdpnet test bed, run in the peer namespace with `ip netns exec`, and the
-//! impairing L2 wire (`wire`) that stands in for netem between the engine and the peer.
+//! request/response, connect/request/response, many-connection echo and bulk clients (`tcp-rr`,
+//! `tcp-crr`, `tcp-echo`, `tcp-stream`) of the xdpnet test bed, run in the peer namespace with
+//! `ip netns exec`, and the impairing L2 wire (`wire`) that stands in for netem between the engine
+//! and the peer.
 //!
 //! Every command ends by printing exactly one JSON line on stdout (on failure
 //! `{"error":..,"code":..}`); progress and diagnostics go to stderr.
@@ -24,7 +25,7 @@ use std::process::ExitCode;
 
 fn usage() -> String {
     format!(
-        "usage: xdpnet-peer <command> [options]\n\n  {}\n  {}\n  {}\n  {}\n  {}\n  {}\n  {}\n  {}\n\n\
+        "usage: xdpnet-peer <command> [options]\n\n  {}\n  {}\n  {}\n  {}\n  {}\n  {}\n  {}\n  {}\n  {}\n\n\
 Payload: bytes 0..8 = sequence number (u64 big endian), byte i >= 8 = (seq + i) & 0xff.\n\
 Without --count a run stops after --seconds (default 10; 60 with --count).\n\
 Each command prints one JSON line on stdout at the end.",
@@ -34,6 +35,7 @@ Each command prints one JSON line on stdout at the end.",
         cmd::udp_echo::USAGE,
         cmd::tcp_rr::USAGE,
         cmd::tcp_crr::USAGE,
+        cmd::tcp_echo::USAGE,
         cmd::tcp_stream::USAGE,
         cmd::wire::USAGE
     )
@@ -49,6 +51,7 @@ fn run(args: &[String]) -> Result<String, Failure> {
         "udp-rr" => cmd::udp_rr::run(rest),
         "tcp-rr" => cmd::tcp_rr::run(rest),
         "tcp-crr" => cmd::tcp_crr::run(rest),
+        "tcp-echo" => cmd::tcp_echo::run(rest),
         "tcp-stream" => cmd::tcp_stream::run(rest),
         "udp-echo" => cmd::udp_echo::run(rest),
         "wire" => cmd::wire::run(rest),

@@ -3,6 +3,7 @@
 pub mod flood;
 pub mod sink;
 pub mod tcp_crr;
+pub mod tcp_echo;
 pub mod tcp_rr;
 pub mod tcp_stream;
 pub mod udp_echo;
