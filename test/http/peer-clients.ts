@@ -1,0 +1,62 @@
+// Python HTTP clients run in the test bed's peer namespace (the kernel's TCP), for what curl
+// cannot do: pipelining, walking away mid-response, stopping halfway through a header. Each
+// takes host and port, works under a bounded deadline and prints one JSON line.
+
+/** Two requests in one send; prints the bodies in the order they came back. */
+export const PY_PIPELINE = `
+import json, re, socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+s = socket.create_connection((host, port), timeout=10)
+s.sendall(b"GET /first HTTP/1.1\\r\\nHost: engine\\r\\n\\r\\n"
+          b"GET /second HTTP/1.1\\r\\nHost: engine\\r\\nConnection: close\\r\\n\\r\\n")
+data = b""
+deadline = time.time() + 10
+while time.time() < deadline:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+text = data.decode("latin1")
+print(json.dumps({"statuses": re.findall(r"HTTP/1.1 (\\d+)", text),
+                  "bodies": re.findall(r"GET /\\w+", text)}))
+`;
+
+/** Reads `want` bytes of a response, then closes with the rest unread (the kernel sends a RST). */
+export const PY_WALK_AWAY = `
+import json, socket, sys
+host, port, test_id, want = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+s = socket.create_connection((host, port), timeout=10)
+s.sendall(("GET /slow HTTP/1.1\\r\\nHost: engine\\r\\nX-Test-Id: %s\\r\\n\\r\\n" % test_id).encode())
+got = 0
+while got < want:
+    d = s.recv(65536)
+    if not d:
+        break
+    got += len(d)
+s.close()
+print(json.dumps({"got": got}))
+`;
+
+/**
+ * Sends \`request\` and waits (up to 8 s) for the server to close; prints how long the close took
+ * after the send and the status lines received.
+ */
+export const PY_WAIT_FOR_CLOSE = `
+import json, re, socket, sys, time
+host, port, request = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode().decode("unicode_escape")
+s = socket.create_connection((host, port), timeout=8)
+s.sendall(request.encode("latin1"))
+t0 = time.time()
+data, closed = b"", False
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            closed = True
+            break
+        data += d
+except (socket.timeout, ConnectionResetError):
+    pass
+print(json.dumps({"closed": closed, "seconds": round(time.time() - t0, 3),
+                  "statuses": re.findall(r"HTTP/1.1 (\\d+)", data.decode("latin1"))}))
+`;
