@@ -60,3 +60,33 @@ except (socket.timeout, ConnectionResetError):
 print(json.dumps({"closed": closed, "seconds": round(time.time() - t0, 3),
                   "statuses": re.findall(r"HTTP/1.1 (\\d+)", data.decode("latin1"))}))
 `;
+
+/**
+ * Leaves one keep-alive connection idle after a request, then asks for /close-server on a second
+ * one; prints the second's response and how long after it the idle connection was closed.
+ */
+export const PY_CLOSE_WITH_IDLE = `
+import json, socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+def exchange(s, path):
+    s.sendall(("GET %s HTTP/1.1\\r\\nHost: engine\\r\\n\\r\\n" % path).encode())
+    data = b""
+    while not data.endswith((b"idle\\n", b"closing\\n")):
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    return data.decode("latin1")
+idle = socket.create_connection((host, port), timeout=10)
+first = exchange(idle, "/first")
+closer = socket.create_connection((host, port), timeout=10)
+answer = exchange(closer, "/close-server")
+t0 = time.time()
+idle.settimeout(8)
+try:
+    closed = idle.recv(1) == b""
+except socket.timeout:
+    closed = False
+print(json.dumps({"first": first.endswith("idle\\n"), "answer": answer.endswith("closing\\n"),
+                  "idleClosed": closed, "idleClosedAfter": round(time.time() - t0, 3)}))
+`;
