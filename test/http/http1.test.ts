@@ -1,7 +1,8 @@
 // Node's own http server on the engine (xdpnet's http.createServer), driven from the test bed's
 // peer namespace by curl and small Python clients on the kernel's TCP, over IPv4 and IPv6:
 // keep-alive, pipelining, 10 MB each way checked by SHA-256 at both ends, Expect: 100-continue,
-// a client walking away mid-response, and the server's headersTimeout and keepAliveTimeout.
+// a client walking away mid-response, a client's half-close, and the server's headersTimeout,
+// requestTimeout and keepAliveTimeout.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -186,6 +187,38 @@ describe('http: Node http.Server on the engine, kernel clients', function () {
       assert.deepEqual(r.statuses, ['408'], out);
       // headersTimeout is 1 s, checked every 100 ms.
       assert.ok(r.seconds >= 0.9 && r.seconds < 2.5, `${f.name}: closed after ${r.seconds} s`);
+    }
+  });
+
+  it('cuts off a request whose body stops coming at requestTimeout (3 s) with a 408', async function () {
+    for (const f of families) {
+      const partial =
+        'POST /upload HTTP/1.1\\r\\nHost: engine\\r\\nContent-Length: 100\\r\\n\\r\\n0123456789';
+      const out = await runPeerPython(
+        bed,
+        PY_WAIT_FOR_CLOSE,
+        [f.host, String(PORT), partial],
+        20000,
+      );
+      const r = JSON.parse(out) as { closed: boolean; seconds: number; statuses: string[] };
+      assert.equal(r.closed, true, out);
+      assert.deepEqual(r.statuses, ['408'], out);
+      assert.ok(r.seconds >= 2.9 && r.seconds < 4.5, `${f.name}: closed after ${r.seconds} s`);
+    }
+  });
+
+  it('answers a client that half-closes after its request, then closes', async function () {
+    for (const f of families) {
+      const request = 'GET /half HTTP/1.1\\r\\nHost: engine\\r\\n\\r\\n';
+      const args = [f.host, String(PORT), request, 'half-close'];
+      const out = await runPeerPython(bed, PY_WAIT_FOR_CLOSE, args, 20000);
+      const r = JSON.parse(out) as { closed: boolean; seconds: number; statuses: string[] };
+      assert.deepEqual(
+        { closed: r.closed, statuses: r.statuses },
+        { closed: true, statuses: ['200'] },
+        out,
+      );
+      assert.ok(r.seconds < 1, `${f.name}: closed after ${r.seconds} s`);
     }
   });
 

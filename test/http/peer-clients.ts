@@ -38,14 +38,16 @@ print(json.dumps({"got": got}))
 `;
 
 /**
- * Sends \`request\` and waits (up to 8 s) for the server to close; prints how long the close took
- * after the send and the status lines received.
+ * Sends \`request\` (then a FIN, with a 4th argument "half-close") and waits up to 8 s for the
+ * server to close; prints how long the close took after the send and the status lines received.
  */
 export const PY_WAIT_FOR_CLOSE = `
 import json, re, socket, sys, time
 host, port, request = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode().decode("unicode_escape")
 s = socket.create_connection((host, port), timeout=8)
 s.sendall(request.encode("latin1"))
+if sys.argv[4:] == ["half-close"]:
+    s.shutdown(socket.SHUT_WR)
 t0 = time.time()
 data, closed = b"", False
 try:

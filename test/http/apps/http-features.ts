@@ -5,8 +5,9 @@
 //   GET  /slow              64 KiB every 20 ms for 10 s: a response a client can walk away from
 //   POST /upload            the body's SHA-256 and length, as JSON
 //   GET  anything else      "<method> <url>\n", with X-Client-Port (the connection's peer port)
-// The request header X-Test-Id names the result file. headersTimeout is 1 s (checked every
-// 100 ms) and keepAliveTimeout 2 s, so the test can watch both cut a connection off.
+// The request header X-Test-Id names the result file. headersTimeout is 1 s, requestTimeout 3 s
+// (both checked every 100 ms) and keepAliveTimeout 2 s, so the test can watch each cut a
+// connection off.
 import { createHash, randomFillSync } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -85,7 +86,12 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 }
 
 const server = http.createServer(
-  { headersTimeout: 1000, connectionsCheckingInterval: 100, keepAliveTimeout: 2000 },
+  {
+    headersTimeout: 1000,
+    requestTimeout: 3000,
+    connectionsCheckingInterval: 100,
+    keepAliveTimeout: 2000,
+  },
   handle,
 );
 // Only with a listener does Node leave the interim response to the app: the test checks it ran.
