@@ -30,6 +30,7 @@ const TOOLS = {
   tshark: 'tshark',
   curl: 'curl',
   wrk: 'wrk',
+  openssl: 'openssl',
   setpriv: 'util-linux',
 };
 
