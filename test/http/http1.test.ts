@@ -13,7 +13,7 @@ import type { Engine } from '../../ts/runtime/engine.js';
 import { startEngineOnBed, stopEngineAndBed } from '../support/engine-on-bed.js';
 import { runPeerPython } from '../support/peer-namespace.js';
 import { readResult } from '../support/result-file.js';
-import { PY_PIPELINE, PY_WAIT_FOR_CLOSE, PY_WALK_AWAY } from './peer-clients.js';
+import { PY_PIPELINE, PY_SOCKET_FACTS, PY_WAIT_FOR_CLOSE, PY_WALK_AWAY } from './peer-clients.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const featuresApp = path.join(here, 'apps/http-features.js');
@@ -86,6 +86,30 @@ describe('http: Node http.Server on the engine, kernel clients', function () {
       const ports = [...r.stdout.matchAll(/X-Client-Port: (\d+)/gi)].map((m) => m[1]);
       assert.equal(ports.length, 3, r.stdout);
       assert.equal(new Set(ports).size, 1, `${f.name}: ${ports.join(' ')}`);
+    }
+  });
+
+  it("gives Node's http the connection's addresses, ports, family, state and byte counts", async function () {
+    for (const f of families) {
+      const out = await runPeerPython(bed, PY_SOCKET_FACTS, [f.host, String(PORT)], 20000);
+      const r = JSON.parse(out) as {
+        client: [string, number];
+        server: [string, number];
+        sent: number;
+        gotBefore: number;
+        facts: Record<string, unknown>;
+      };
+      assert.deepEqual(
+        r.facts,
+        {
+          remote: [...r.client, f.name],
+          local: r.server,
+          readyState: 'open',
+          bytesRead: r.sent,
+          bytesWritten: r.gotBefore,
+        },
+        out,
+      );
     }
   });
 

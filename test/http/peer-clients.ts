@@ -92,3 +92,33 @@ except socket.timeout:
 print(json.dumps({"first": first.endswith("idle\\n"), "answer": answer.endswith("closing\\n"),
                   "idleClosed": closed, "idleClosedAfter": round(time.time() - t0, 3)}))
 `;
+
+/**
+ * Asks for /first, then /socket on the same connection; prints the connection's two ends as the
+ * kernel sees them, the bytes exchanged before /socket, and the server's JSON.
+ */
+export const PY_SOCKET_FACTS = `
+import json, re, socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+s = socket.create_connection((host, port), timeout=10)
+def more(data):
+    d = s.recv(65536)
+    if not d:
+        sys.exit("the server closed the connection early")
+    return data + d
+def exchange(path):
+    req = ("GET %s HTTP/1.1\\r\\nHost: engine\\r\\n\\r\\n" % path).encode()
+    s.sendall(req)
+    data = b""
+    while b"\\r\\n\\r\\n" not in data:
+        data = more(data)
+    head, body = data.split(b"\\r\\n\\r\\n", 1)
+    length = int(re.search(rb"content-length: *(\\d+)", head, re.I).group(1))
+    while len(body) < length:
+        body = more(body)
+    return len(req), len(head) + 4 + len(body), body
+sent1, got1, _ = exchange("/first")
+sent2, _, body = exchange("/socket")
+print(json.dumps({"client": list(s.getsockname()[:2]), "server": list(s.getpeername()[:2]),
+                  "sent": sent1 + sent2, "gotBefore": got1, "facts": json.loads(body)}))
+`;

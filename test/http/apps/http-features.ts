@@ -4,6 +4,7 @@
 //   GET  /chunked?bytes=N   N pseudo-random bytes, chunked (no Content-Length)
 //   GET  /slow              64 KiB every 20 ms for 10 s: a response a client can walk away from
 //   POST /upload            the body's SHA-256 and length, as JSON
+//   GET  /socket            the connection as the server's socket sees it, as JSON
 //   GET  anything else      "<method> <url>\n", with X-Client-Port (the connection's peer port)
 // The request header X-Test-Id names the result file. headersTimeout is 1 s, requestTimeout 3 s
 // (both checked every 100 ms) and keepAliveTimeout 2 s, so the test can watch each cut a
@@ -75,11 +76,28 @@ function slow(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
+/** What Node's http reads of the connection, as the server's socket reports it. */
+function socketFacts(req: IncomingMessage, res: ServerResponse): void {
+  const s = req.socket;
+  res.setHeader('Content-Type', 'application/json');
+  res.end(
+    JSON.stringify({
+      remote: [s.remoteAddress, s.remotePort, s.remoteFamily],
+      local: [s.localAddress, s.localPort],
+      readyState: s.readyState,
+      bytesRead: s.bytesRead,
+      // The requests before this one were answered: their bytes went out.
+      bytesWritten: s.bytesWritten,
+    }),
+  );
+}
+
 function handle(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://engine');
   if (req.method === 'POST' && url.pathname === '/upload') return upload(req, res);
   if (url.pathname === '/chunked') return chunked(req, res, Number(url.searchParams.get('bytes')));
   if (url.pathname === '/slow') return slow(req, res);
+  if (url.pathname === '/socket') return socketFacts(req, res);
   res.setHeader('X-Client-Port', String(req.socket.remotePort));
   res.setHeader('Content-Type', 'text/plain');
   res.end(`${req.method} ${req.url}\n`);
