@@ -110,9 +110,11 @@ function admit(server: EngineServed, socket: net.Socket): void {
 function listenOnEngine(server: EngineServed, args: unknown[]): EngineServed {
   const { options, callback } = listenArgs(args);
   if (server._handle !== null) {
-    throw nodeError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once');
+    throw nodeError(
+      'ERR_SERVER_ALREADY_LISTEN',
+      'Listen method has been called more than once without closing.',
+    );
   }
-  if (callback !== undefined) server.once('listening', callback);
   const listener = net.createServer(
     {
       allowHalfOpen: server.allowHalfOpen,
@@ -127,6 +129,7 @@ function listenOnEngine(server: EngineServed, args: unknown[]): EngineServed {
   listener.listen({ ...options, signal: undefined });
   // A listen that failed (EADDRINUSE, ...) reports its error on the next tick.
   if (listener.listening) server._handle = new EngineListenHandle(listener);
+  if (callback !== undefined) server.once('listening', callback);
   options.signal?.addEventListener('abort', () => server.close(), { once: true });
   return server;
 }
