@@ -1,8 +1,8 @@
 // An http.Server's life on the engine, as Node's API defines it, over IPv4 and IPv6: listen()'s
 // callback and 'listening', address() at once, EADDRINUSE for a second server on the port, the
 // errors listen() throws, close() closing idle keep-alive connections at once and emitting
-// 'close' once the last connection is gone, getConnections(), ERR_SERVER_NOT_RUNNING, and the
-// port refusing connections afterwards.
+// 'close' once the last connection is gone, getConnections(), ERR_SERVER_NOT_RUNNING, the port
+// refusing connections afterwards, and maxConnections with its 'drop' event.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import type { Engine } from '../../ts/runtime/engine.js';
 import { startEngineOnBed, stopEngineAndBed } from '../support/engine-on-bed.js';
 import { runPeerPython } from '../support/peer-namespace.js';
 import { readResult } from '../support/result-file.js';
-import { PY_CLOSE_WITH_IDLE } from './peer-clients.js';
+import { PY_CLOSE_WITH_IDLE, PY_OVER_THE_LIMIT } from './peer-clients.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const lifecycleApp = path.join(here, 'apps/server-lifecycle.js');
@@ -80,6 +80,22 @@ describe('http: an http.Server listening and closing on the engine', function ()
         timeoutMs: 10000,
       });
       assert.equal(r.code, CURLE_COULDNT_CONNECT, r.stderr);
+    });
+
+    it(`drops connections past maxConnections and emits 'drop' (${family} client)`, async function () {
+      const b = bed as TestBed;
+      const host = family === 'IPv4' ? b.engineIpv4 : b.engineIpv6;
+      const out = await runPeerPython(b, PY_OVER_THE_LIMIT, [host, String(PORT + 1)], 20000);
+      const r = JSON.parse(out) as { secondPort: number } & Record<string, unknown>;
+      assert.deepEqual(
+        r,
+        { served: true, secondClosed: true, secondPort: r.secondPort, firstStillServed: true },
+        out,
+      );
+      assert.deepEqual(await readResult(path.join(dir as string, 'drop.json'), 5000), {
+        remotePort: r.secondPort,
+        localPort: PORT + 1,
+      });
     });
   }
 });

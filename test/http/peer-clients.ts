@@ -122,3 +122,30 @@ sent2, _, body = exchange("/socket")
 print(json.dumps({"client": list(s.getsockname()[:2]), "server": list(s.getpeername()[:2]),
                   "sent": sent1 + sent2, "gotBefore": got1, "facts": json.loads(body)}))
 `;
+
+/**
+ * Against a server with maxConnections 1: one connection is served; a second one, opened while
+ * the first stays, is closed at once; the first is still served. Prints what each saw.
+ */
+export const PY_OVER_THE_LIMIT = `
+import json, socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+def ask(s):
+    s.sendall(b"GET / HTTP/1.1\\r\\nHost: engine\\r\\n\\r\\n")
+    data = b""
+    while not data.endswith(b"limited\\n"):
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    return data.endswith(b"limited\\n")
+first = socket.create_connection((host, port), timeout=5)
+served = ask(first)
+second = socket.create_connection((host, port), timeout=5)
+try:
+    second_closed = second.recv(1) == b""
+except ConnectionResetError:
+    second_closed = True
+print(json.dumps({"served": served, "secondClosed": second_closed,
+                  "secondPort": second.getsockname()[1], "firstStillServed": ask(first)}))
+`;

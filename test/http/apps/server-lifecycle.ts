@@ -3,7 +3,8 @@
 // XDPNET_HTTP_RESULT_DIR) what listen() gave: the callback, `listening`, address(), a second
 // server's EADDRINUSE, the errors listen() throws. GET /close-server closes the server while the
 // request is in flight; close.json then tells what close() and getConnections() did, and whether
-// 'close' waited for that request's connection to go.
+// 'close' waited for that request's connection to go. A second server on the next port takes
+// one connection at most (maxConnections 1) and reports the one it drops in drop.json.
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:http';
@@ -85,3 +86,10 @@ server.once('listening', () => {
   });
   rival.listen(port);
 });
+
+const limited = http.createServer((_req, res) => res.end('limited\n'));
+limited.maxConnections = 1;
+limited.on('drop', (info: { remotePort: number; remoteFamily: string; localPort: number }) => {
+  report('drop', { remotePort: info.remotePort, localPort: info.localPort });
+});
+limited.listen(port + 1);
