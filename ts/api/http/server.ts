@@ -125,7 +125,10 @@ function listenOnEngine(server: EngineServed, args: unknown[]): EngineServed {
     (socket) => admit(server, socket),
   );
   listener.on('error', (err: Error) => server.emit('error', err));
-  listener.on('listening', () => server.emit('listening'));
+  // As Node's emitListeningNT: a server closed before the next tick never says it listened.
+  listener.on('listening', () => {
+    if (server._handle?.listener === listener) server.emit('listening');
+  });
   listener.listen({ ...options, signal: undefined });
   // A listen that failed (EADDRINUSE, ...) reports its error on the next tick.
   if (listener.listening) server._handle = new EngineListenHandle(listener);
