@@ -65,6 +65,12 @@ const server = http.createServer((req, res) => {
   res.end('idle\n');
 });
 
+// Closed in the same tick as it listened: as in Node, no 'listening', and close() succeeds.
+const shortLived = { listeningEvents: 0, closeError: 'not called' as unknown };
+const quick = http.createServer();
+quick.on('listening', () => shortLived.listeningEvents++);
+quick.listen(port + 2).close((err) => (shortLived.closeError = err ?? null));
+
 let listenCallback = false;
 server.listen(port, () => {
   listenCallback = true;
@@ -82,6 +88,7 @@ server.once('listening', () => {
       rival: { code: err.code, syscall: err.syscall, listening: rival.listening },
       again: thrown(() => server.listen(port + 1)),
       badPort: thrown(() => http.createServer().listen(70000)),
+      shortLived,
     });
   });
   rival.listen(port);
