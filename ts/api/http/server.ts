@@ -91,7 +91,7 @@ function admit(server: EngineServed, socket: net.Socket): void {
     server.emit('drop', {
       localAddress: socket.localAddress,
       localPort: socket.localPort,
-      localFamily: socket.remoteFamily,
+      localFamily: socket.remoteFamily, // both ends of a connection have one family
       remoteAddress: socket.remoteAddress,
       remotePort: socket.remotePort,
       remoteFamily: socket.remoteFamily,
@@ -133,7 +133,9 @@ function listenOnEngine(server: EngineServed, args: unknown[]): EngineServed {
   // A listen that failed (EADDRINUSE, ...) reports its error on the next tick.
   if (listener.listening) server._handle = new EngineListenHandle(listener);
   if (callback !== undefined) server.once('listening', callback);
-  options.signal?.addEventListener('abort', () => server.close(), { once: true });
+  const signal = options.signal;
+  if (signal?.aborted) process.nextTick(() => server.close());
+  else signal?.addEventListener('abort', () => server.close(), { once: true });
   return server;
 }
 
@@ -150,6 +152,7 @@ function servedByEngine<T extends NodeNetServer>(server: T): T {
 
 type HttpHandler = http.RequestListener;
 
+/** As Node's http.createServer; the server's listen() listens on the engine. */
 export function createHttpServer(handler?: HttpHandler): http.Server;
 export function createHttpServer(options: http.ServerOptions, handler?: HttpHandler): http.Server;
 export function createHttpServer(
@@ -160,6 +163,7 @@ export function createHttpServer(
   return servedByEngine(http.createServer(options ?? {}, handler));
 }
 
+/** As Node's https.createServer; the server's listen() listens on the engine. */
 export function createHttpsServer(handler?: HttpHandler): https.Server;
 export function createHttpsServer(
   options: https.ServerOptions,
@@ -175,6 +179,7 @@ export function createHttpsServer(
 
 type Http2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
 
+/** As Node's http2.createServer (cleartext); the server's listen() listens on the engine. */
 export function createHttp2Server(handler?: Http2Handler): http2.Http2Server;
 export function createHttp2Server(
   options: http2.ServerOptions,
@@ -188,6 +193,7 @@ export function createHttp2Server(
   return servedByEngine(http2.createServer(options ?? {}, handler));
 }
 
+/** As Node's http2.createSecureServer; the server's listen() listens on the engine. */
 export function createSecureHttp2Server(handler?: Http2Handler): http2.Http2SecureServer;
 export function createSecureHttp2Server(
   options: http2.SecureServerOptions,
