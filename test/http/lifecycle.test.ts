@@ -1,9 +1,9 @@
 // An http.Server's life on the engine, as Node's API defines it, over IPv4 and IPv6: listen()'s
-// callback and 'listening' (none when closed in the same tick), address() at once, EADDRINUSE
-// for a second server on the port, the errors listen() throws, close() closing idle keep-alive
-// connections at once and emitting 'close' once the last connection is gone, getConnections(),
-// ERR_SERVER_NOT_RUNNING, the port refusing connections afterwards, and maxConnections with its
-// 'drop' event.
+// callback and 'listening' (none when closed in the same tick), an abort signal closing it,
+// address() at once, EADDRINUSE for a second server on the port, the errors listen() throws,
+// close() closing idle keep-alive connections at once and emitting 'close' once the last
+// connection is gone, getConnections(), ERR_SERVER_NOT_RUNNING, the port refusing connections
+// afterwards, and maxConnections with its 'drop' event.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +55,9 @@ describe('http: an http.Server listening and closing on the engine', function ()
         again: { code: 'ERR_SERVER_ALREADY_LISTEN', name: 'Error' },
         badPort: { code: 'ERR_SOCKET_BAD_PORT', name: 'RangeError' },
         shortLived: { listeningEvents: 0, closeError: null },
+      });
+      assert.deepEqual(await readResult(path.join(dir as string, 'abort.json'), 5000), {
+        listening: false,
       });
 
       const out = await runPeerPython(b, PY_CLOSE_WITH_IDLE, [host, String(PORT)], 20000);

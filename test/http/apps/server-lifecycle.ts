@@ -71,6 +71,13 @@ const quick = http.createServer();
 quick.on('listening', () => shortLived.listeningEvents++);
 quick.listen(port + 2).close((err) => (shortLived.closeError = err ?? null));
 
+// listen({ signal }): aborting the signal closes the server.
+const abort = new AbortController();
+const abortable = http.createServer();
+abortable.on('listening', () => abort.abort());
+abortable.on('close', () => report('abort', { listening: abortable.listening }));
+abortable.listen({ port: port + 3, signal: abort.signal });
+
 let listenCallback = false;
 server.listen(port, () => {
   listenCallback = true;
