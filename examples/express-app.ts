@@ -1,5 +1,6 @@
 // An Express app on the engine. On the kernel it would be the same file with
-// `import http from 'node:http'`: the app is handed to http.createServer either way.
+// `import http from 'node:http'`: the app is handed to http.createServer either way. (Express's
+// own app.listen() calls node:http's createServer, so it would listen on the kernel.)
 //   npx xdpnet run dist/examples/express-app.js     then:   curl http://<ip>:8080/users/7
 import express from 'express';
 import { http } from '../ts/index.js';
