@@ -31,6 +31,7 @@ const TOOLS = {
   curl: 'curl',
   wrk: 'wrk',
   wat2wasm: 'wabt',
+  openssl: 'openssl',
   setpriv: 'util-linux',
 };
 

@@ -1,8 +1,9 @@
 // xdpnet's public API.
 export * as dgram from './api/dgram.js';
 export * as net from './api/net.js';
-export * as http from './api/http-client-ns.js';
-export * as https from './api/https-client-ns.js';
+export * as http from './api/http.js';
+export * as https from './api/https.js';
+export * as http2 from './api/http2.js';
 export * as tls from './api/tls-ns.js';
 export * as undici from './api/undici-ns.js';
 export { Engine, type EngineOptions } from './runtime/engine.js';

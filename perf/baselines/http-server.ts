@@ -1,5 +1,5 @@
 // Baseline HTTP server: Node's `http` on the kernel stack with the same response as
-// examples/http-server (200, text/plain, the same body and keep-alive), until the run ends.
+// examples/minimal-http-server (200, text/plain, the same body and keep-alive), until the run ends.
 import http from 'node:http';
 import { runServer } from './net-server.js';
 

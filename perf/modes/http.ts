@@ -1,5 +1,5 @@
-// perf http: `wrk -t1 -c32 -d<S>s --latency` from the peer namespace against examples/http-server
-// on the engine, then against Node's http server with the same response on the kernel stack in
+// perf http: `wrk -t1 -c32 -d<S>s --latency` from the peer namespace against
+// examples/minimal-http-server on the engine, then against Node's http server with the same response on the kernel stack in
 // the same run. Requests/s, latency p50/p99 (wrk's --latency distribution), socket errors and
 // non-2xx answers, CPU per request.
 import path from 'node:path';
@@ -61,7 +61,7 @@ export async function httpPerf(target: PerfTarget): Promise<TcpPerfResult> {
   const seconds = target.options.seconds;
   return appVersusBaseline(bed, target, {
     mode: 'http',
-    app: path.join(examplesDir, 'http-server.js'),
+    app: path.join(examplesDir, 'minimal-http-server.js'),
     drive: driver(bed, seconds),
     baseline: {
       name: 'node-http',

@@ -121,9 +121,9 @@ describe('tcp-stack: engine with the kernel as peer', function () {
     assert.equal(got.error, 'EHOSTUNREACH');
   });
 
-  it('serves curl, and wrk for 10 s without errors, from the example HTTP server', async function () {
+  it('serves curl, and wrk for 10 s without errors, from the minimal HTTP server example', async function () {
     this.timeout(90000);
-    await start(path.join(examples, 'http-server.js'));
+    await start(path.join(examples, 'minimal-http-server.js'));
     for (const url of [`http://${bed.engineIpv4}:8080/`, `http://[${bed.engineIpv6}]:8080/`]) {
       const r = await bed.exec(['curl', '-sS', '-m', '10', '-i', url], { timeoutMs: 20000 });
       assert.equal(r.code, 0, r.stderr);

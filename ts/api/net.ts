@@ -398,6 +398,7 @@ export class Socket extends Duplex implements TcpHandleUser {
         }
         this.pendingOff += n;
         this.written += n;
+        this.touch(); // as Node's sockets, a write that progresses is activity
         if (n < want) return;
       }
       this.pendingIndex++;
@@ -445,16 +446,6 @@ export class Socket extends Duplex implements TcpHandleUser {
 
   // ---- options -------------------------------------------------------------------------------
 
-  /**
-   * As Node's: end(), then destroy once what was written is all handed to TCP. Node's http client
-   * calls it on a connection it will not reuse.
-   */
-  destroySoon(): void {
-    if (this.writable) this.end();
-    if (this.writableFinished) this.destroy();
-    else this.once('finish', () => this.destroy());
-  }
-
   /** Closes with a RST (SO_LINGER 0): the peer gets ECONNRESET. */
   resetAndDestroy(): this {
     this.resetting = true;
@@ -477,16 +468,20 @@ export class Socket extends Duplex implements TcpHandleUser {
     return this;
   }
 
+  /**
+   * As Node's: 'timeout' after `ms` without reads or writes (0 turns it off and, with `cb`,
+   * removes that listener). The timer does not keep the thread alive.
+   */
   setTimeout(ms: number, cb?: () => void): this {
-    // As Node's: setTimeout(0, cb) takes back the listener an earlier setTimeout(ms, cb) added.
+    const duration = timerDuration(ms);
     if (cb !== undefined) {
-      if (ms === 0) this.removeListener('timeout', cb);
+      if (duration === 0) this.removeListener('timeout', cb);
       else this.once('timeout', cb);
     }
-    this.timeoutMs = ms;
+    this.timeoutMs = duration;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    if (ms > 0) this.timer = setTimeout(() => this.emit('timeout'), ms);
+    if (duration > 0) this.timer = setTimeout(() => this.emit('timeout'), duration).unref();
     return this;
   }
 
@@ -498,12 +493,46 @@ export class Socket extends Duplex implements TcpHandleUser {
     this.timer?.refresh();
   }
 
+  /** Node's name for touch(), which Node's own modules call on activity. */
+  _unrefTimer(): void {
+    this.touch();
+  }
+
+  /**
+   * As Node's: ends the writable side, and destroys once what was written has gone (Node's http
+   * client calls it on a connection it will not reuse).
+   */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
   ref(): this {
     return this;
   }
   unref(): this {
     return this;
   }
+}
+
+// As Node's getTimerDuration: a finite number >= 0 (ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE).
+function timerDuration(ms: unknown): number {
+  if (typeof ms !== 'number') {
+    throw nodeError(
+      'ERR_INVALID_ARG_TYPE',
+      `The "msecs" argument must be of type number. Received ${describeReceived(ms)}`,
+      TypeError,
+    );
+  }
+  if (!(ms >= 0) || !Number.isFinite(ms)) {
+    throw nodeError(
+      'ERR_OUT_OF_RANGE',
+      `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${ms}`,
+      RangeError,
+    );
+  }
+  return ms;
 }
 
 function abortError(signal: AbortSignal): Error {
