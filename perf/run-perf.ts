@@ -11,7 +11,7 @@ import { tcpRr } from './modes/tcp-rr.js';
 import { epollEcho } from './modes/epoll-echo.js';
 import { tcpCrr } from './modes/tcp-crr.js';
 import { tcpStream } from './modes/tcp-stream.js';
-import { httpPerf } from './modes/http.js';
+import { expressPerf, httpPerf, httpsPerf } from './modes/http.js';
 import { memTcpStream } from './modes/mem-tcp-stream.js';
 import { memTcpRr } from './modes/mem-tcp-rr.js';
 import type { PerfOptions, PerfTarget } from './modes/common.js';
@@ -29,6 +29,8 @@ export const perfModes: Record<string, (target: PerfTarget) => Promise<PerfResul
   'tcp-crr': tcpCrr,
   'tcp-stream': tcpStream,
   http: httpPerf,
+  https: httpsPerf,
+  express: expressPerf,
   'mem-tcp-stream': memTcpStream,
   'mem-tcp-rr': memTcpRr,
 };
@@ -37,7 +39,16 @@ export const perfModes: Record<string, (target: PerfTarget) => Promise<PerfResul
 const withoutBed = new Set(['mem-tcp-stream', 'mem-tcp-rr']);
 
 /** Modes that run the full stack, which resolves neighbours itself (no static entries). */
-const withStack = new Set(['udp-echo', 'tcp-rr', 'epoll-echo', 'tcp-crr', 'tcp-stream', 'http']);
+const withStack = new Set([
+  'udp-echo',
+  'tcp-rr',
+  'epoll-echo',
+  'tcp-crr',
+  'tcp-stream',
+  'http',
+  'https',
+  'express',
+]);
 
 /** Modes that need a queue per worker get a multi-queue bed. */
 const bedQueues: Record<string, number> = { 'steered-rxdrop': 2 };

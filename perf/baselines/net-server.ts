@@ -19,39 +19,51 @@ export function runServer(server: Server): ServerRun {
   const args = parseArgs(process.argv.slice(2));
   const bind = stringOption(args, 'bind') ?? '127.0.0.1';
   const port = numberOption(args, 'port', 7);
+  const run = watchServer(server);
+  server.listen({ host: bind, port, backlog: 4096 }, () => run.start());
+  return run;
+}
+
+/**
+ * The run of a server that listens (or will) by itself: call start() once it listens. Counts
+ * connections (track), says "ready", and exits with the JSON line once `--seconds` passed or
+ * nothing happened for `--idle` seconds after the first connection.
+ */
+export function watchServer(server: Server): ServerRun & { start(): void } {
+  const args = parseArgs(process.argv.slice(2));
   const seconds = numberOption(args, 'seconds', 30);
   const idleSeconds = numberOption(args, 'idle', 2);
   const cpu0 = process.cpuUsage();
   const sockets = new Set<Socket>();
   let last = 0;
-  const run: ServerRun = {
+  const run = {
     bytes: 0,
     connections: 0,
     seen: () => (last = performance.now()),
-    track(socket) {
+    track(socket: Socket) {
       run.connections++;
       run.seen();
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => socket.destroy());
     },
+    start() {
+      process.stdout.write('ready\n');
+      const started = performance.now();
+      const timer = setInterval(() => {
+        const now = performance.now();
+        if ((last !== 0 && now - last > idleSeconds * 1000) || now - started > seconds * 1000) {
+          clearInterval(timer);
+          const cpu = process.cpuUsage(cpu0);
+          const out = { connections: run.connections, bytes: run.bytes };
+          const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+          process.stdout.write(`${JSON.stringify({ ...out, cpuSeconds })}\n`);
+          for (const s of sockets) s.destroy();
+          server.close(() => process.exit(0));
+          setTimeout(() => process.exit(0), 500).unref();
+        }
+      }, 50);
+    },
   };
-  server.listen({ host: bind, port, backlog: 4096 }, () => {
-    process.stdout.write('ready\n');
-    const started = performance.now();
-    const timer = setInterval(() => {
-      const now = performance.now();
-      if ((last !== 0 && now - last > idleSeconds * 1000) || now - started > seconds * 1000) {
-        clearInterval(timer);
-        const cpu = process.cpuUsage(cpu0);
-        const out = { connections: run.connections, bytes: run.bytes };
-        const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-        process.stdout.write(`${JSON.stringify({ ...out, cpuSeconds })}\n`);
-        for (const s of sockets) s.destroy();
-        server.close(() => process.exit(0));
-        setTimeout(() => process.exit(0), 500).unref();
-      }
-    }, 50);
-  });
   return run;
 }

@@ -20,6 +20,8 @@ export interface BaselineServer {
   maxSeconds: number;
   /** The server ends after this long without traffic once it has had some (default 2). */
   idleSeconds?: number;
+  /** More arguments for the script. */
+  args?: string[];
 }
 
 /** Runs `app` on the engine and then `baseline`, each measured by `drive`: the result line. */
@@ -87,7 +89,7 @@ async function onBaseline<F extends PerfFigures>(
     baseline.script,
     baseline.port,
     baseline.maxSeconds,
-    ['--idle', String(baseline.idleSeconds ?? 2)],
+    ['--idle', String(baseline.idleSeconds ?? 2), ...(baseline.args ?? [])],
   );
   const figures = await drive(address, () => server.cpuSeconds());
   await server.result((baseline.maxSeconds + 10) * 1000);

@@ -2,11 +2,15 @@
 // examples/minimal-http-server on the engine, then against Node's http server with the same response on the kernel stack in
 // the same run. Requests/s, latency p50/p99 (wrk's --latency distribution), socket errors and
 // non-2xx answers, CPU per request.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { packageRoot } from '../../ts/dev/xdp/native.js';
 import { round } from '../harness/perf-result.js';
 import { requireBed, type PerfTarget } from './common.js';
 import { appVersusBaseline } from './app-versus-baseline.js';
-import { examplesDir, perRequest, type TcpFigures, type TcpPerfResult } from './tcp-common.js';
+import { perRequest, type TcpFigures, type TcpPerfResult } from './tcp-common.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
 
 const HTTP_PORT = 8080;
@@ -43,10 +47,10 @@ export function parseWrk(text: string, cpuSeconds: number): TcpFigures {
   };
 }
 
-function driver(bed: TestBed, seconds: number) {
+function driver(bed: TestBed, seconds: number, scheme: 'http' | 'https') {
   return async (dst: string, cpu: () => number): Promise<TcpFigures> => {
     const cpu0 = cpu();
-    const url = `http://${dst}:${HTTP_PORT}/`;
+    const url = `${scheme}://${dst}:${HTTP_PORT}/`;
     const argv = ['wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url];
     const r = await bed.exec(argv, { timeoutMs: (seconds + 30) * 1000 });
     if (r.code !== 0) {
@@ -56,18 +60,79 @@ function driver(bed: TestBed, seconds: number) {
   };
 }
 
-export async function httpPerf(target: PerfTarget): Promise<TcpPerfResult> {
-  const bed = requireBed(target, 'http');
+/**
+ * One app module (perf/apps/<app>.js) on the engine and, in the same run, on the kernel, driven
+ * by the same wrk: both sides run the same file (the result names it, `app`, on both).
+ */
+async function appOnBothSides(
+  target: PerfTarget,
+  mode: string,
+  app: string,
+  scheme: 'http' | 'https',
+): Promise<TcpPerfResult> {
+  const bed = requireBed(target, mode);
   const seconds = target.options.seconds;
-  return appVersusBaseline(bed, target, {
-    mode: 'http',
-    app: path.join(examplesDir, 'minimal-http-server.js'),
-    drive: driver(bed, seconds),
+  const module = `perf/apps/${app}.js`;
+  process.env.XDPNET_PERF_PORT = String(HTTP_PORT);
+  const result = await appVersusBaseline(bed, target, {
+    mode,
+    app: path.join(packageRoot, 'dist', module),
+    drive: driver(bed, seconds, scheme),
     baseline: {
-      name: 'node-http',
-      script: 'http-server',
+      name: `node-${mode}`,
+      script: 'app-server',
       port: HTTP_PORT,
       maxSeconds: seconds + 30,
+      args: ['--app', module],
     },
   });
+  return { ...result, app: module, baseline: { ...result.baseline, app: module } };
+}
+
+/** Node's http server with one handler (perf/apps/http-app.ts), engine against kernel. */
+export function httpPerf(target: PerfTarget): Promise<TcpPerfResult> {
+  return appOnBothSides(target, 'http', 'http-app', 'http');
+}
+
+/** An Express app behind Node's http server (perf/apps/express-app.ts), engine against kernel. */
+export function expressPerf(target: PerfTarget): Promise<TcpPerfResult> {
+  return appOnBothSides(target, 'express', 'express-app', 'http');
+}
+
+/**
+ * Node's https server, TLS 1.3 with keep-alive (perf/apps/https-app.ts), engine against kernel,
+ * with a key and certificate made for the run.
+ */
+export async function httpsPerf(target: PerfTarget): Promise<TcpPerfResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xdpnet-perf-tls-'));
+  try {
+    const key = path.join(dir, 'key.pem');
+    const cert = path.join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=xdpnet-perf',
+      ],
+      { stdio: 'ignore' },
+    );
+    process.env.XDPNET_PERF_TLS_KEY = key;
+    process.env.XDPNET_PERF_TLS_CERT = cert;
+    return await appOnBothSides(target, 'https', 'https-app', 'https');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

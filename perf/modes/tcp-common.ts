@@ -17,7 +17,12 @@ export interface TcpFigures extends PerfFigures {
   errors?: number;
 }
 
-export type TcpPerfResult = PerfResult & TcpFigures & { baseline?: TcpFigures & { name: string } };
+export type TcpPerfResult = PerfResult &
+  TcpFigures & {
+    /** The server module each side ran (perf http, https, express: the same file). */
+    app?: string;
+    baseline?: TcpFigures & { name: string; app?: string };
+  };
 
 /** A TCP load from the peer namespace (crates/xdpnet-peer); its command's options. */
 export interface PeerLoad {

@@ -8,7 +8,7 @@ const commands: Record<string, string> = {
   testbed: 'testbed up|down: create or remove a veth + namespace test bed (prints JSON)',
   ss: 'ss [-t|-u] [--state S] [--port N]: the sockets of a running engine',
   netstat: 'netstat -s [--per-worker]: the protocol counters of a running engine',
-  perf: 'perf <mode>: the perf harness (rxdrop, txonly, l2fwd, rss-rxdrop, steered-rxdrop, udp-echo, tcp-rr, tcp-crr, tcp-stream, http)',
+  perf: 'perf <mode>: the perf harness (rxdrop, txonly, l2fwd, rss-rxdrop, steered-rxdrop, udp-echo, tcp-rr, tcp-crr, tcp-stream, epoll-echo, http, https, express, mem-tcp-stream, mem-tcp-rr)',
 };
 
 function usage(): string {
