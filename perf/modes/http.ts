@@ -1,7 +1,7 @@
-// perf http: `wrk -t1 -c32 -d<S>s --latency` from the peer namespace against
-// examples/minimal-http-server on the engine, then against Node's http server with the same response on the kernel stack in
-// the same run. Requests/s, latency p50/p99 (wrk's --latency distribution), socket errors and
-// non-2xx answers, CPU per request.
+// perf http, https and express: `wrk -t1 -c32 -d<S>s --latency` from the peer namespace against
+// an app module of perf/apps on the engine, then against the same module on Node's kernel stack
+// in the same run (perf/baselines/app-server.ts loads it there). Requests/s, latency p50/p99
+// (wrk's --latency distribution), socket errors and non-2xx answers, CPU per request.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
