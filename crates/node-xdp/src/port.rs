@@ -10,6 +10,10 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
+/// Bit 31 of `tx()`'s result: descriptors still wait in the TX ring (a ring holds far fewer than
+/// 2^31 entries, so the count never reaches it).
+pub const TX_STILL_PENDING: u32 = 1 << 31;
+
 use napi::bindgen_prelude::{Object, Uint32Array, Uint8Array};
 use napi::Unknown;
 use napi_derive::napi;
@@ -260,8 +264,10 @@ impl XskPort {
         self.inner()?.fill(count)
     }
 
-    /// Queues the first `count` `[addr, len]` pairs of `tx`; returns how many fit. `tx(0)`
-    /// just kicks the kernel if earlier descriptors are still waiting.
+    /// Queues the first `count` `[addr, len]` pairs of `tx`; returns how many fit, with
+    /// TX_STILL_PENDING set when descriptors are still waiting for the kernel after the kick (copy
+    /// mode sends a bounded batch per wake-up), so the caller knows another `tx(0)` is needed.
+    /// `tx(0)` just kicks the kernel if earlier descriptors are still waiting.
     #[napi]
     pub fn tx(&mut self, count: u32) -> Result<u32> {
         self.inner()?.tx(count)
@@ -406,7 +412,12 @@ impl Inner {
         if self.tx.pending() > 0 && (!self.need_wakeup || self.tx.needs_wakeup()) {
             self.kick_tx()?;
         }
-        Ok(pushed)
+        let still_pending = if self.tx.pending() > 0 {
+            TX_STILL_PENDING
+        } else {
+            0
+        };
+        Ok(pushed | still_pending)
     }
 
     fn complete(&mut self, max: u32) -> u32 {

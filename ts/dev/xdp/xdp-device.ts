@@ -7,6 +7,9 @@ import { FrameLedger, FramePlace } from './frame-ledger.js';
 import { type DeviceCounters, UmemDevice } from './umem-device.js';
 import type { UmemLayout } from './umem-layout.js';
 
+/** tx() returns the count in bits 0-30 and sets bit 31 while descriptors wait (TX_STILL_PENDING). */
+const TX_COUNT_MASK = 0x7fffffff;
+
 export type { DeviceCounters } from './umem-device.js';
 
 export interface XdpDeviceConfig {
@@ -57,6 +60,11 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
   private readonly fillAddrs: Uint32Array;
   private readonly compAddrs: Uint32Array;
   private sentNotReaped = 0;
+  /**
+   * The last tx() left descriptors in the kernel's TX ring (copy mode sends a bounded batch per
+   * wake-up): flush() kicks again, even with nothing new, until they are taken.
+   */
+  private txWaiting = false;
   private readonly fillTarget: number;
   private inFill = 0;
 
@@ -146,10 +154,12 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
     if (count === 0) {
       // In copy mode the kernel sends a bounded number of frames per wake-up; frames still in
       // the TX ring would wait for the next send otherwise, so keep kicking until they are done.
-      if (this.sentNotReaped > 0) this.port.tx(0);
+      if (this.txWaiting) this.txWaiting = this.port.tx(0) >>> 31 === 1;
       return 0;
     }
-    const n = this.port.tx(count);
+    const r = this.port.tx(count);
+    this.txWaiting = r >>> 31 === 1;
+    const n = r & TX_COUNT_MASK;
     const desc = this.txDesc;
     let bytes = 0;
     for (let i = 0; i < n; i++) {
