@@ -78,7 +78,7 @@ export const ERRNO_ECONNREFUSED = -111;
 
 export class TcpStack implements TransportHandler, TcpHost {
   readonly iface: Interface;
-  readonly stats = new TcpStats();
+  readonly stats = new TcpStats(() => this.countEstablished());
   readonly ctx: TcpContext;
   readonly clock: Clock;
   readonly workerId: number;
@@ -126,6 +126,16 @@ export class TcpStack implements TransportHandler, TcpHost {
       options.cookieSecret,
     );
     iface.registerTransport(6, this);
+  }
+
+  /** CurrEstab: connections in ESTABLISHED or CLOSE-WAIT (cold path: counters). */
+  private countEstablished(): number {
+    let n = 0;
+    for (const c of this.conns.all()) {
+      const st = c.tcb.state;
+      if (st === TcpState.Established || st === TcpState.CloseWait) n++;
+    }
+    return n;
   }
 
   /** Connections in the demux table (any state but CLOSED). */
@@ -434,7 +444,6 @@ export class TcpStack implements TransportHandler, TcpHost {
     switch (event) {
       case TcpEvent.Connected:
         c.established = true;
-        this.stats.currEstab++;
         this.listenPath.established(c);
         break;
       case TcpEvent.Error:
@@ -442,7 +451,6 @@ export class TcpStack implements TransportHandler, TcpHost {
         else if (tcb.error === 'ECONNRESET') this.stats.estabResets++;
         break;
       case TcpEvent.Closed:
-        if (c.established) this.stats.currEstab--;
         c.established = false;
         this.listenPath.leave(c);
         this.forget(c);
