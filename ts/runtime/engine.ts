@@ -47,6 +47,11 @@ export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
   /** TCP defaults for every connection (e.g. a short `timeWaitMs` in tests), as TcpConfig. */
   tcp?: Partial<TcpConfig>;
   /**
+   * The ports TCP connect() picks from, inclusive (Linux ip_local_port_range); default
+   * 32768-60999. A worker takes only those whose replies hash back to it.
+   */
+  ephemeralPorts?: readonly [number, number];
+  /**
    * SIGINT and SIGTERM run `stop()` (open connections get their FIN, or a RST when unread data
    * is left, as close does), then the process exits with 128 + the signal's number unless the
    * application set `process.exitCode`; a second signal exits at once. Default true; false leaves
@@ -171,6 +176,7 @@ export class Engine {
           reta: Uint8Array.from(reta),
           app: opts.app,
           tcp: opts.tcp,
+          ephemeralPorts: opts.ephemeralPorts,
         };
         const thread = await spawn<StackWorkerApi>(new Worker(workerPath), { timeout: 30000 });
         threads.push(thread);

@@ -158,6 +158,7 @@ const api = {
       workerCount: config.workerCount,
       steering,
       config: config.tcp,
+      ephemeralRange: config.ephemeralPorts,
     });
     const stack: WorkerStack = {
       workerId: config.workerId,

@@ -27,6 +27,8 @@ export class TcpStats {
   syncookiesRecv = 0;
   syncookiesFailed = 0;
   timeWait = 0;
+  /** TWRecycled: TIME-WAITs an outgoing connect took over (tcp_tw_reuse, config twReuse). */
+  timeWaitReused = 0;
   /** Segments the interface could not send (no frame, no route): retransmission covers them. */
   outErrors = 0;
 
