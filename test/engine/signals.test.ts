@@ -53,6 +53,7 @@ process.stdout.write(JSON.stringify(bed.toJSON()) + '\\n');
 interface Bed {
   name: string;
   netns: string;
+  peerIf: string;
   engineIf: string;
   engineIpv4: string;
 }
@@ -162,6 +163,37 @@ describe('engine: SIGINT/SIGTERM run the graceful stop', function () {
     assert.equal(linkExists(bed.engineIf), false, 'the bed must be removed');
     const ns = execFileSync('ip', ['netns', 'list']).toString();
     assert.ok(!ns.includes(bed.netns), `namespace ${bed.netns} left behind`);
+  });
+
+  it('a second signal exits at once, without waiting for the graceful stop', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'xdpnet-signals-'));
+    const script = path.join(dir, 'user.mjs');
+    writeFileSync(script, USER_SCRIPT);
+    const run = start([script]);
+    children.push(run.child);
+    const bed = JSON.parse(await firstLine(run.child, 'engine', 60000, run.stderr)) as Bed;
+    const peer = spawn(
+      'ip',
+      ['netns', 'exec', bed.netns, 'python3', '-u', '-c', PY_PEER, bed.engineIpv4],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    children.push(peer);
+    assert.equal(await firstLine(peer, 'peer', 30000, () => ''), 'ready');
+    // The peer goes silent: our FIN is never acknowledged, so the graceful stop would wait out
+    // its grace period (1 s per worker stop) before it ended.
+    execFileSync('ip', ['netns', 'exec', bed.netns, 'ip', 'link', 'set', bed.peerIf, 'down']);
+    run.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(run.child.exitCode, null, 'still in the graceful stop');
+    const t0 = Date.now();
+    run.child.kill('SIGINT');
+    const exit = await withTimeout(run.exited, 10000, 'forced exit');
+    assert.ok(Date.now() - t0 < 700, `forced exit took ${Date.now() - t0} ms`);
+    assert.deepEqual(exit, { code: 130, signal: null }, run.stderr());
+    assert.match(run.stderr(), /SIGINT again, exiting without a graceful stop/);
+    assert.equal(linkExists(bed.engineIf), false, 'the bed must be removed on exit');
   });
 
   it("an Engine in a user's process: SIGINT sends the FIN and exits 130", async () => {
