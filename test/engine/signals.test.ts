@@ -34,6 +34,23 @@ except socket.timeout:
     print("timeout", flush=True)
 `;
 
+// Peer for an app that never reads: sends bytes, says "ready", then waits for the engine's side
+// to end, as PY_PEER does.
+const PY_UNREAD_PEER = `
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 7), timeout=20)
+s.sendall(b"never read")
+time.sleep(0.3)
+print("ready", flush=True)
+s.settimeout(15)
+try:
+    print("eof" if s.recv(100) == b"" else "data", flush=True)
+except ConnectionResetError:
+    print("reset", flush=True)
+except socket.timeout:
+    print("timeout", flush=True)
+`;
+
 // A user's script: a bed and an Engine with the echo app, its bed as JSON on stdout; nothing
 // of its own on SIGINT/SIGTERM.
 const USER_SCRIPT = `
@@ -62,6 +79,11 @@ interface Run {
   child: ChildProcess;
   stderr: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** A user's script as USER_SCRIPT, with `app` instead of the echo example. */
+function userScript(app: string): string {
+  return USER_SCRIPT.replace(JSON.stringify(echoApp), JSON.stringify(app));
 }
 
 function start(args: string[]): Run {
@@ -103,12 +125,17 @@ function linkExists(ifname: string): boolean {
 }
 
 /** Starts `run`, connects the peer, sends `signal`; returns what the peer saw and the exit. */
-async function signalDuringConnection(run: Run, signal: NodeJS.Signals, children: ChildProcess[]) {
+async function signalDuringConnection(
+  run: Run,
+  signal: NodeJS.Signals,
+  children: ChildProcess[],
+  peerScript = PY_PEER,
+) {
   children.push(run.child);
   const bed = JSON.parse(await firstLine(run.child, 'engine', 60000, run.stderr)) as Bed;
   const peer = spawn(
     'ip',
-    ['netns', 'exec', bed.netns, 'python3', '-u', '-c', PY_PEER, bed.engineIpv4],
+    ['netns', 'exec', bed.netns, 'python3', '-u', '-c', peerScript, bed.engineIpv4],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -194,6 +221,27 @@ describe('engine: SIGINT/SIGTERM run the graceful stop', function () {
     assert.deepEqual(exit, { code: 130, signal: null }, run.stderr());
     assert.match(run.stderr(), /SIGINT again, exiting without a graceful stop/);
     assert.equal(linkExists(bed.engineIf), false, 'the bed must be removed on exit');
+  });
+
+  it('a connection with unread data gets a RST instead, as close() does', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'xdpnet-signals-'));
+    const app = path.join(dir, 'never-reads.mjs');
+    writeFileSync(
+      app,
+      `import { net } from ${JSON.stringify(pathToFileURL(path.join(here, '../../ts/index.js')).href)};\n` +
+        'net.createServer((socket) => socket.pause()).listen(7);\n',
+    );
+    const script = path.join(dir, 'user.mjs');
+    writeFileSync(script, userScript(app));
+    const run = start([script]);
+    const { exit, peerSaw } = await signalDuringConnection(
+      run,
+      'SIGTERM',
+      children,
+      PY_UNREAD_PEER,
+    );
+    assert.equal(peerSaw, 'reset', `the peer must be reset (RFC 2525 2.17); ${run.stderr()}`);
+    assert.deepEqual(exit, { code: 143, signal: null }, run.stderr());
   });
 
   it("an Engine in a user's process: SIGINT sends the FIN and exits 130", async () => {
