@@ -235,8 +235,13 @@ describe('introspection: xdpnet ss / netstat -s on a running engine', function (
     // needed recovery, summed over workers as the other sections are.
     const { TcpExt } = got.total;
     const names = ['TCPLossProbes', 'TCPLossProbeRecovery', 'TCPSackRecovery', 'TCPRenoRecovery'];
-    for (const k of [...names, 'TCPTimeouts']) assert.equal(typeof TcpExt[k], 'number', k);
+    // RFC 5961's counters too; nothing on the bed was blind, so no challenge ACK went out.
+    const rfc5961 = ['TCPChallengeACK', 'TCPSYNChallenge', 'TCPACKSkippedChallenge'];
+    for (const k of [...names, 'TCPTimeouts', ...rfc5961]) {
+      assert.equal(typeof TcpExt[k], 'number', k);
+    }
     assert.equal(TcpExt.TCPTimeouts, 0);
+    for (const k of rfc5961) assert.equal(TcpExt[k], 0, k);
     assert.equal(TcpExt.TCPSackRecovery + TcpExt.TCPRenoRecovery, 0);
     for (const k of Object.keys(TcpExt)) {
       assert.equal(

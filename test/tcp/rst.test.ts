@@ -31,6 +31,8 @@ describe('tcp RFC 5961 protections', () => {
     assert.equal(net.b.tcb.state, TcpState.Established);
     const challenge = net.segmentsFrom('B').slice(before);
     assert.equal(challenge.length, 1);
+    assert.equal(net.b.ctx.stats.challengeAcks, 1, 'TCPChallengeACK');
+    assert.equal(net.b.ctx.stats.synChallenges, 0, 'TCPSYNChallenge');
     assert.deepEqual(
       [challenge[0].flags, challenge[0].seq, challenge[0].ack],
       [TcpFlag.Ack, net.b.tcb.sndNxt, net.b.tcb.rcvNxt],
@@ -51,6 +53,7 @@ describe('tcp RFC 5961 protections', () => {
     net.run(net.clock.t + 1);
     assert.equal(net.b.tcb.state, TcpState.Established);
     assert.equal(net.segmentsFrom('B').length, before);
+    assert.equal(net.b.ctx.stats.challengeAcks, 0, 'TCPChallengeACK');
   });
 
   it('any SYN in a synchronized state gets a challenge ACK and is dropped (RFC 5961 4.2)', () => {
@@ -62,6 +65,9 @@ describe('tcp RFC 5961 protections', () => {
     assert.equal(net.b.tcb.state, TcpState.Established);
     const replies = net.segmentsFrom('B').slice(before);
     assert.ok(replies.length >= 1 && replies.every((s) => s.flags === TcpFlag.Ack));
+    // Linux counts each SYN (TCPSYNChallenge) and each challenge ACK it sends (TCPChallengeACK).
+    assert.equal(net.b.ctx.stats.synChallenges, 2, 'TCPSYNChallenge');
+    assert.equal(net.b.ctx.stats.challengeAcks, 2, 'TCPChallengeACK');
   });
 
   it('drops data whose ACK is older than SND.UNA - MAX.SND.WND (RFC 5961 5.2)', () => {
@@ -78,6 +84,7 @@ describe('tcp RFC 5961 protections', () => {
     net.run(net.clock.t + 1);
     assert.equal(b.readable(), 0, 'injected data not accepted');
     assert.equal(net.segmentsFrom('B').slice(before).length, 1, 'challenge ACK');
+    assert.equal(net.b.ctx.stats.challengeAcks, 1, 'TCPChallengeACK');
     // An ACK within MAX.SND.WND behind SND.UNA is fine.
     net.inject(net.b, {
       seq: b.rcvNxt,
@@ -113,6 +120,8 @@ describe('tcp RFC 5961 protections', () => {
     }
     net.run(net.clock.t + 1);
     assert.equal(net.segmentsFrom('B').slice(before).length, 5);
+    assert.equal(net.b.ctx.stats.challengeAcks, 5, 'TCPChallengeACK');
+    assert.equal(net.b.ctx.stats.ackSkippedChallenges, 45, 'TCPACKSkippedChallenge');
     net.run(net.clock.t + 1000);
     net.inject(net.b, { seq: net.b.tcb.rcvNxt + 10, ack: 0, flags: TcpFlag.Rst });
     net.run(net.clock.t + 1);

@@ -18,6 +18,9 @@ const TCP_EXT_NAMES: Record<string, string> = {
   sackRecovery: 'TCPSackRecovery',
   renoRecovery: 'TCPRenoRecovery',
   timeouts: 'TCPTimeouts',
+  challengeAcks: 'TCPChallengeACK',
+  synChallenges: 'TCPSYNChallenge',
+  ackSkippedChallenges: 'TCPACKSkippedChallenge',
 };
 
 function n(rec: Record<string, number>, key: string): number {

@@ -17,6 +17,10 @@ import type { DeviceSpec, StackWorkerConfig, StackWorkerStats } from './stack-co
 import type { SocketEntry } from './socket-report.js';
 import { ControlServer } from './control-server.js';
 import type { TcpConfig } from '../socket/tcp/config.js';
+import { onGracefulStop, releaseThreadsSignalHandlers } from './signals.js';
+
+// threads' own SIGINT/SIGTERM handlers would exit(0) past the graceful stop (signals.ts).
+releaseThreadsSignalHandlers();
 
 export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
   /** The interface to run on. */
@@ -42,6 +46,18 @@ export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
   control?: boolean | string;
   /** TCP defaults for every connection (e.g. a short `timeWaitMs` in tests), as TcpConfig. */
   tcp?: Partial<TcpConfig>;
+  /**
+   * The ports TCP connect() picks from, inclusive (Linux ip_local_port_range); default
+   * 32768-60999. A worker takes only those whose replies hash back to it.
+   */
+  ephemeralPorts?: readonly [number, number];
+  /**
+   * SIGINT and SIGTERM run `stop()` (open connections get their FIN, or a RST when unread data
+   * is left, as close does), then the process exits with 128 + the signal's number unless the
+   * application set `process.exitCode`; a second signal exits at once. Default true; false leaves
+   * the signals to the application.
+   */
+  handleSignals?: boolean;
 }
 
 type Binding =
@@ -104,6 +120,7 @@ export interface EngineAudit {
 export class Engine {
   private closed = false;
   private control: ControlServer | undefined;
+  private unregisterStop: (() => void) | undefined;
 
   private constructor(
     private readonly bound: Binding,
@@ -139,6 +156,7 @@ export class Engine {
     const bound = bind(workers, queues, common);
     const threads: ModuleThread<StackWorkerApi>[] = [];
     const engine = new Engine(bound, threads);
+    if (opts.handleSignals !== false) engine.unregisterStop = onGracefulStop(() => engine.stop());
     try {
       const shared = createSharedInterfaceState();
       // The RETA the workers' connect() ports must agree with: the dispatcher's, or the default
@@ -158,6 +176,7 @@ export class Engine {
           reta: Uint8Array.from(reta),
           app: opts.app,
           tcp: opts.tcp,
+          ephemeralPorts: opts.ephemeralPorts,
         };
         const thread = await spawn<StackWorkerApi>(new Worker(workerPath), { timeout: 30000 });
         threads.push(thread);
@@ -211,6 +230,7 @@ export class Engine {
    * whose lent frames only settle with all workers running; `audited` is false there).
    */
   async stop(): Promise<EngineAudit> {
+    this.unregisterStop?.();
     await this.control?.close();
     const threads = this.threads.splice(0);
     const reports = await Promise.allSettled(

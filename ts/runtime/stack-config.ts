@@ -26,6 +26,8 @@ export interface StackWorkerConfig {
   app?: string;
   /** TCP defaults for every connection of this worker (timers, buffers, options). */
   tcp?: Partial<TcpConfig>;
+  /** The ports connect() picks from (Linux ip_local_port_range), inclusive. */
+  ephemeralPorts?: readonly [number, number];
 }
 
 /** What a stack worker reports. */

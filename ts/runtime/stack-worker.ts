@@ -10,6 +10,7 @@ import { SteeredDevice } from '../dev/steering/index.js';
 import { Interface } from '../iface/interface.js';
 import { UdpStack } from '../socket/udp/udp-stack.js';
 import { TcpStack } from '../socket/tcp/tcp-stack.js';
+import { TcpState } from '../socket/tcp/state.js';
 import { Reta, ToeplitzHasher, type RetaSize } from '../rss/index.js';
 import { threadCpuSeconds } from '../worker/thread-cpu.js';
 import { drainDevice } from '../worker/loops/packet-loop.js';
@@ -94,6 +95,38 @@ function openDevice(spec: DeviceSpec, workerId: number): OpenDevice {
   }
 }
 
+/** States in which our FIN (or data before it) may still be unacknowledged. */
+function finPending(state: TcpState): boolean {
+  return (
+    state === TcpState.SynReceived ||
+    state === TcpState.Established ||
+    state === TcpState.CloseWait ||
+    state === TcpState.FinWait1 ||
+    state === TcpState.Closing ||
+    state === TcpState.LastAck
+  );
+}
+
+/**
+ * The graceful part of a stop: listeners close (SYNs get a RST from here on; connections not yet
+ * accepted are reset, as Linux does when a listener closes), every connection closes as close(2)
+ * would (a FIN after its queued data, or a RST when unread data is left: RFC 2525 2.17), and the
+ * loop keeps running for up to `graceMs` until each FIN was acknowledged, so that what the stack
+ * then drops quietly is only TIME-WAIT and FIN-WAIT-2 state the peer no longer needs from us.
+ */
+async function closeGracefully(tcp: TcpStack, graceMs: number): Promise<void> {
+  for (const l of [...tcp.allListeners()]) tcp.closeListener(l);
+  for (const c of [...tcp.allConnections()]) c.tcb.close();
+  const deadline = Date.now() + graceMs;
+  const pending = (): boolean => {
+    for (const c of tcp.allConnections()) if (finPending(c.tcb.state)) return true;
+    return false;
+  };
+  while (pending() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  // A FIN that was acknowledged leaves nothing the peer waits for: no RST after it.
+  for (const c of [...tcp.allConnections()]) if (!finPending(c.tcb.state)) c.tcb.abortQuietly();
+}
+
 function counters(obj: object): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(obj)) if (typeof v === 'number') out[k] = v;
@@ -125,6 +158,7 @@ const api = {
       workerCount: config.workerCount,
       steering,
       config: config.tcp,
+      ephemeralRange: config.ephemeralPorts,
     });
     const stack: WorkerStack = {
       workerId: config.workerId,
@@ -193,13 +227,15 @@ const api = {
 
   /**
    * Stops the loop, drops what waits in the interface, and closes the device; the app's sockets
-   * go with it. Reports where every frame was, for the engine's frame accounting.
+   * go with it: each gets its FIN (a RST with unread data), acknowledged within `graceMs` or
+   * reset. Reports where every frame was, for the engine's frame accounting.
    */
-  async stop(): Promise<ShutdownReport | undefined> {
+  async stop(graceMs = 1000): Promise<ShutdownReport | undefined> {
     if (!running) return undefined;
     const { loop, stack, opened } = running;
     running = undefined;
     runWorkerStopHooks(); // the app's descriptors close (FINs go out) while the loop still runs
+    await closeGracefully(stack.tcp, graceMs);
     await loop.stop();
     setWorkerStack(undefined);
     stack.tcp.close();

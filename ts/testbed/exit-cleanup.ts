@@ -25,6 +25,9 @@ function onExit(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  // Someone else handles the signal (an engine's graceful stop, which still needs the bed for
+  // its FINs): the bed goes when they are done, by down() or by the 'exit' handler.
+  if (process.listenerCount(signal) > 1) return;
   cleanupAll();
   uninstall();
   // With no other handler the process would have died of the signal: restore that. When the

@@ -3,6 +3,10 @@
 // the loops and ending the workers. PortWorkers, RssWorkers and SteeredWorkers add what their
 // workers do besides.
 import { spawn, Thread, Worker, type ModuleThread } from 'threads';
+import { onGracefulStop, releaseThreadsSignalHandlers } from '../runtime/signals.js';
+
+// threads' own SIGINT/SIGTERM handlers would exit(0) past our graceful stop (runtime/signals.ts).
+releaseThreadsSignalHandlers();
 
 /** The control calls every loop worker answers (see LoopWorkerState). */
 export interface LoopWorkerApi<Spec, Report> {
@@ -12,7 +16,15 @@ export interface LoopWorkerApi<Spec, Report> {
 }
 
 export class WorkerSet<Spec, Report, Api extends LoopWorkerApi<Spec, Report>> {
-  protected constructor(protected readonly threads: ModuleThread<Api>[]) {}
+  private readonly unregisterStop: () => void;
+
+  protected constructor(protected readonly threads: ModuleThread<Api>[]) {
+    // SIGINT/SIGTERM (a perf run interrupted): stop the loops and end the workers.
+    this.unregisterStop = onGracefulStop(async () => {
+      await this.stop().catch(() => undefined);
+      await this.close();
+    });
+  }
 
   /**
    * Spawns `count` workers of `script` and opens each with `open` (worker index `i`); if any
@@ -55,6 +67,7 @@ export class WorkerSet<Spec, Report, Api extends LoopWorkerApi<Spec, Report>> {
 
   /** Closes the data paths and ends the workers. Idempotent. */
   async close(): Promise<void> {
+    this.unregisterStop();
     const threads = this.threads.splice(0);
     await Promise.all(
       threads.map(async (t) => {

@@ -159,6 +159,11 @@ export class TcpSocketFile extends SocketFile implements TcpHandleUser, Reusepor
       reusePort: this.reusePort,
       listening: false,
     };
+    // Connections on the port (TIME-WAIT ones included) conflict too unless SO_REUSEADDR, as
+    // Linux decides at bind(), not at listen() (inet_csk_bind_conflict).
+    if (d.port !== 0 && !this.reuseAddr && this.net.tcp.portUsedByConnections(d.port)) {
+      return -Errno.EADDRINUSE;
+    }
     if (this.net.tcpBinds.add(b, d.port) < 0) return -Errno.EADDRINUSE;
     this.binding = b;
     return 0;

@@ -1,10 +1,12 @@
 // `xdpnet run <app-module>`: starts the engine on an interface (a fresh test bed's by default) and
-// loads the app module in every worker; runs until SIGINT or SIGTERM (or --seconds), then stops
-// and removes what it set up.
+// loads the app module in every worker; runs until SIGINT or SIGTERM (or --seconds), then prints
+// the counters, stops (open connections get their FIN) and removes what it set up. Stopped by a
+// signal, it exits with 128 + the signal's number (runtime/signals.ts); a second signal forces it.
 import path from 'node:path';
 import { numberOption, stringOption, type ParsedArgs } from '../args.js';
 import { Engine, type EngineOptions } from '../../runtime/engine.js';
 import { TestBed } from '../../testbed/testbed.js';
+import { onGracefulStop, signalExitCode } from '../../runtime/signals.js';
 
 const usage = `usage: xdpnet run <app-module> [options]
   --iface IF        interface (default: a new test bed, removed on exit)
@@ -27,6 +29,17 @@ export async function run(args: ParsedArgs): Promise<number> {
     return app ? 0 : 2;
   }
   const ifname = stringOption(args, 'iface');
+  let signal: NodeJS.Signals | undefined;
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => (stopped = resolve));
+  let wake: (() => void) | undefined;
+  // Registered before anything starts, so it runs after the engine's own stop would (newest
+  // first): a signal here wakes the wait below and lets this function stop everything in order.
+  const unregister = onGracefulStop(async (s) => {
+    signal = s;
+    wake?.();
+    await done;
+  });
   const bed = ifname ? undefined : await TestBed.up();
   try {
     const opts: EngineOptions = {
@@ -38,25 +51,36 @@ export async function run(args: ParsedArgs): Promise<number> {
       ipv6Gateway: stringOption(args, 'gateway6'),
       workers: args.options.workers === undefined ? undefined : numberOption(args, 'workers', 1),
       softwareRss: args.options['software-rss'] === true,
+      // This command stops the engine itself, after printing its counters.
+      handleSignals: false,
     };
     const engine = await Engine.start(opts);
-    process.stderr.write(
-      `xdpnet: ${app} running on ${opts.ifname} (${opts.ipv4?.join(', ')} ${opts.ipv6?.join(', ')}), ` +
-        `${engine.workers} worker(s), ${engine.mode}` +
-        (bed ? `; kernel peer in namespace ${bed.netns} at ${bed.peerIpv4}, ${bed.peerIpv6}` : '') +
-        '\n',
-    );
-    if (bed) process.stdout.write(`${JSON.stringify(bed.toJSON())}\n`);
-    await new Promise<void>((resolve) => {
-      const seconds = args.options.seconds === undefined ? 0 : numberOption(args, 'seconds', 0);
-      if (seconds > 0) setTimeout(resolve, seconds * 1000);
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    process.stderr.write(`xdpnet: stopping\n${JSON.stringify(await engine.stats())}\n`);
-    await engine.stop();
-    return 0;
+    try {
+      process.stderr.write(
+        `xdpnet: ${app} running on ${opts.ifname} (${opts.ipv4?.join(', ')} ${opts.ipv6?.join(', ')}), ` +
+          `${engine.workers} worker(s), ${engine.mode}` +
+          (bed
+            ? `; kernel peer in namespace ${bed.netns} at ${bed.peerIpv4}, ${bed.peerIpv6}`
+            : '') +
+          '\n',
+      );
+      if (bed) process.stdout.write(`${JSON.stringify(bed.toJSON())}\n`);
+      await new Promise<void>((resolve) => {
+        if (signal) return resolve();
+        wake = resolve;
+        const seconds = args.options.seconds === undefined ? 0 : numberOption(args, 'seconds', 0);
+        if (seconds > 0) setTimeout(resolve, seconds * 1000).unref();
+      });
+      process.stderr.write(
+        `xdpnet: stopping${signal ? ` (${signal})` : ''}\n${JSON.stringify(await engine.stats())}\n`,
+      );
+    } finally {
+      await engine.stop();
+    }
+    return signal ? signalExitCode(signal) : 0;
   } finally {
     await bed?.down();
+    unregister();
+    stopped();
   }
 }

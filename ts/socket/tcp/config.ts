@@ -46,6 +46,15 @@ export interface TcpConfig extends RtoConfig {
   tlp: boolean;
   /** RFC 8985 7.2 WCDelAckT: worst-case delayed ACK added to the PTO of a one-segment flight. */
   tlpWorstCaseDelAckMs: number;
+  /**
+   * Linux tcp_tw_reuse=1, for the stack (per-connection overrides do not apply): a connect that
+   * picks its own port may pick one whose 4-tuple a TIME-WAIT of ours holds, and take it over,
+   * when that connection used timestamps and last updated TS.Recent more than 1 s ago (PAWS,
+   * RFC 7323 5, then keeps old duplicates out; the new ISS starts above the old sequence space).
+   * Default false (tcp_tw_reuse=0): such ports are skipped. A socket that bound its port itself
+   * takes over a TIME-WAIT with timestamps either way, as Linux's does (tcp_twsk_unique).
+   */
+  twReuse: boolean;
 }
 
 export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = {
@@ -76,6 +85,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = {
   rack: true,
   tlp: true,
   tlpWorstCaseDelAckMs: 200,
+  twReuse: false,
 };
 
 export function tcpConfig(overrides: Partial<TcpConfig> = {}): TcpConfig {

@@ -63,8 +63,14 @@ export class ConnSetup {
   }
 
   /** connect()'s local port: with RSS steering, one whose replies reach this worker. */
-  pickPort(c: TcpConn): number {
-    if (this.steering === null) return this.randomPort((p) => this.ephemeralInUse(p));
+  pickPort(c: TcpConn, takeOver: ((port: number) => boolean) | null = null): number {
+    // `takeOver`: a used port the connect may still have (tcp_tw_reuse: its 4-tuple is held by
+    // a TIME-WAIT that may be taken over).
+    const inUse =
+      takeOver === null
+        ? (p: number) => this.ephemeralInUse(p)
+        : (p: number) => this.ephemeralInUse(p) && !takeOver(p);
+    if (this.steering === null) return this.randomPort(inUse);
     try {
       return pickEphemeralPort({
         hasher: this.steering.hasher,
@@ -73,7 +79,7 @@ export class ConnSetup {
         localAddr: c.is4 ? v4Bytes(c.local4) : c.local6.slice(),
         remoteAddr: c.is4 ? v4Bytes(c.remote4) : c.remote6.slice(),
         remotePort: c.remotePort,
-        inUse: (p: number) => this.ephemeralInUse(p),
+        inUse,
         range: this.range,
       });
     } catch {

@@ -16,4 +16,10 @@ export class TcpExtStats {
   timeouts = 0;
   /** Send MSS reductions from path-MTU messages (RFC 1191, RFC 8201). */
   pmtuMssReductions = 0;
+  /** TCPChallengeACK: challenge ACKs sent (RFC 5961 3.2, 4.2, 5.2). */
+  challengeAcks = 0;
+  /** TCPSYNChallenge: SYNs in a synchronized state, answered with a challenge ACK (RFC 5961 4.2). */
+  synChallenges = 0;
+  /** TCPACKSkippedChallenge: challenge ACKs not sent, over the per-second limit (RFC 5961 7). */
+  ackSkippedChallenges = 0;
 }

@@ -8,6 +8,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { SipHash } from './siphash.js';
+import { seqGt } from './seq.js';
 
 /** MSS values a cookie can carry; the largest not above the peer's MSS is used. */
 export const COOKIE_MSS_TABLE = [536, 1220, 1300, 1360, 1400, 1440, 1460, 8960] as const;
@@ -98,9 +99,13 @@ export class SynCookies {
  */
 export function cookieTsVal(nowMs: number, windowScale: number, sackOk: boolean): number {
   const w = windowScale < 0 ? TS_WSCALE_NONE : windowScale;
-  const now = Math.floor(nowMs);
-  const ts = (now & ~0x1f) | (sackOk ? 0x10 : 0) | w;
-  return (ts > now ? ts - 0x20 : ts) >>> 0;
+  // TSvals live modulo 2^32 (RFC 7323 5.2) and the clock reads far more than that (ms since
+  // 1970): compare there. A plain `ts > now` compared a 32-bit value with the whole reading and
+  // never held, so the cookie TSval was up to 31 ms ahead of the clock and the connection's
+  // first segments, read from that clock, failed the peer's PAWS check (RFC 7323 5.3 R1).
+  const now = Math.floor(nowMs) >>> 0;
+  const ts = ((now & ~0x1f) | (sackOk ? 0x10 : 0) | w) >>> 0;
+  return seqGt(ts, now) ? (ts - 0x20) >>> 0 : ts;
 }
 
 /** The peer's window scale from an echoed cookie TSval, -1 when it offered none. */

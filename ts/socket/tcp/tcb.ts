@@ -649,6 +649,13 @@ export class Tcb {
     if (!segmentAcceptable(h.seq, segLen, this.rcvNxt, rcvWnd)) {
       // RFC 9293 3.10.7.4: with a zero window, ACKs (and RSTs) at RCV.NXT still count.
       if (!(rcvWnd === 0 && h.seq === this.rcvNxt)) {
+        if (syn && this.state !== TcpState.TimeWait) {
+          // RFC 5961 4.2: a SYN, whatever its sequence number, gets a (rate-limited) challenge
+          // ACK; Linux counts it so (TCPSYNChallenge) before its sequence check too.
+          this.ctx.stats.synChallenges++;
+          this.challengeAck(now);
+          return TcpInputResult.Done;
+        }
         if (!rst) {
           if (this.state === TcpState.TimeWait && fin) this.armTimeWait(now);
           if (payLen > 0 && seqLt(h.seq, this.rcvNxt)) this.noteDuplicate(h.seq, payLen);
@@ -665,6 +672,7 @@ export class Tcb {
       return TcpInputResult.Done;
     }
     if (syn) {
+      this.ctx.stats.synChallenges++;
       this.challengeAck(now); // RFC 5961 4.2: any SYN in a synchronized state
       return TcpInputResult.Done;
     }
@@ -1281,8 +1289,12 @@ export class Tcb {
       this.challengeWindowStart = now;
       this.challengeCount = 0;
     }
-    if (this.challengeCount >= this.config.challengeAckLimit) return;
+    if (this.challengeCount >= this.config.challengeAckLimit) {
+      this.ctx.stats.ackSkippedChallenges++;
+      return;
+    }
     this.challengeCount++;
+    this.ctx.stats.challengeAcks++;
     this.sendAck();
   }
 

@@ -30,6 +30,7 @@ import { ListenPath } from './listen-path.js';
 import { ListenerTable } from './listener-table.js';
 import { SegmentOutput } from './segment-output.js';
 import { TcpState } from './state.js';
+import { seqGt } from './seq.js';
 import { Tcb, TcpContext, TcpInputResult } from './tcb.js';
 import { TcpConn, TcpListener } from './tcp-conn.js';
 import { TcpStats } from './tcp-stats.js';
@@ -78,7 +79,7 @@ export const ERRNO_ECONNREFUSED = -111;
 
 export class TcpStack implements TransportHandler, TcpHost {
   readonly iface: Interface;
-  readonly stats = new TcpStats();
+  readonly stats = new TcpStats(() => this.countEstablished());
   readonly ctx: TcpContext;
   readonly clock: Clock;
   readonly workerId: number;
@@ -96,6 +97,8 @@ export class TcpStack implements TransportHandler, TcpHost {
   private readonly owedAcks: Tcb[] = [];
   private readonly isnLocal = new Uint8Array(16);
   private readonly isnRemote = new Uint8Array(16);
+  /** While a connect takes over a TIME-WAIT (twReuse): the lowest ISS it may use, else -1. */
+  private issFloor = -1;
 
   constructor(iface: Interface, options: TcpStackOptions = {}) {
     this.iface = iface;
@@ -126,6 +129,16 @@ export class TcpStack implements TransportHandler, TcpHost {
       options.cookieSecret,
     );
     iface.registerTransport(6, this);
+  }
+
+  /** CurrEstab: connections in ESTABLISHED or CLOSE-WAIT (cold path: counters). */
+  private countEstablished(): number {
+    let n = 0;
+    for (const c of this.conns.all()) {
+      const st = c.tcb.state;
+      if (st === TcpState.Established || st === TcpState.CloseWait) n++;
+    }
+    return n;
   }
 
   /** Connections in the demux table (any state but CLOSED). */
@@ -210,10 +223,23 @@ export class TcpStack implements TransportHandler, TcpHost {
     const c = new TcpConn();
     const err = this.bindLocal(c, remote, local);
     if (err < 0) return err;
+    const old = err > 0 ? this.conns.lookup(c, c.localPort) : null;
+    if (old !== null) {
+      // tcp_tw_reuse: the TIME-WAIT goes quietly; the new ISS starts past anything the old
+      // incarnation sent (Linux: tw_snd_nxt + 65535 + 2), so its segments cannot be mistaken
+      // for the new one's.
+      this.issFloor = (old.tcb.sndNxt + 65537) >>> 0;
+      old.tcb.abortQuietly();
+      this.stats.timeWaitReused++;
+    }
     this.conns.attach(c, this.setup.newTcb(c, overrides));
     this.stats.activeOpens++;
     this.output.lastTxError = 0;
-    c.tcb.connect();
+    try {
+      c.tcb.connect();
+    } finally {
+      this.issFloor = -1;
+    }
     const tx = this.output.lastTxError;
     if (tx === IfaceErrno.ENETUNREACH || tx === IfaceErrno.EADDRNOTAVAIL) {
       c.tcb.abortQuietly(); // Linux connect(2) fails at once without a route
@@ -222,7 +248,10 @@ export class TcpStack implements TransportHandler, TcpHost {
     return c;
   }
 
-  /** Fills in c's 4-tuple for connect(); returns 0 or a negative errno. */
+  /**
+   * Fills in c's 4-tuple for connect(); returns 0, 1 when it is held by a TIME-WAIT that
+   * tcp_tw_reuse lets the connect take over, or a negative errno.
+   */
   private bindLocal(
     c: TcpConn,
     remote: TcpEndpoint,
@@ -245,13 +274,41 @@ export class TcpStack implements TransportHandler, TcpHost {
     }
     let port = local.port ?? 0;
     if (port === 0) {
-      port = this.setup.pickPort(c);
+      const takeOver = this.ctx.config.twReuse
+        ? (p: number) => {
+            const old = this.conns.lookup(c, p);
+            return old !== null && this.timeWaitReusable(old, true);
+          }
+        : null;
+      port = this.setup.pickPort(c, takeOver);
       if (port < 0) return port;
-    } else if (this.setup.ephemeralInUse(port) && this.conns.lookup(c, port) !== null) {
-      return ERRNO_EADDRINUSE;
+      c.localPort = port;
+      return this.conns.lookup(c, port) !== null ? 1 : 0;
+    }
+    if (this.setup.ephemeralInUse(port)) {
+      const old = this.conns.lookup(c, port);
+      if (old !== null) {
+        if (!this.timeWaitReusable(old, false)) return ERRNO_EADDRINUSE;
+        c.localPort = port;
+        return 1;
+      }
     }
     c.localPort = port;
     return 0;
+  }
+
+  /**
+   * Linux tcp_twsk_unique: whether a new outgoing connection may take over the 4-tuple `old`
+   * holds. Only a TIME-WAIT that had timestamps, so that PAWS (RFC 7323 5) keeps the old
+   * incarnation's duplicates out. From a port the socket bound itself (`ephemeral` false) that
+   * is all Linux asks; a port the connect picks (`ephemeral`) also needs tcp_tw_reuse=1 (config
+   * twReuse) and TS.Recent more than 1 s old.
+   */
+  private timeWaitReusable(old: TcpConn, ephemeral: boolean): boolean {
+    const t = old.tcb;
+    if (t.state !== TcpState.TimeWait || !t.tsOk) return false;
+    if (!ephemeral) return true;
+    return this.ctx.config.twReuse && t.timestamps.recentAgeMs(this.clock.now()) > 1000;
   }
 
   // ---- timers --------------------------------------------------------------------------------
@@ -419,7 +476,12 @@ export class TcpStack implements TransportHandler, TcpHost {
   initialSequence(tcb: Tcb): number {
     const forced = this.listenPath.forcedIss;
     if (forced >= 0) return forced;
-    const c = tcb.context as TcpConn;
+    const isn = this.isnFor(tcb.context as TcpConn);
+    const floor = this.issFloor;
+    return floor >= 0 && !seqGt(isn, floor) ? floor : isn;
+  }
+
+  private isnFor(c: TcpConn): number {
     const now = this.clock.now();
     if (!c.is4) return this.isn.next(c.local6, c.localPort, c.remote6, c.remotePort, now);
     const l = this.isnLocal;
@@ -429,12 +491,20 @@ export class TcpStack implements TransportHandler, TcpHost {
     return this.isn.next(l.subarray(0, 4), c.localPort, r.subarray(0, 4), c.remotePort, now);
   }
 
+  /**
+   * Whether connections (in any state, TIME-WAIT included) use local `port`: bind(2) without
+   * SO_REUSEADDR fails over them with EADDRINUSE (Linux inet_csk_bind_conflict; the bind bucket
+   * holds connected and TIME-WAIT sockets too).
+   */
+  portUsedByConnections(port: number): boolean {
+    return this.conns.portUsed(port);
+  }
+
   notify(tcb: Tcb, event: TcpEvent): void {
     const c = tcb.context as TcpConn;
     switch (event) {
       case TcpEvent.Connected:
         c.established = true;
-        this.stats.currEstab++;
         this.listenPath.established(c);
         break;
       case TcpEvent.Error:
@@ -442,7 +512,6 @@ export class TcpStack implements TransportHandler, TcpHost {
         else if (tcb.error === 'ECONNRESET') this.stats.estabResets++;
         break;
       case TcpEvent.Closed:
-        if (c.established) this.stats.currEstab--;
         c.established = false;
         this.listenPath.leave(c);
         this.forget(c);

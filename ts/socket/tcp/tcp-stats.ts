@@ -1,12 +1,21 @@
 // The stack's counters.
 
+/** How a TcpStats reads CurrEstab: the connections now in ESTABLISHED or CLOSE-WAIT. */
+export type EstablishedCount = () => number;
+
 /** The counters of /proc/net/snmp's Tcp line and TcpExt's listen/cookie ones, for this worker. */
 export class TcpStats {
   activeOpens = 0;
   passiveOpens = 0;
   attemptFails = 0;
   estabResets = 0;
-  currEstab = 0;
+  /**
+   * CurrEstab, a gauge: connections in ESTABLISHED or CLOSE-WAIT now (RFC 1213 tcpCurrEstab;
+   * Linux counts the same two states, not FIN-WAIT, CLOSING, LAST-ACK or TIME-WAIT). Read from
+   * the connection table when asked (an own enumerable getter, so spreads and Object.entries
+   * see the value); 0 without a table.
+   */
+  declare readonly currEstab: number;
   inSegs = 0;
   outSegs = 0;
   retransSegs = 0;
@@ -18,6 +27,12 @@ export class TcpStats {
   syncookiesRecv = 0;
   syncookiesFailed = 0;
   timeWait = 0;
+  /** TWRecycled: TIME-WAITs an outgoing connect took over (tcp_tw_reuse, config twReuse). */
+  timeWaitReused = 0;
   /** Segments the interface could not send (no frame, no route): retransmission covers them. */
   outErrors = 0;
+
+  constructor(established: EstablishedCount = () => 0) {
+    Object.defineProperty(this, 'currEstab', { get: established, enumerable: true });
+  }
 }

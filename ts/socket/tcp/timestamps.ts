@@ -65,6 +65,11 @@ export class Timestamps {
     }
   }
 
+  /** How long ago TS.Recent was last updated (Linux ts_recent_stamp; tcp_tw_reuse's test). */
+  recentAgeMs(nowMs: number): number {
+    return nowMs - this.recentTime;
+  }
+
   /** RFC 6191: is this TSval newer than anything the old incarnation saw? */
   isNewer(o: TcpOptions): boolean {
     return seqGt(o.tsVal, this.recent);
