@@ -128,6 +128,35 @@ describe('iface: ICMP, ICMPv6 and the transport contract', function () {
     assert.deepEqual(out[0].raw.subarray(out[0].ip6!.srcOff, out[0].ip6!.srcOff + 16), E6);
   });
 
+  it('answers ICMPv6 echo to all nodes (ff02::1) from a unicast address, within the rate limit', function () {
+    const b = bench();
+    const allNodes = ip6('ff02::1');
+    const request = (seq: number): Uint8Array =>
+      eth(
+        '33:33:00:00:00:01',
+        PEER_MAC,
+        EtherType.Ipv6,
+        ipv6(
+          P6,
+          allNodes,
+          IpProtocol.Icmpv6,
+          icmp6(P6, allNodes, Icmpv6Type.EchoRequest, 0, seq, pattern(16)),
+        ),
+      );
+    b.peer.send(request(0x00070001));
+    const out = b.step().map(parseSeen);
+    assert.equal(out.length, 1);
+    assert.equal(out[0].icmp6?.type, Icmpv6Type.EchoReply);
+    assert.equal(out[0].icmp6?.rest, 0x00070001);
+    // RFC 4443 4.2: from a unicast address of ours, to the requester.
+    assert.deepEqual(out[0].raw.subarray(out[0].ip6!.srcOff, out[0].ip6!.srcOff + 16), E6);
+    assert.deepEqual(out[0].raw.subarray(out[0].ip6!.dstOff, out[0].ip6!.dstOff + 16), P6);
+    // A flood to the group gets no more answers than the ICMP rate limit allows.
+    for (let i = 0; i < 200; i++) b.peer.send(request(0x00070002 + i));
+    const answered = b.step().length;
+    assert.ok(answered > 0 && answered < 200, `${answered} of 200 answered`);
+  });
+
   it('hands UDP to the transport in place; Kept frames stay with it, Done frames go back', function () {
     const b = bench();
     b.peer.send(

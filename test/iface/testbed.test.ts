@@ -186,6 +186,19 @@ describe('iface on the test bed (kernel peer, AF_XDP)', function () {
     assert.ok(e.iface.stats.dadProbesSent >= 2, 'DAD probed the link-local and global address');
   });
 
+  it('answers ping -6 to all nodes (ff02::1) from its link-local address, as Linux does', async function () {
+    const e = await startEngine();
+    await waitDad(e);
+    const ll = linkLocalFromMac(parseMac(bed.engineMac));
+    const r = await bed.exec(
+      ['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', `ff02::1%${bed.peerIf}`],
+      { timeoutMs: 20_000 },
+    );
+    // The peer's own kernel answers too; the engine's replies come from its link-local address.
+    assert.match(r.stdout, new RegExp(`from ${ll}`), r.stdout + r.stderr);
+    assert.ok(e.iface.stats.echoRepliesSent >= 3, `${e.iface.stats.echoRepliesSent} replies`);
+  });
+
   it('reassembles a 4000-byte ping and fragments its reply (IPv4 and IPv6)', async function () {
     const e = await startEngine();
     const r = await bed.exec(

@@ -297,8 +297,11 @@ export class IcmpHandler implements ReassemblyTimeoutSink {
   ): number {
     switch (icmp.type) {
       case Icmpv6Type.EchoRequest:
-        if (toGroup) return DropReason.IcmpIgnored;
-        return this.echoReply6(buf, frame, ip);
+        // RFC 4443 4.2: a request to a group (ff02::1) is answered too, as Linux does, from one
+        // of our unicast addresses; those replies draw on the error rate limit, so a flood to a
+        // group cannot make us send more than it allows.
+        if (!toGroup) return this.echoReply6(buf, frame, ip, -1);
+        return this.groupEchoReply6(buf, frame, ip);
       case Icmpv6Type.DestinationUnreachable:
       case Icmpv6Type.PacketTooBig:
       case Icmpv6Type.TimeExceeded:
@@ -309,8 +312,16 @@ export class IcmpHandler implements ReassemblyTimeoutSink {
     }
   }
 
-  // RFC 4443 4.2: the reply to a unicast request comes from the address it was sent to.
-  private echoReply6(buf: Uint8Array, frame: number, ip: Ipv6Header): number {
+  private groupEchoReply6(buf: Uint8Array, frame: number, ip: Ipv6Header): number {
+    const src = this.ctx.sourceFor6(buf, ip.srcOff);
+    if (src < 0) return DropReason.IcmpIgnored;
+    if (!this.takeToken()) return DropReason.IcmpIgnored; // counted as icmpRateLimited
+    return this.echoReply6(buf, frame, ip, src);
+  }
+
+  // RFC 4443 4.2: the reply to a unicast request comes from the address it was sent to; the
+  // reply to a group request from our address `srcIndex`.
+  private echoReply6(buf: Uint8Array, frame: number, ip: Ipv6Header, srcIndex: number): number {
     const ipOff = ip.srcOff - 8;
     const icmpLen = ip.upperLen;
     let icmpOff = ip.upperOff;
@@ -320,7 +331,8 @@ export class IcmpHandler implements ReassemblyTimeoutSink {
     }
     const tmp = this.addr16;
     copyBytes(tmp, 0, buf, ip.srcOff, 16);
-    copyBytes(buf, ipOff + 8, buf, ip.dstOff, 16);
+    if (srcIndex < 0) copyBytes(buf, ipOff + 8, buf, ip.dstOff, 16);
+    else copyBytes(buf, ipOff + 8, this.ctx.addrs.v6, 16 * srcIndex, 16);
     copyBytes(buf, ipOff + 24, tmp, 0, 16);
     write32(buf, ipOff, 0x60000000);
     write16(buf, ipOff + 4, icmpLen);
