@@ -199,6 +199,21 @@ describe('iface on the test bed (kernel peer, AF_XDP)', function () {
     assert.ok(e.iface.stats.echoRepliesSent >= 3, `${e.iface.stats.echoRepliesSent} replies`);
   });
 
+  it('loses nothing to a ping flood over IPv4 or IPv6 (20,000 each)', async function () {
+    const e = await startEngine();
+    await waitDad(e);
+    for (const [family, address] of [
+      ['-4', bed.engineIpv4],
+      ['-6', bed.engineIpv6],
+    ]) {
+      const r = await bed.exec(['ping', family, '-f', '-c', '20000', '-W', '2', address], {
+        timeoutMs: 60_000,
+      });
+      assert.match(r.stdout, / 20000 received, 0% packet loss/, `ping ${family}: ${r.stdout}`);
+    }
+    assert.equal(e.iface.stats.echoRepliesSent, 40_000);
+  });
+
   it('reassembles a 4000-byte ping and fragments its reply (IPv4 and IPv6)', async function () {
     const e = await startEngine();
     const r = await bed.exec(
