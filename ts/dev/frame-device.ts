@@ -4,6 +4,31 @@
 // A packet at address `addr` starts at byte `umemOffset + addr` of `bytes`; frames are
 // `frameSize` bytes and aligned, so `addr & ~(frameSize - 1)` is the frame's base address.
 
+/**
+ * Where every frame of a device is, read from a running engine (a live census: each frame is in
+ * exactly one place, so the places add up to `frames`). The kernel's rings are read as they are
+ * at that moment: a frame the kernel moves meanwhile is counted where it was.
+ */
+export interface FrameAccount {
+  frames: number;
+  /** In the device's free stack. */
+  free: number;
+  /** Given to the kernel's fill ring, not yet received into. */
+  fill: number;
+  /** Received by the kernel, waiting in the RX ring for the next receive(). */
+  rx: number;
+  /** Held by the stack or the app: being parsed, queued for neighbour resolution, reassembly. */
+  app: number;
+  /** Queued by send() for the next flush(). */
+  txQueued: number;
+  /** In the kernel's TX ring or being sent. */
+  tx: number;
+  /** Sent, waiting in the completion ring to be reaped. */
+  completion: number;
+  /** Frame moves that started from the wrong place since the device opened (should be 0). */
+  violations: number;
+}
+
 export interface FrameDevice {
   /** The frame memory (a SharedArrayBuffer view); packets are read and written here in place. */
   readonly bytes: Uint8Array;
@@ -28,6 +53,8 @@ export interface FrameDevice {
    * (smoltcp's ChecksumCapabilities, send side): the stack need not compute it.
    */
   readonly txTcpChecksum?: boolean;
+  /** Where every frame is now; devices that keep no ledger of their frames leave it out. */
+  frameAccount?(): FrameAccount;
 
   /** Takes up to one batch of received packets into rxDesc; returns how many. */
   receive(): number;

@@ -58,6 +58,12 @@ export function netstatCounters(s: StackWorkerStats): NetstatCounters {
     LoopNaps: s.loop.naps,
     CpuMillis: Math.round(s.loop.cpuSeconds * 1000),
   };
+  // The live frame account (where every frame is): FramesTotal, FramesFree, FramesFill, ...
+  if (s.frames !== undefined) {
+    for (const [k, v] of Object.entries(s.frames)) {
+      Device[k === 'frames' ? 'FramesTotal' : `Frames${snmpName(k)}`] = v;
+    }
+  }
   for (const [k, v] of Object.entries(drops)) if (v !== 0) Device[`Drop${k}`] = v;
   return {
     Ip: {

@@ -1,5 +1,6 @@
 // What the main thread hands each stack worker: how to open its device, the interface settings,
 // the state every worker of the interface shares, RSS facts and the app to load. Plain data.
+import type { FrameAccount } from '../dev/frame-device.js';
 import type { QueueAssignment } from '../dev/xdp/xdp-binding.js';
 import type { DispatchWorkerConfig } from '../dev/dispatch/dispatch-layout.js';
 import type { SteeringLayout } from '../dev/steering/index.js';
@@ -40,4 +41,6 @@ export interface StackWorkerStats {
   /** Loss-detection counters (TcpContext.stats, ext-stats.ts): netstat's TcpExt section. */
   tcpExt: Record<string, number>;
   loop: { passes: number; parks: number; naps: number; cpuSeconds: number };
+  /** Where every frame of the worker's device is now (absent for devices without a ledger). */
+  frames?: FrameAccount;
 }

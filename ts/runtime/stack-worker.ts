@@ -216,6 +216,7 @@ const api = {
         naps: loop.backoff.naps,
         cpuSeconds: threadCpuSeconds() - running.cpu0,
       },
+      frames: running.opened.device.frameAccount?.(),
     };
   },
 

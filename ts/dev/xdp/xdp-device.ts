@@ -2,7 +2,7 @@
 // descriptor arrays in shared memory, a free stack of frames, and the frame ledger. Packet bytes
 // are never copied: callers read and write `bytes` at `umemOffset + addr`.
 import { nodeXdp, type NativeXskPort, type RingCounts } from './native.js';
-import type { FrameDevice } from '../frame-device.js';
+import type { FrameAccount, FrameDevice } from '../frame-device.js';
 import { FrameLedger, FramePlace } from './frame-ledger.js';
 import { type DeviceCounters, UmemDevice } from './umem-device.js';
 import type { UmemLayout } from './umem-layout.js';
@@ -229,6 +229,28 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
       violations: this.ledger.violations,
       ok: problems.length === 0 && frames === this.ledger.frameCount,
       problems,
+    };
+  }
+
+  /**
+   * Where every frame is now, with the kernel's rings as they are at this moment (FrameAccount).
+   * Unlike audit() it needs no quiet point: the app may hold frames and the kernel may be busy.
+   */
+  frameAccount(): FrameAccount {
+    const census = this.ledger.census();
+    const kernel = this.port.occupancy();
+    const rx = Math.min(kernel.rx, census.fill);
+    const completion = Math.min(kernel.comp, census.tx);
+    return {
+      frames: this.ledger.frameCount,
+      free: census.free,
+      fill: census.fill - rx,
+      rx,
+      app: census.app - this.txCount,
+      txQueued: this.txCount,
+      tx: census.tx - completion,
+      completion,
+      violations: this.ledger.violations,
     };
   }
 
