@@ -31,6 +31,9 @@ const PY_SNIFF = `
 import json, socket, struct, sys, time
 ifname, ports = sys.argv[1], {int(p) for p in sys.argv[2].split(",")}
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+# A busy machine can starve this loop for a while: a large buffer keeps the kernel from dropping
+# what it captured meanwhile (a missed segment would look like one the engine skipped).
+s.setsockopt(socket.SOL_SOCKET, 33, 32 << 20)  # SO_RCVBUFFORCE (we run as root)
 s.bind((ifname, 0))
 print("ready", flush=True)
 while True:
