@@ -244,6 +244,25 @@ describe('engine: SIGINT/SIGTERM run the graceful stop', function () {
     assert.deepEqual(exit, { code: 143, signal: null }, run.stderr());
   });
 
+  it('xdpnet perf: SIGINT during the run stops the engine, exits 130 and removes the bed', async () => {
+    const before = execFileSync('ip', ['netns', 'list']).toString();
+    const run = start([cli, 'perf', 'tcp-rr', '--seconds', '30']);
+    children.push(run.child);
+    // The engine side runs first: its workers are up once its bed's namespace exists and a few
+    // seconds have passed (the load has started).
+    await new Promise((r) => setTimeout(r, 6000));
+    assert.equal(run.child.exitCode, null, `perf ended early: ${run.stderr()}`);
+    const during = execFileSync('ip', ['netns', 'list']).toString();
+    const made = during.split('\n').filter((l) => l !== '' && !before.includes(l));
+    assert.equal(made.length, 1, `the perf run's bed: ${during}`);
+    run.child.kill('SIGINT');
+    const exit = await withTimeout(run.exited, 20000, 'graceful stop of the perf run');
+    assert.deepEqual(exit, { code: 130, signal: null }, run.stderr());
+    const after = execFileSync('ip', ['netns', 'list']).toString();
+    const name = made[0].split(' ')[0];
+    assert.ok(!after.includes(name), `namespace ${name} left behind`);
+  });
+
   it("an Engine in a user's process: SIGINT sends the FIN and exits 130", async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'xdpnet-signals-'));
     const script = path.join(dir, 'user.mjs');
