@@ -2,11 +2,11 @@
 // an app module of perf/apps on the engine, then against the same module on Node's kernel stack
 // in the same run (perf/baselines/app-server.ts loads it there). Requests/s, latency p50/p99
 // (wrk's --latency distribution), socket errors and non-2xx answers, CPU per request.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../../ts/dev/xdp/native.js';
+import { selfSignedCertificate } from '../../ts/testbed/certificate.js';
 import { round } from '../harness/perf-result.js';
 import { requireBed, type PerfTarget } from './common.js';
 import { appVersusBaseline } from './app-versus-baseline.js';
@@ -106,29 +106,7 @@ export function expressPerf(target: PerfTarget): Promise<TcpPerfResult> {
 export async function httpsPerf(target: PerfTarget): Promise<TcpPerfResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xdpnet-perf-tls-'));
   try {
-    const key = path.join(dir, 'key.pem');
-    const cert = path.join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=xdpnet-perf',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { key, cert } = selfSignedCertificate(dir, 'xdpnet-perf');
     process.env.XDPNET_PERF_TLS_KEY = key;
     process.env.XDPNET_PERF_TLS_CERT = cert;
     return await appOnBothSides(target, 'https', 'https-app', 'https');

@@ -5,11 +5,11 @@
 // silent, Node's HTTP/2 server over TLS, and openssl s_server -rev (TLS 1.3 only, echoes each
 // line reversed). The certificate is made by the test for the peer's two addresses.
 import type { ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestBed } from '../../ts/testbed/testbed.js';
+import { selfSignedCertificate, type CertificateFiles } from '../../ts/testbed/certificate.js';
 import { waitUntil } from '../support/wait-until.js';
 
 export const HTTP_PORT = 8080;
@@ -112,33 +112,11 @@ export interface PeerServers {
 }
 
 /** A self-signed certificate (EC P-256) for the peer's IPv4 and IPv6 addresses. */
-function makeCertificate(bed: TestBed, dir: string): { cert: string; key: string } {
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=xdpnet-test-peer',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-addext',
-      `subjectAltName=IP:${bed.peerIpv4},IP:${bed.peerIpv6}`,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
+function makeCertificate(bed: TestBed, dir: string): CertificateFiles {
+  return selfSignedCertificate(dir, 'xdpnet-test-peer', [
+    `IP:${bed.peerIpv4}`,
+    `IP:${bed.peerIpv6}`,
+  ]);
 }
 
 /** A server in the peer namespace; its output is drained so a full pipe never stalls it. */

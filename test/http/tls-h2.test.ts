@@ -3,12 +3,12 @@
 // http2.createServer in cleartext (curl --http2-prior-knowledge) and http2.createSecureServer
 // (ALPN h2: openssl s_client, curl --insecure, two streams on one connection).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestBed } from '../../ts/testbed/testbed.js';
+import { selfSignedCertificate, type CertificateFiles } from '../../ts/testbed/certificate.js';
 import type { Engine } from '../../ts/runtime/engine.js';
 import { startEngineOnBed, stopEngineAndBed } from '../support/engine-on-bed.js';
 
@@ -21,16 +21,8 @@ const H2_TLS_PORT = 8444;
 const SUBJECT = 'xdpnet-test';
 
 /** A self-signed certificate for the engine's two addresses; returns the PEM file paths. */
-function makeCertificate(dir: string, bed: TestBed): { key: string; cert: string } {
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  const args = [
-    ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
-    ...['-days', '1', '-subj', `/CN=${SUBJECT}`, '-keyout', key, '-out', cert],
-    ...['-addext', `subjectAltName=IP:${bed.engineIpv4},IP:${bed.engineIpv6}`],
-  ];
-  execFileSync('openssl', args, { stdio: 'pipe' }); // its progress lines stay out of our output
-  return { key, cert };
+function makeCertificate(dir: string, bed: TestBed): CertificateFiles {
+  return selfSignedCertificate(dir, SUBJECT, [`IP:${bed.engineIpv4}`, `IP:${bed.engineIpv6}`]);
 }
 
 describe('http: TLS and HTTP/2 servers on the engine, kernel clients', function () {

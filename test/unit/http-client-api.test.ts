@@ -4,7 +4,6 @@
 // that the undici connector runs TLS over a socket undici hands it (a proxy tunnel) instead of
 // dialling (the tunnel here is a kernel connection to a TLS server on loopback).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { ClientRequest } from 'node:http';
 import * as nodeNet from 'node:net';
@@ -13,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { http, https, tls, undici } from '../../ts/index.js';
 import { ipLiteral } from '../../ts/api/http/dial.js';
+import { selfSignedCertificate } from '../../ts/testbed/certificate.js';
 
 const NAME = 'peer.invalid';
 const IP_LITERAL_HINT = /xdpnet has no DNS: use an IP literal/;
@@ -83,30 +83,7 @@ describe('http-client API (no engine needed)', () => {
     let server: nodeTls.Server | undefined;
     let tunnel: nodeNet.Socket | undefined;
     try {
-      const [key, cert] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          `/CN=${NAME}`,
-          '-addext',
-          `subjectAltName=DNS:${NAME}`,
-          '-keyout',
-          key,
-          '-out',
-          cert,
-        ],
-        { stdio: 'ignore' },
-      );
+      const { key, cert } = selfSignedCertificate(dir, NAME, [`DNS:${NAME}`]);
       const tlsFiles = { key: readFileSync(key), cert: readFileSync(cert) };
       server = nodeTls.createServer(tlsFiles, (s) => s.end('through the tunnel'));
       await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
