@@ -4,7 +4,8 @@
 use napi_derive::napi;
 
 use crate::error::{self, err, Result};
-use crate::sys::{self, EthtoolChannels, EthtoolDrvinfo, Pod};
+use crate::ethtool;
+use crate::sys;
 
 /// Queue ("channel") counts as ethtool reports them (`ethtool -l`).
 #[napi(object)]
@@ -89,9 +90,7 @@ fn ifreq(ifname: &str, request: libc::c_ulong, doing: &str) -> Result<libc::ifre
 
 /// The driver name, from ethtool, else from the sysfs `device/driver` link, else "".
 pub fn driver(ifname: &str) -> String {
-    let mut arg = EthtoolDrvinfo::zeroed();
-    arg.cmd = sys::ETHTOOL_GDRVINFO;
-    if let Ok(info) = sys::ethtool(ifname, arg) {
+    if let Ok(info) = ethtool::drvinfo(ifname) {
         return sys::c_field(&info.driver);
     }
     std::fs::read_link(format!("/sys/class/net/{ifname}/device/driver"))
@@ -111,9 +110,7 @@ fn carrier(ifname: &str) -> Option<bool> {
 
 /// Channel counts from ETHTOOL_GCHANNELS, else the RX/TX queue counts sysfs shows.
 pub fn channels(ifname: &str) -> Channels {
-    let mut arg = EthtoolChannels::zeroed();
-    arg.cmd = sys::ETHTOOL_GCHANNELS;
-    match sys::ethtool(ifname, arg) {
+    match ethtool::channels(ifname) {
         Ok(ch) => Channels {
             rx: ch.rx_count,
             tx: ch.tx_count,
