@@ -36,6 +36,9 @@ pub struct InterfaceInfo {
     /// Link detected (/sys/class/net/IF/carrier).
     pub carrier: bool,
     pub channels: Channels,
+    /// RX queues an AF_XDP socket can bind (the kernel's `real_num_rx_queues`): the queues the
+    /// NIC may put a flow on.
+    pub rx_queues: u32,
 }
 
 /// Facts about interface `ifname` in the current network namespace.
@@ -63,6 +66,7 @@ pub fn interface_info(ifname: String) -> Result<InterfaceInfo> {
         up: flags & libc::IFF_UP != 0,
         carrier: carrier(&ifname).unwrap_or(flags & libc::IFF_RUNNING != 0),
         channels: channels(&ifname),
+        rx_queues: rx_queue_count(&ifname),
         name: ifname,
     })
 }
@@ -183,6 +187,7 @@ mod tests {
         assert_eq!(info.mac, "00:00:00:00:00:00");
         assert!(info.up);
         assert!(info.mtu >= 1500);
+        assert_eq!(info.rx_queues, 1);
     }
 
     #[test]

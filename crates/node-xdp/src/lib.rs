@@ -10,6 +10,7 @@
 //! - `ring`    views of the kernel's mmap'd producer/consumer rings
 //! - `xsk`     AF_XDP sockets (one per interface queue, shared UMEM) and their statistics
 //! - `port`    the data path: batched RX / fill / TX / completion calls from any thread
+//! - `poll_set` one poll(2) over the sockets of a worker that owns several queues
 //! - `bpf`     our XDP program: instructions, maps, load, bpf_link attach
 //! - `rss`     the Toeplitz hash (Microsoft RSS), table-driven
 //! - `dispatch` the software-RSS dispatcher thread: one socket's RX spread over worker rings
@@ -23,6 +24,7 @@ pub mod ethtool;
 pub mod ifinfo;
 pub mod l4sum;
 pub mod nic;
+pub mod poll_set;
 pub mod port;
 pub mod ring;
 pub mod rss;

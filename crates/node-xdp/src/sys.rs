@@ -178,6 +178,23 @@ pub fn poll_readable(fd: RawFd, timeout_ms: i32) -> io::Result<bool> {
     Ok(n > 0 && pfd.revents & libc::POLLIN != 0)
 }
 
+/// poll(2) several fds for POLLIN; true if any became readable before `timeout_ms`.
+pub fn poll_any_readable(fds: &[RawFd], timeout_ms: i32) -> io::Result<bool> {
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: `pfds` is a valid array of `pfds.len()` pollfds, which the kernel writes
+    // `revents` into; it lives until the call returns.
+    let n =
+        check(unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout_ms) })?;
+    Ok(n > 0 && pfds.iter().any(|p| p.revents & libc::POLLIN != 0))
+}
+
 /// A shared memory mapping of a socket's ring, unmapped on drop.
 #[derive(Debug)]
 pub struct Mmap {
