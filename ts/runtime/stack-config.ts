@@ -8,11 +8,11 @@ import type { InterfaceConfig } from '../iface/config.js';
 import type { SharedInterfaceState } from '../iface/interface.js';
 import type { TcpConfig } from '../socket/tcp/config.js';
 
-/** How a worker reaches its frames. */
+/** How a worker reaches its frames: the queues it reads itself, or the dispatcher's rings. */
 export type DeviceSpec =
-  | { kind: 'xdp'; assignment: QueueAssignment; batch: number }
+  | { kind: 'xdp'; queues: QueueAssignment[]; batch: number }
   | { kind: 'dispatch'; config: DispatchWorkerConfig }
-  | { kind: 'steered'; assignment: QueueAssignment; layout: SteeringLayout; batch: number };
+  | { kind: 'steered'; queues: QueueAssignment[]; layout: SteeringLayout; batch: number };
 
 export interface StackWorkerConfig {
   workerId: number;

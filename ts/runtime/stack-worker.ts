@@ -5,6 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { expose } from 'threads/worker';
 import type { FrameDevice } from '../dev/frame-device.js';
 import { XdpDevice } from '../dev/xdp/xdp-device.js';
+import { MultiQueueDevice } from '../dev/xdp/multi-queue-device.js';
+import type { QueueAssignment } from '../dev/xdp/xdp-binding.js';
 import { DispatchedDevice } from '../dev/dispatch/dispatched-device.js';
 import { SteeredDevice } from '../dev/steering/index.js';
 import { Interface } from '../iface/interface.js';
@@ -48,14 +50,21 @@ interface OpenDevice {
  * sends only a small batch (32 frames on veth) per wake-up, so the rest would wait out the park
  * (10 ms a turn) while TCP's bursts (10,000 SYNs) ran the free frames out.
  */
-function parkFor(device: XdpDevice, ms: number): number {
+function parkFor(device: XdpDevice | MultiQueueDevice, ms: number): number {
   return device.txInFlight > 0 ? 0 : ms;
+}
+
+/** The queues a worker reads itself, as one device: its only queue's, or all of them together. */
+function openQueues(queues: QueueAssignment[], batch: number): XdpDevice | MultiQueueDevice {
+  return queues.length === 1
+    ? new XdpDevice({ ...queues[0], batch })
+    : new MultiQueueDevice(queues, batch);
 }
 
 function openDevice(spec: DeviceSpec, workerId: number): OpenDevice {
   switch (spec.kind) {
     case 'xdp': {
-      const device = new XdpDevice({ ...spec.assignment, batch: spec.batch });
+      const device = openQueues(spec.queues, spec.batch);
       return {
         device,
         park: (ms) => void device.waitReadable(parkFor(device, ms)),
@@ -70,7 +79,7 @@ function openDevice(spec: DeviceSpec, workerId: number): OpenDevice {
     case 'steered': {
       // Frames lent between workers settle only with every worker's help (SteeredWorkers.audit);
       // a single worker cannot account for them alone.
-      const queue = new XdpDevice({ ...spec.assignment, batch: spec.batch });
+      const queue = openQueues(spec.queues, spec.batch);
       const device = new SteeredDevice(queue, spec.layout, workerId);
       return {
         device,

@@ -23,6 +23,39 @@ export interface InterfaceInfo {
     maxTx: number;
     maxCombined: number;
   };
+  /** RX queues an AF_XDP socket can bind (real_num_rx_queues): every queue a flow may land on. */
+  rxQueues: number;
+}
+
+/** A reading the driver does not offer (no such ethtool operation: EOPNOTSUPP). */
+export interface NativeUnsupported {
+  code: string;
+  message: string;
+}
+
+export type ChannelCounts = InterfaceInfo['channels'];
+
+export interface NativeRssFacts {
+  /** 'toeplitz', 'xor', 'crc32', 'none' or 'unknown(0x..)'. */
+  hashFunction: string;
+  /** 'none', 'sym-xor' or 'sym-or-xor'. */
+  inputTransform: string;
+  key: number[];
+  indirectionTable: number[];
+}
+
+export interface NativeFlowHash {
+  flow: 'tcp4' | 'udp4' | 'tcp6' | 'udp6';
+  /** Hashed fields: 'ip-src', 'ip-dst', 'src-port', 'dst-port', ... */
+  fields?: string[];
+  bits?: number;
+  unsupported?: NativeUnsupported;
+}
+
+/** One poll(2) over the AF_XDP sockets of a worker that owns several queues. */
+export interface NativeXskPollSet {
+  wait(timeoutMs: number): boolean;
+  close(): void;
 }
 
 export interface UmemOptions {
@@ -140,9 +173,13 @@ export interface NodeXdp {
   version(): string;
   interfaceInfo(ifname: string): InterfaceInfo;
   attachedXdpProgram(ifname: string): { progId: number; mode: string } | null;
+  nicChannels(ifname: string): { counts?: ChannelCounts; unsupported?: NativeUnsupported };
+  nicRss(ifname: string): { facts?: NativeRssFacts; unsupported?: NativeUnsupported };
+  nicFlowHashes(ifname: string): NativeFlowHash[];
   Umem: new (memory: Uint8Array, opts: UmemOptions) => NativeUmem;
   XskSocket: { create(umem: NativeUmem, opts: XskOptions): NativeXskSocket };
   XskPort: { open(socketId: number, buffers: PortBuffers): NativeXskPort };
+  XskPollSet: { open(socketIds: number[]): NativeXskPollSet };
   XdpProgram: {
     attach(
       ifname: string,
