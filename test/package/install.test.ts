@@ -46,7 +46,10 @@ interface Result {
   stderr: string;
 }
 
-/** Runs argv in cwd with env; resolves with its output whatever the exit; SIGKILL at timeoutMs. */
+/**
+ * Runs argv in cwd with env; resolves with its output whatever the exit. At timeoutMs it gets
+ * SIGINT (a perf run then stops and removes the bed it made), 10 s later SIGKILL.
+ */
 function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number) {
   return new Promise<Result>((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -54,13 +57,18 @@ function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: num
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let kill: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      child.kill('SIGINT');
+      kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    }, timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);
       reject(err);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(kill);
       resolve({ code, signal, stdout, stderr });
     });
   });
