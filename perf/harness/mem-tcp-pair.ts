@@ -9,7 +9,6 @@
 // Also runs the smoltcp baseline (crates/tcp-baseline) with the same MTU and socket buffers.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { MemoryPair } from '../../ts/dev/memory/memory-pair.js';
 import { Interface } from '../../ts/iface/interface.js';
 import { SharedNeighbourTable } from '../../ts/iface/neighbour-table.js';
@@ -18,7 +17,7 @@ import { DEFAULT_TCP_CONFIG, type TcpConfig } from '../../ts/socket/tcp/config.j
 import { TcpEvent } from '../../ts/socket/tcp/host.js';
 import type { TcpConn, TcpConnUser } from '../../ts/socket/tcp/tcp-conn.js';
 import { parseIpv4Address } from '../../ts/wire/address.js';
-import { packageRoot } from '../../ts/dev/xdp/native.js';
+import { artifactPath, missingArtifactMessage } from '../../ts/dev/xdp/artifacts.js';
 
 export const MEM_MTU = 1500;
 const A_MAC = '02:00:00:00:00:1a';
@@ -227,16 +226,14 @@ export function streamPattern(): Buffer {
 
 // ---- the smoltcp baseline ---------------------------------------------------------------------
 
-export const smoltcpBenchPath = path.join(packageRoot, 'target/release/xdpnet-smoltcp-bench');
+/** The build tree's (target/release) in a clone, the platform package's when installed. */
+export const smoltcpBenchPath = artifactPath('xdpnet-smoltcp-bench');
 
 /** Runs `xdpnet-smoltcp-bench <args>` with our MTU and socket buffers; returns its JSON. */
 export function runSmoltcpBench<T>(args: string[], timeoutMs: number): Promise<T> {
   if (!fs.existsSync(smoltcpBenchPath)) {
     return Promise.reject(
-      Object.assign(
-        new Error(`${smoltcpBenchPath} is missing; build it with \`npm run build:peer\``),
-        { code: 'ENOENT' },
-      ),
+      Object.assign(new Error(missingArtifactMessage('xdpnet-smoltcp-bench')), { code: 'ENOENT' }),
     );
   }
   const all = [

@@ -2,9 +2,8 @@
 // The addon is context-aware, so the main thread and every worker_thread load it separately and
 // reach the same process-wide sockets by id.
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import fs from 'node:fs';
+import { artifactPath, missingArtifactMessage } from './artifacts.js';
 
 export interface InterfaceInfo {
   name: string;
@@ -188,24 +187,19 @@ export interface NodeXdp {
   };
 }
 
-/** The package root: dist/ts/dev/xdp/native.js sits four levels below it. */
-export const packageRoot = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../..',
-);
-
-const addonPath = path.join(packageRoot, 'crates/node-xdp/node-xdp.node');
+export { packageRoot } from './artifacts.js';
 
 let loaded: NodeXdp | undefined;
 
-/** The addon, loaded on first use so that pure-TypeScript users never need it. */
+/**
+ * The addon, loaded on first use so that pure-TypeScript users never need it: from the build
+ * tree in a clone, from the platform package (xdpnet-linux-x64-gnu) when installed (artifacts.ts).
+ */
 export function nodeXdp(): NodeXdp {
   if (loaded) return loaded;
+  const addonPath = artifactPath('addon');
   if (!fs.existsSync(addonPath)) {
-    throw Object.assign(
-      new Error(`the node-xdp addon is not built (${addonPath}); run \`npm run build:native\``),
-      { code: 'ENOENT' },
-    );
+    throw Object.assign(new Error(missingArtifactMessage('addon')), { code: 'ENOENT' });
   }
   loaded = createRequire(import.meta.url)(addonPath) as NodeXdp;
   return loaded;
