@@ -4,6 +4,7 @@
 import { parseCommand, type Command, type Flags } from '../args.js';
 import { printHelp, usageOf } from '../help.js';
 import { positiveNumber } from '../values.js';
+import { ENGINE, requireBedPrivileges } from '../privileges.js';
 
 const MODES = ['rxdrop', 'txonly', 'l2fwd', 'udp-echo'];
 
@@ -20,6 +21,7 @@ export const command: Command<typeof flags> = {
 export async function run(argv: string[]): Promise<number> {
   const { help, values } = parseCommand(command, argv);
   if (help) return printHelp(usageOf(command));
+  requireBedPrivileges('demo', ENGINE);
   const seconds = values.seconds ?? 3;
   // Loaded only now, so --help needs neither the perf harness nor the addon.
   const { runPerf } = await import('../../../perf/run-perf.js');

@@ -12,6 +12,7 @@ import {
 import { groupUsageOf, printHelp, usageOf } from '../help.js';
 import { integerIn, ipv4Address, macAddress, oneOf, positiveNumber } from '../values.js';
 import { usageError } from '../usage-error.js';
+import { ENGINE, requireBedPrivileges, requirePrivileges } from '../privileges.js';
 import { PERF_MODES, type PerfModeName } from '../../../perf/mode-catalogue.js';
 import type { PerfOptions } from '../../../perf/modes/common.js';
 
@@ -122,6 +123,12 @@ function checkTxonlyTarget(mode: PerfModeName, values: Values<typeof flags>): vo
   }
 }
 
+function requireModePrivileges(mode: PerfModeName, options: PerfOptions): void {
+  if (PERF_MODES[mode].site === 'memory') return;
+  if (options.iface) requirePrivileges(`perf ${mode}`, ENGINE);
+  else requireBedPrivileges(`perf ${mode}`, ENGINE);
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { help, subcommand, values } = parseGroup(group, argv);
   if (help) {
@@ -130,6 +137,7 @@ export async function run(argv: string[]): Promise<number> {
   const mode = subcommand as PerfModeName;
   checkTxonlyTarget(mode, values);
   const options = perfOptions(values);
+  requireModePrivileges(mode, options);
   // Loaded only now, so --help and usage errors load no mode, harness or addon.
   const { runPerf } = await import('../../../perf/run-perf.js');
   const { formatTable } = await import('../../../perf/harness/perf-result.js');

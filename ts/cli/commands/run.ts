@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseCommand, type Command, type Flags, type Values } from '../args.js';
 import { printHelp, usageOf } from '../help.js';
 import { addressList, integerIn, ipv4Address, ipv6Address, numberIn } from '../values.js';
+import { ENGINE, requireBedPrivileges, requirePrivileges } from '../privileges.js';
 import type { EngineOptions } from '../../runtime/engine.js';
 import type { TestBed } from '../../testbed/testbed.js';
 import { onGracefulStop, signalExitCode } from '../../runtime/signals.js';
@@ -64,6 +65,8 @@ export async function run(argv: string[]): Promise<number> {
   if (help) return printHelp(usageOf(command));
   const [app] = operands;
   const ifname = values.iface;
+  if (ifname) requirePrivileges('run', ENGINE);
+  else requireBedPrivileges('run', ENGINE);
   // Loaded only now, so --help and usage errors need neither the addon nor the test bed.
   const { Engine } = await import('../../runtime/engine.js');
   const { TestBed } = await import('../../testbed/testbed.js');

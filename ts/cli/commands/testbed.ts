@@ -3,6 +3,7 @@
 import { parseGroup, subcommandOf, type Flags, type Group, type Values } from '../args.js';
 import { groupUsageOf, printHelp, usageOf } from '../help.js';
 import { integerIn, numberIn, positiveNumber } from '../values.js';
+import { requireBedPrivileges } from '../privileges.js';
 import type { NetemOptions } from '../../testbed/index.js';
 
 const percent = numberIn(0, 100);
@@ -79,6 +80,7 @@ function print(value: unknown): void {
 const testBed = async () => (await import('../../testbed/testbed.js')).TestBed;
 
 async function up(values: Values<typeof flags>): Promise<number> {
+  requireBedPrivileges('testbed up');
   const TestBed = await testBed();
   const bed = await TestBed.up({
     queues: values.queues ?? 1,
@@ -92,6 +94,7 @@ async function up(values: Values<typeof flags>): Promise<number> {
 }
 
 async function down(name: string | undefined, values: Values<typeof flags>): Promise<number> {
+  requireBedPrivileges('testbed down');
   const TestBed = await testBed();
   const force = values.force === true;
   if (name) {
