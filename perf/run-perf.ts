@@ -16,8 +16,10 @@ import { memTcpStream } from './modes/mem-tcp-stream.js';
 import { memTcpRr } from './modes/mem-tcp-rr.js';
 import type { PerfOptions, PerfTarget } from './modes/common.js';
 import type { PerfResult } from './harness/perf-result.js';
+import { isPerfMode, PERF_MODES, type PerfModeName } from './mode-catalogue.js';
 
-export const perfModes: Record<string, (target: PerfTarget) => Promise<PerfResult>> = {
+/** Every mode of the catalogue, and nothing else: the type makes a missing or extra key an error. */
+export const perfModes: Record<PerfModeName, (target: PerfTarget) => Promise<PerfResult>> = {
   rxdrop,
   txonly,
   l2fwd,
@@ -35,9 +37,6 @@ export const perfModes: Record<string, (target: PerfTarget) => Promise<PerfResul
   'mem-tcp-rr': memTcpRr,
 };
 
-/** Modes that run two stacks in memory, with no kernel and so no test bed or NIC. */
-const withoutBed = new Set(['mem-tcp-stream', 'mem-tcp-rr']);
-
 /** Modes that run the full stack, which resolves neighbours itself (no static entries). */
 const withStack = new Set([
   'udp-echo',
@@ -54,14 +53,14 @@ const withStack = new Set([
 const bedQueues: Record<string, number> = { 'steered-rxdrop': 2 };
 
 export async function runPerf(mode: string, options: PerfOptions): Promise<PerfResult> {
-  const run = perfModes[mode];
-  if (!run) {
+  if (!isPerfMode(mode)) {
     throw Object.assign(
       new Error(`unknown perf mode '${mode}'; choose one of ${Object.keys(perfModes).join(', ')}`),
       { code: 'EINVAL' },
     );
   }
-  if (options.iface || withoutBed.has(mode)) return run({ options });
+  const run = perfModes[mode];
+  if (options.iface || PERF_MODES[mode].site === 'memory') return run({ options });
   // The raw modes (rxdrop, ...) do not answer ARP/ND, so the peer gets static neighbours there.
   const bed = await TestBed.up({
     queues: bedQueues[mode] ?? 1,

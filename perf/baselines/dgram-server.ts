@@ -2,7 +2,7 @@
 // a run ends (`--seconds` passed, or no traffic for `--idle` seconds after it started), after
 // which the caller prints its one JSON line.
 import dgram from 'node:dgram';
-import { parseArgs, numberOption, stringOption } from '../../ts/cli/args.js';
+import { numberOption, stringOption } from './options.js';
 
 export interface DgramServer {
   socket: dgram.Socket;
@@ -15,11 +15,10 @@ export interface DgramServer {
 
 /** Binds per the command line, says "ready", and calls `finish` once the run is over. */
 export function startDgramServer(finish: (server: DgramServer) => void): DgramServer {
-  const args = parseArgs(process.argv.slice(2));
-  const bind = stringOption(args, 'bind') ?? '127.0.0.1';
-  const port = numberOption(args, 'port', 9);
-  const seconds = numberOption(args, 'seconds', 10);
-  const idleSeconds = numberOption(args, 'idle', 1);
+  const bind = stringOption('bind') ?? '127.0.0.1';
+  const port = numberOption('port', 9);
+  const seconds = numberOption('seconds', 10);
+  const idleSeconds = numberOption('idle', 1);
   const socket = dgram.createSocket({
     type: bind.includes(':') ? 'udp6' : 'udp4',
     recvBufferSize: 1 << 24,
