@@ -145,6 +145,8 @@ struct Inner {
     comp_words: Words,
     fd: RawFd,
     need_wakeup: bool,
+    /// Busy polling: a syscall whenever the rings are idle, since that runs the NAPI poll.
+    busy_poll: bool,
     umem_size: u64,
     frame_size: u64,
     /// Given when the caller wants RX checksums verified here (see l4sum.rs).
@@ -244,6 +246,7 @@ impl XskPort {
                 comp_words,
                 fd: socket.raw_fd(),
                 need_wakeup: socket.need_wakeup,
+                busy_poll: socket.busy_poll,
                 umem_size: socket.umem.size,
                 frame_size: u64::from(socket.umem.frame_size),
                 frames,
@@ -350,7 +353,9 @@ impl Inner {
         if self.fill.pending() == 0 {
             Counters::add(&self.counters().fill_empty_events, 1);
         }
-        if n == 0 && self.fill.needs_wakeup() {
+        // With busy polling, recvfrom runs the driver's NAPI poll in this thread (net/xdp/xsk.c
+        // `__xsk_recvmsg`: sk_busy_loop), which is how packets arrive while interrupts stay off.
+        if n == 0 && (self.busy_poll || self.fill.needs_wakeup()) {
             self.kick(sys::kick_rx(self.fd), "waking RX")?;
         }
         Counters::add(&self.counters().rx_packets, u64::from(n));
@@ -408,8 +413,10 @@ impl Inner {
         Counters::add(&self.counters().tx_packets, u64::from(pushed));
         Counters::add(&self.counters().tx_bytes, bytes);
         // Copy mode transmits only inside sendto (at most a small batch per call), so kick
-        // whenever descriptors are waiting and the kernel wants it (or never says).
-        if self.tx.pending() > 0 && (!self.need_wakeup || self.tx.needs_wakeup()) {
+        // whenever descriptors are waiting and the kernel wants it (or never says). With busy
+        // polling sendto also runs the NAPI poll that sends them in zero-copy mode.
+        if self.tx.pending() > 0 && (!self.need_wakeup || self.busy_poll || self.tx.needs_wakeup())
+        {
             self.kick_tx()?;
         }
         let still_pending = if self.tx.pending() > 0 {

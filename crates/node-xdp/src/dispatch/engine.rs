@@ -377,7 +377,8 @@ impl Engine {
             bytes += u64::from(desc.len);
         });
         if n == 0 {
-            if self.kernel.fill.needs_wakeup() {
+            // Busy polling: recvfrom runs the NAPI poll (see port.rs).
+            if self.kernel.socket.busy_poll || self.kernel.fill.needs_wakeup() {
                 self.wake(sys::kick_rx(self.kernel.socket.raw_fd()), "waking RX");
             }
             return 0;
@@ -463,7 +464,9 @@ impl Engine {
             Counters::add(&self.kernel.socket.counters.tx_bytes, bytes);
         }
         if self.kernel.tx.pending() > 0
-            && (!self.kernel.socket.need_wakeup || self.kernel.tx.needs_wakeup())
+            && (!self.kernel.socket.need_wakeup
+                || self.kernel.socket.busy_poll
+                || self.kernel.tx.needs_wakeup())
         {
             self.kick_tx();
         }
