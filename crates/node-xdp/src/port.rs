@@ -145,8 +145,6 @@ struct Inner {
     comp_words: Words,
     fd: RawFd,
     need_wakeup: bool,
-    /// Busy polling: a syscall whenever the rings are idle, since that runs the NAPI poll.
-    busy_poll: bool,
     umem_size: u64,
     frame_size: u64,
     /// Given when the caller wants RX checksums verified here (see l4sum.rs).
@@ -246,7 +244,6 @@ impl XskPort {
                 comp_words,
                 fd: socket.raw_fd(),
                 need_wakeup: socket.need_wakeup,
-                busy_poll: socket.busy_poll,
                 umem_size: socket.umem.size,
                 frame_size: u64::from(socket.umem.frame_size),
                 frames,
@@ -355,7 +352,7 @@ impl Inner {
         }
         // With busy polling, recvfrom runs the driver's NAPI poll in this thread (net/xdp/xsk.c
         // `__xsk_recvmsg`: sk_busy_loop), which is how packets arrive while interrupts stay off.
-        if n == 0 && (self.busy_poll || self.fill.needs_wakeup()) {
+        if n == 0 && (self.idle_syscalls() || self.fill.needs_wakeup()) {
             self.kick(sys::kick_rx(self.fd), "waking RX")?;
         }
         Counters::add(&self.counters().rx_packets, u64::from(n));
@@ -415,7 +412,8 @@ impl Inner {
         // Copy mode transmits only inside sendto (at most a small batch per call), so kick
         // whenever descriptors are waiting and the kernel wants it (or never says). With busy
         // polling sendto also runs the NAPI poll that sends them in zero-copy mode.
-        if self.tx.pending() > 0 && (!self.need_wakeup || self.busy_poll || self.tx.needs_wakeup())
+        if self.tx.pending() > 0
+            && (!self.need_wakeup || self.idle_syscalls() || self.tx.needs_wakeup())
         {
             self.kick_tx()?;
         }
@@ -432,6 +430,11 @@ impl Inner {
         let words = &self.comp_words;
         self.comp
             .pop_with(max, |i, addr| words.set(i as usize, addr as u32))
+    }
+
+    /// Busy polling: a syscall whenever the rings are idle, since that runs the NAPI poll.
+    fn idle_syscalls(&self) -> bool {
+        self.socket.idle_syscalls.load(Ordering::Relaxed)
     }
 
     fn kick_tx(&mut self) -> Result<()> {

@@ -126,9 +126,12 @@ pub struct XskShared {
     pub queue: u32,
     pub zero_copy: bool,
     pub need_wakeup: bool,
-    /// SO_BUSY_POLL is set: the data path makes its syscall (recvfrom/sendto) whenever the rings
-    /// give it nothing to do, since that call is what runs the driver's NAPI poll.
+    /// SO_BUSY_POLL is set on the socket.
     pub busy_poll: bool,
+    /// The data path makes its syscall (recvfrom/sendto) whenever the rings give it nothing to
+    /// do, since with busy polling that call is what runs the driver's NAPI poll. On with
+    /// `busy_poll`; turned off where the socket turns out to have no NAPI to poll.
+    pub idle_syscalls: AtomicBool,
     pub sizes: RingSizes,
     pub rx: MappedRing,
     pub tx: MappedRing,
@@ -312,6 +315,24 @@ impl XskSocket {
         self.shared.as_ref().is_some_and(|s| s.busy_poll)
     }
 
+    /// Whether the data path makes its syscall whenever the rings are idle (busy polling's way of
+    /// running the NAPI poll).
+    #[napi(getter)]
+    pub fn idle_syscalls(&self) -> bool {
+        self.shared
+            .as_ref()
+            .is_some_and(|s| s.idle_syscalls.load(Ordering::Relaxed))
+    }
+
+    /// Stops (or restarts) those idle syscalls: where the socket has no NAPI id, busy polling
+    /// polls nothing and they only cost CPU. The socket options stay as set.
+    #[napi]
+    pub fn set_idle_syscalls(&self, on: bool) -> Result<()> {
+        let shared = self.shared.as_ref().ok_or_else(|| closed(self.id))?;
+        shared.idle_syscalls.store(on, Ordering::Relaxed);
+        Ok(())
+    }
+
     /// The busy-poll socket options read back from the kernel, and the socket's NAPI id.
     #[napi]
     pub fn busy_poll_settings(&self) -> Result<BusyPollSettings> {
@@ -487,6 +508,7 @@ fn create_shared(umem: &Arc<UmemShared>, opts: &XskOptions) -> Result<Arc<XskSha
         zero_copy,
         need_wakeup,
         busy_poll,
+        idle_syscalls: AtomicBool::new(busy_poll),
         sizes,
         rx: rings.rx,
         tx: rings.tx,

@@ -56,6 +56,41 @@ export function chooseBindMode(
   };
 }
 
+/** The XDP attach mode to ask for, and why. */
+export interface AttachModeChoice {
+  mode: 'auto' | 'native' | 'generic';
+  why: string;
+}
+
+/**
+ * Where the XDP program should run. Native XDP needs 'basic'; AF_XDP in native mode also needs
+ * 'redirect' (the program redirects to the XSKMAP): a driver with the one and not the other would
+ * take the program and drop every frame it redirects, so 'auto' runs generic there. 'auto' is
+ * left to the addon (native first, generic if the driver refuses) where the kernel does not say.
+ */
+export function chooseAttachMode(
+  requested: 'auto' | 'native' | 'generic',
+  driver: string,
+  reading: XdpFeatureReading,
+): AttachModeChoice {
+  const name = driver || 'the driver';
+  if (requested !== 'auto') return { mode: requested, why: `${requested} was asked for` };
+  const features = reading.features?.xdpFeatures;
+  if (features === undefined) {
+    return { mode: 'auto', why: 'native if the driver takes the program, else generic' };
+  }
+  if (!features.includes('basic')) {
+    return { mode: 'generic', why: `${name} has no native XDP (xdp-features: none)` };
+  }
+  if (!features.includes('redirect')) {
+    return {
+      mode: 'generic',
+      why: `${name} has native XDP but not XDP_REDIRECT, which AF_XDP needs`,
+    };
+  }
+  return { mode: 'native', why: `${name} has native XDP with redirect` };
+}
+
 /** The reason recorded when a zero-copy bind failed and copy mode took over. */
 export function zeroCopyFailed(choice: BindModeChoice, err: unknown): string {
   const e = err as { code?: string; message?: string };

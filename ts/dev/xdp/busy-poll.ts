@@ -45,7 +45,10 @@ export const BUSY_POLL_DEFAULTS = {
 
 /** One device knob: the value while the engine runs, what it was, or why it was not set. */
 export interface KnobReport {
-  /** The value in force while the engine runs (null when it could not be set). */
+  /**
+   * The value in force (null when it could not be read): the one set while the engine runs, or
+   * the previous one again where the knobs were put back early (see BusyPollFacts.notes).
+   */
   value: number | null;
   /** The value before, put back when the binding closes. */
   previous: number | null;
@@ -135,7 +138,10 @@ export class DeviceNapiKnobs {
     return new DeviceNapiKnobs(ifname, knobs);
   }
 
-  /** Puts back the values the knobs had. Idempotent; a failure is reported, not thrown. */
+  /**
+   * Puts back the values the knobs had (the report then shows those). Idempotent; a failure is
+   * reported, not thrown.
+   */
   restore(): string[] {
     if (this.restored) return [];
     this.restored = true;
@@ -145,6 +151,7 @@ export class DeviceNapiKnobs {
       if (unsupported !== undefined || previous === null) continue;
       try {
         fs.writeFileSync(knobPath(this.ifname, knob), String(previous));
+        this.knobs[knob] = { ...this.knobs[knob], value: previous };
       } catch (err) {
         // The interface may be gone already (a test bed removed first): nothing to restore.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
@@ -187,8 +194,7 @@ export function busyPollNotes(
       received[i] > 0
         ? `${socket} received ${received[i]} packets but has no NAPI id: ${driver || 'the driver'} ` +
             'registers its XDP RX queue without one, so busy polling has no NAPI to poll here ' +
-            '(the options are set, the syscalls poll nothing), and the deferral knobs can only ' +
-            'delay its NAPI (by up to gro_flush_timeout)'
+            '(the socket options are set, their syscalls poll nothing)'
         : `${socket} has no NAPI id yet: the kernel learns it from the first packet received`,
     );
   });

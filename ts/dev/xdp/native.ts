@@ -151,10 +151,14 @@ export interface NativeXskSocket {
   readonly zeroCopy: boolean;
   readonly mode: 'zerocopy' | 'copy';
   readonly needWakeup: boolean;
-  /** SO_BUSY_POLL is on: the data path makes its syscall whenever the rings are idle. */
+  /** SO_BUSY_POLL is set on the socket. */
   readonly busyPoll: boolean;
+  /** The data path makes its syscall whenever the rings are idle (busy polling's NAPI runs). */
+  readonly idleSyscalls: boolean;
   readonly ringSizes: RingCounts;
   busyPollSettings(): BusyPollSettings;
+  /** Stops or restarts those idle syscalls; the socket options stay as set. */
+  setIdleSyscalls(on: boolean): void;
   stats(): XskStats;
   close(): void;
 }

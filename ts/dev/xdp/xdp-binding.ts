@@ -12,6 +12,7 @@ import {
 } from './native.js';
 import { allocateUmemMemory, type UmemLayout } from './umem-layout.js';
 import {
+  chooseAttachMode,
   chooseBindMode,
   zeroCopyFailed,
   type BindModeChoice,
@@ -40,7 +41,10 @@ export interface XdpBindingOptions {
    * fails, with the reason in `facts.bindModeWhy`.
    */
   bindMode?: BindMode;
-  /** XDP attach mode (default auto: native, else generic). */
+  /**
+   * XDP attach mode (default auto: native where the driver's xdp-features have basic and
+   * redirect, generic where they say it has not, native-else-generic where the kernel does not say).
+   */
   xdpMode?: XdpAttachMode;
   /** Replace a foreign XDP program instead of failing. */
   force?: boolean;
@@ -101,6 +105,26 @@ interface BusyPollState {
   knobs?: DeviceNapiKnobs;
   /** Why the sockets have no busy-poll options (a kernel without CONFIG_NET_RX_BUSY_POLL). */
   unsupported?: string;
+  /** Why the device knobs were left alone or put back early (no NAPI for busy polling to run). */
+  knobsWithdrawn?: string;
+  /** Watches the first packets for a NAPI id (watchBusyPoll), until it has decided. */
+  watch?: NodeJS.Timeout;
+}
+
+/** How often a binding looks at its sockets' NAPI ids until it has seen packets. */
+const BUSY_POLL_WATCH_MS = 100;
+
+/**
+ * The mode to attach with: generic where the driver's features rule native out; otherwise as
+ * asked, so that 'auto' still falls back to generic if the driver refuses the program.
+ */
+function attachMode(
+  requested: XdpAttachMode,
+  driver: string,
+  features: XdpFeatureReading,
+): XdpAttachMode {
+  const choice = chooseAttachMode(requested, driver, features);
+  return choice.mode === 'generic' ? 'generic' : requested;
 }
 
 export class XdpBinding {
@@ -150,7 +174,7 @@ export class XdpBinding {
     const binding: { value?: XdpBinding } = {};
     try {
       program = xdp.XdpProgram.attach(opts.ifname, {
-        mode: opts.xdpMode ?? 'auto',
+        mode: attachMode(opts.xdpMode ?? 'auto', info.driver, features),
         force: opts.force ?? false,
         // The XSKMAP is indexed by queue: room for the highest one bound.
         maxQueues: Math.max(DEFAULT_MAX_QUEUES, ...queues.map((q) => q + 1)),
@@ -168,11 +192,20 @@ export class XdpBinding {
       if (busyPoll) {
         const options = { ...BUSY_POLL_DEFAULTS, ...busyPoll };
         bound.busy = { options };
-        bound.busy.knobs = DeviceNapiKnobs.apply(
-          opts.ifname,
-          options.deferHardIrqs,
-          options.groFlushTimeoutNs,
-        );
+        if (program.mode === 'generic') {
+          bound.busy.knobsWithdrawn =
+            'napi_defer_hard_irqs and gro_flush_timeout left alone, and no idle syscalls: generic ' +
+            'XDP gives the sockets no NAPI id, so busy polling has no NAPI to run and deferring ' +
+            'would only delay packets';
+        } else {
+          bound.busy.knobs = DeviceNapiKnobs.apply(
+            opts.ifname,
+            options.deferHardIrqs,
+            options.groFlushTimeoutNs,
+          );
+          bound.busy.watch = setInterval(() => bound.watchBusyPoll(), BUSY_POLL_WATCH_MS);
+          bound.busy.watch.unref();
+        }
       }
       const socketOptions = (queue: number): XskOptions => ({
         ifname: opts.ifname,
@@ -199,6 +232,7 @@ export class XdpBinding {
               xdp.XskSocket.create(umem, { ...socketOptions(queue), mode: bound.sockets[0].mode });
         bound.sockets.push(socket);
         program.setSocket(queue, socket.fd);
+        if (bound.busy?.knobsWithdrawn && socket.busyPoll) socket.setIdleSyscalls(false);
       }
       bound.lastFacts = bound.readFacts();
       return bound;
@@ -261,6 +295,42 @@ export class XdpBinding {
     };
   }
 
+  /**
+   * Busy polling runs the NAPI whose id a socket learnt from its packets. A driver that registers
+   * its XDP RX queues without one (veth) never gives one: then nothing busy-polls the NAPI, and
+   * napi_defer_hard_irqs with gro_flush_timeout only hold its packets back (by up to the timeout:
+   * 200 µs on every round trip by default). So once a socket has received packets without a NAPI
+   * id, the knobs go back to what they were and the data path stops its idle syscalls (which
+   * would poll nothing); once every socket has one, watching stops.
+   */
+  private watchBusyPoll(): void {
+    const busy = this.busy;
+    if (!busy?.watch) return;
+    try {
+      const polling = this.sockets.filter((s) => s.busyPoll);
+      const seen = polling.map((s) => ({
+        packets: s.stats().rxPackets,
+        napiId: s.busyPollSettings().napiId,
+      }));
+      const without = seen.find((s) => s.packets > 0 && s.napiId === 0);
+      if (without) {
+        const problems = busy.knobs?.restore() ?? [];
+        for (const s of polling) s.setIdleSyscalls(false);
+        busy.knobsWithdrawn =
+          `napi_defer_hard_irqs and gro_flush_timeout put back, and the data path's idle ` +
+          `syscalls stopped, after ${without.packets} packets without a NAPI id: nothing can ` +
+          `busy-poll ${this.info.driver || 'this driver'}'s NAPI, so deferring it would only ` +
+          `delay packets${problems.length ? ` (${problems.join('; ')})` : ''}`;
+      } else if (seen.length > 0 && !seen.every((s) => s.napiId > 0)) {
+        return;
+      }
+    } catch {
+      // The binding is closing; close() puts the knobs back.
+    }
+    clearInterval(busy.watch);
+    busy.watch = undefined;
+  }
+
   private busyPollFacts(): BusyPollFacts {
     const busy = this.busy!;
     const polling = this.sockets.filter((s) => s.busyPoll);
@@ -284,6 +354,7 @@ export class XdpBinding {
           settings.map((s) => s.budget),
           polling.map((s) => s.stats().rxPackets),
         );
+    if (busy.knobsWithdrawn) notes.push(busy.knobsWithdrawn);
     return { ...facts, notes };
   }
 
@@ -314,6 +385,10 @@ export class XdpBinding {
    * back. Idempotent.
    */
   close(): void {
+    if (this.busy?.watch) {
+      clearInterval(this.busy.watch);
+      this.busy.watch = undefined;
+    }
     try {
       if (this.sockets.length > 0) this.lastFacts = this.readFacts();
     } catch {

@@ -378,7 +378,8 @@ impl Engine {
         });
         if n == 0 {
             // Busy polling: recvfrom runs the NAPI poll (see port.rs).
-            if self.kernel.socket.busy_poll || self.kernel.fill.needs_wakeup() {
+            let idle_syscalls = self.kernel.socket.idle_syscalls.load(Ordering::Relaxed);
+            if idle_syscalls || self.kernel.fill.needs_wakeup() {
                 self.wake(sys::kick_rx(self.kernel.socket.raw_fd()), "waking RX");
             }
             return 0;
@@ -465,7 +466,7 @@ impl Engine {
         }
         if self.kernel.tx.pending() > 0
             && (!self.kernel.socket.need_wakeup
-                || self.kernel.socket.busy_poll
+                || self.kernel.socket.idle_syscalls.load(Ordering::Relaxed)
                 || self.kernel.tx.needs_wakeup())
         {
             self.kick_tx();
