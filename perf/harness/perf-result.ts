@@ -1,6 +1,7 @@
 // The one JSON line every `xdpnet perf <mode>` run ends with (shape fixed in shared/design.md):
 // the engine's figures at the top level, the baseline's under `baseline`. A figure that does not
 // apply to a mode is omitted.
+import type { BindingFacts } from '../../ts/dev/xdp/xdp-binding.js';
 
 export interface PerfFigures {
   pps?: number;
@@ -16,12 +17,48 @@ export interface PerfFigures {
   p999_us?: number;
 }
 
+/** Busy polling as a result reports it. */
+export interface PerfBusyPoll {
+  /** SO_BUSY_POLL and SO_PREFER_BUSY_POLL as read back, SO_BUSY_POLL_BUDGET as set. */
+  usecs: number;
+  budget: number;
+  preferBusyPoll: boolean;
+  /** The device's knobs during the run; null where they could not be set. */
+  napiDeferHardIrqs: number | null;
+  groFlushTimeoutNs: number | null;
+  /** Every socket had a NAPI id, so busy polling had a NAPI to poll (veth, generic XDP: false). */
+  napiPolled: boolean;
+}
+
 export interface PerfResult extends PerfFigures {
   mode: string;
   workers: number;
+  /** Where the XDP program ran: 'native' or 'generic'. */
   xdpMode?: string;
+  /** AF_XDP zero-copy (true) or copy mode. */
   zeroCopy?: boolean;
+  /** false: off. */
+  busyPoll?: PerfBusyPoll | false;
   baseline?: PerfFigures & { name: string };
+}
+
+/** xdpMode, zeroCopy and busyPoll of a result, from how the engine's binding came up. */
+export function bindingFields(
+  facts: BindingFacts,
+): Pick<PerfResult, 'xdpMode' | 'zeroCopy' | 'busyPoll'> {
+  const busy = facts.busyPoll;
+  return {
+    xdpMode: facts.xdpMode,
+    zeroCopy: facts.zeroCopy,
+    busyPoll: busy && {
+      usecs: busy.usecs,
+      budget: busy.budget,
+      preferBusyPoll: busy.preferBusyPoll,
+      napiDeferHardIrqs: busy.napiDeferHardIrqs.value,
+      groFlushTimeoutNs: busy.groFlushTimeoutNs.value,
+      napiPolled: busy.napiIds.length > 0 && busy.napiIds.every((id) => id > 0),
+    },
+  };
 }
 
 /** Figures from a packet count, bytes, offered load, time and CPU time. */
@@ -74,9 +111,10 @@ export function formatTable(result: PerfResult): string {
     lines.push([label, fmt(a), fmt(b), ratio]);
   }
   const widths = header.map((_, c) => Math.max(...lines.map((l) => l[c].length)));
+  const busy = result.busyPoll ? `, busy polling ${result.busyPoll.usecs} µs` : '';
   const title = `xdpnet perf ${result.mode}: ${result.workers} worker(s), XDP ${result.xdpMode ?? '-'}, ${
     result.zeroCopy ? 'zero-copy' : 'copy mode'
-  }`;
+  }${busy}`;
   return [title, ...lines.map((l) => l.map((cell, c) => cell.padStart(widths[c])).join('  '))].join(
     '\n',
   );

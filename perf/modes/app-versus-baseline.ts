@@ -2,7 +2,7 @@
 // engine (ts/runtime's Engine), the baseline script at the bed's .3 address, and the same load
 // drives both in the same run. udp-echo and the TCP modes (tcp-rr, tcp-crr, tcp-stream, http,
 // epoll-echo) are this, with their own app, load and figures.
-import type { PerfFigures, PerfResult } from '../harness/perf-result.js';
+import { bindingFields, type PerfFigures, type PerfResult } from '../harness/perf-result.js';
 import { Engine } from '../../ts/runtime/engine.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
 import { startBaselineServer, type PerfTarget } from './common.js';
@@ -36,7 +36,7 @@ export async function appVersusBaseline<F extends PerfFigures>(
     mode: o.mode,
     ...engine.figures,
     workers: engine.workers,
-    xdpMode: 'native',
+    ...engine.binding,
     baseline: { name: o.baseline.name, ...base },
   };
 }
@@ -52,7 +52,7 @@ async function onEngine<F extends PerfFigures>(
   target: PerfTarget,
   app: string,
   drive: Drive<F>,
-): Promise<{ figures: F; workers: number }> {
+): Promise<{ figures: F; workers: number; binding: ReturnType<typeof bindingFields> }> {
   const engine = await Engine.start({
     ifname: bed.engineIf,
     ipv4: [`${bed.engineIpv4}/${bed.ipv4Prefix}`],
@@ -60,6 +60,7 @@ async function onEngine<F extends PerfFigures>(
     app,
     xdpMode: target.options.xdpMode,
     bindMode: target.options.bindMode,
+    busyPoll: target.options.busyPoll,
   });
   const workers = engine.workers; // 0 once stopped
   let figures: F;
@@ -69,13 +70,15 @@ async function onEngine<F extends PerfFigures>(
     await engine.stop();
     throw err;
   }
+  // Read while the sockets are open, after the load: their NAPI ids come with the first packets.
+  const binding = bindingFields(engine.xdp);
   const audit = await engine.stop();
   if (!audit.ok) {
     throw Object.assign(new Error(`frame accounting failed: ${audit.problems.join('; ')}`), {
       code: 'EFRAMES',
     });
   }
-  return { figures, workers };
+  return { figures, workers, binding };
 }
 
 /** Runs the baseline server at the bed's .3 address, measured with the same `drive`. */

@@ -18,6 +18,8 @@ export interface PerfOptions {
   queue?: number;
   xdpMode?: 'auto' | 'native' | 'generic';
   bindMode?: 'auto' | 'zerocopy' | 'copy';
+  /** Busy polling, SO_BUSY_POLL's microseconds (ts/dev/xdp/busy-poll.ts); absent: off. */
+  busyPoll?: number;
   /** txonly on a real NIC: where to send. */
   dstMac?: string;
   dstIp?: string;
@@ -78,6 +80,7 @@ export function bindingOptions(target: PerfTarget) {
     ipv6: bed ? [bed.engineIpv6] : [],
     xdpMode: options.xdpMode,
     bindMode: options.bindMode,
+    busyPoll: options.busyPoll,
   };
 }
 

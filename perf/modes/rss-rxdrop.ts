@@ -4,7 +4,7 @@
 // (1 worker calling the socket's burst functions itself: `perf rxdrop`), the baseline the
 // dispatcher's cost is judged against: CPU seconds per million packets, whole process.
 import { loopsUnderLoad } from '../harness/loops-under-load.js';
-import type { PerfResult } from '../harness/perf-result.js';
+import { bindingFields, type PerfResult } from '../harness/perf-result.js';
 import { DispatchBinding } from '../../ts/dev/dispatch/dispatch-binding.js';
 import { RssWorkers } from '../../ts/worker/rss-workers.js';
 import fs from 'node:fs';
@@ -40,8 +40,7 @@ export async function rssRxdrop(target: PerfTarget): Promise<PerfResult> {
     mode: 'rss-rxdrop',
     ...engine.figures,
     workers: WORKERS,
-    xdpMode: engine.xdpMode,
-    zeroCopy: engine.zeroCopy,
+    ...engine.binding,
     baseline: { name: 'xdpnet-direct-1-worker', ...direct },
   };
 
@@ -76,8 +75,7 @@ export async function rssRxdrop(target: PerfTarget): Promise<PerfResult> {
       assertFramesAccounted([audit]);
       return {
         figures: receivedFigures(run.reports, run.load, run.cpuSeconds),
-        xdpMode: binding.xdp.facts.xdpMode,
-        zeroCopy: binding.xdp.facts.zeroCopy,
+        binding: bindingFields(binding.xdp.facts),
       };
     } finally {
       await workers?.close();

@@ -3,7 +3,12 @@
 import type { FloodReport } from '../harness/peer-tool.js';
 import { withEngine } from '../harness/bed-engine.js';
 import { loopsUnderLoad } from '../harness/loops-under-load.js';
-import { packetFigures, type PerfFigures, type PerfResult } from '../harness/perf-result.js';
+import {
+  bindingFields,
+  packetFigures,
+  type PerfFigures,
+  type PerfResult,
+} from '../harness/perf-result.js';
 import type { BindingFacts } from '../../ts/dev/xdp/xdp-binding.js';
 import {
   startBaselineServer,
@@ -23,8 +28,7 @@ export async function rxdrop(target: PerfTarget): Promise<PerfResult> {
     mode: 'rxdrop',
     ...engine.figures,
     workers: engine.workers,
-    xdpMode: engine.facts.xdpMode,
-    zeroCopy: engine.facts.zeroCopy,
+    ...bindingFields(engine.facts),
   };
   if (bed) result.baseline = await dgramBaseline(target);
   return result;

@@ -5,7 +5,7 @@
 // goes to 2 workers on the same queues without steering (`perf rxdrop` per queue): the baseline
 // steering's cost is judged against (CPU seconds per million packets, whole process).
 import { loopsUnderLoad } from '../harness/loops-under-load.js';
-import type { PerfResult } from '../harness/perf-result.js';
+import { bindingFields, type PerfResult } from '../harness/perf-result.js';
 import { XdpBinding } from '../../ts/dev/xdp/xdp-binding.js';
 import { SteeredWorkers } from '../../ts/worker/steered-workers.js';
 import { TestBed } from '../../ts/testbed/testbed.js';
@@ -33,8 +33,7 @@ export async function steeredRxdrop(target: PerfTarget): Promise<PerfResult> {
       mode: 'steered-rxdrop',
       ...engine.figures,
       workers: QUEUES,
-      xdpMode: engine.xdpMode,
-      zeroCopy: engine.zeroCopy,
+      ...engine.binding,
       baseline: { name: 'xdpnet-unsteered-2-workers', ...direct },
     };
   } finally {
@@ -68,8 +67,7 @@ export async function steeredRxdrop(target: PerfTarget): Promise<PerfResult> {
       assertFramesAccounted(await w.audit());
       return {
         figures: receivedFigures(reports, run.load, run.cpuSeconds),
-        xdpMode: binding.facts.xdpMode,
-        zeroCopy: binding.facts.zeroCopy,
+        binding: bindingFields(binding.facts),
       };
     } finally {
       await workers?.close();

@@ -2,7 +2,7 @@
 // counts what arrives; then Node's dgram on the kernel stack sends to the same sink.
 import { runPeerTool, type SinkReport } from '../harness/peer-tool.js';
 import { BaselineProcess, measureCpu, withEngine } from '../harness/bed-engine.js';
-import { packetFigures, type PerfResult } from '../harness/perf-result.js';
+import { bindingFields, packetFigures, type PerfResult } from '../harness/perf-result.js';
 import { Progress } from '../harness/progress.js';
 import { assertFramesAccounted } from './rxdrop.js';
 import { addBaselineAddress, bindingOptions, LOAD_PORT, type PerfTarget } from './common.js';
@@ -59,8 +59,7 @@ export async function txonly(target: PerfTarget): Promise<PerfResult> {
     mode: 'txonly',
     ...packetFigures(delivered, delivered * (options.size + 42), sent, seconds, run.cpuSeconds),
     workers: reports.length,
-    xdpMode: engine.binding.facts.xdpMode,
-    zeroCopy: engine.binding.facts.zeroCopy,
+    ...bindingFields(engine.binding.facts),
   };
   if (bed) result.baseline = await dgramSendBaseline(bed, target);
   return result;
