@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import { IfaceErrno } from '../iface/errno.js';
 import type { RxDatagram } from '../iface/transport.js';
 import { formatIpv4Address, formatIpv6Address } from '../wire/address.js';
-import { workerStack } from '../runtime/worker-stack.js';
+import { workerStack } from './worker-stack.js';
 import { UdpPcb, type UdpReceiver } from '../socket/udp/udp-pcb.js';
 import { ERRNO_EADDRINUSE, rethrowLater, type UdpStack } from '../socket/udp/udp-stack.js';
 import { Destination, formatDestination, parseDestination } from './dgram-address.js';

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
-import { workerStack } from '../runtime/worker-stack.js';
+import { workerStack } from './worker-stack.js';
 import type { TcpConn, TcpListener } from '../socket/tcp/tcp-conn.js';
 import type { TcpStack } from '../socket/tcp/tcp-stack.js';
 import { TcpState } from '../socket/tcp/state.js';

@@ -3,7 +3,7 @@
 // descriptor table (descriptors are per worker, like per process), created on first use.
 // Tests and tools with stacks of their own construct a Sys directly.
 
-import { onWorkerStop, workerStack } from '../../runtime/worker-stack.js';
+import { onWorkerStop, workerStack } from '../worker-stack.js';
 import { Sys, type SysOptions } from './sys.js';
 
 export * from './constants.js';
