@@ -33,7 +33,11 @@ export interface SocketOptions {
   signal?: AbortSignal;
   /** 'message' gets a view of the frame, valid only during the listener; no copy. */
   zeroCopy?: boolean;
-  /** The UDP stack to use; default this worker's (workerStack().udp). */
+  /**
+   * The UDP stack to use; default this worker's (workerStack().udp).
+   * @internal A stack built outside an engine worker (tests, perf tools); the public API has no
+   * way to build one.
+   */
   stack?: UdpStack;
 }
 

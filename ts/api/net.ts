@@ -30,7 +30,11 @@ const readSlab = new ReadSlab();
 export interface SocketOptions {
   allowHalfOpen?: boolean;
   signal?: AbortSignal;
-  /** The TCP stack to use; default this worker's (workerStack().tcp). */
+  /**
+   * The TCP stack to use; default this worker's (workerStack().tcp).
+   * @internal A stack built outside an engine worker (tests, perf tools); the public API has no
+   * way to build one.
+   */
   stack?: TcpStack;
   readableHighWaterMark?: number;
   writableHighWaterMark?: number;
@@ -279,7 +283,10 @@ export class Socket extends Duplex implements TcpHandleUser {
     return this;
   }
 
-  /** For Server: a connection taken off a listener's accept queue. */
+  /**
+   * For Server: a connection taken off a listener's accept queue.
+   * @internal
+   */
   attachAccepted(c: TcpConn, stack: TcpStack): void {
     this.stack = stack;
     this.handle.adopt(c);
@@ -294,6 +301,7 @@ export class Socket extends Duplex implements TcpHandleUser {
 
   // ---- events from the stack (batched to after the current poll) -----------------------------
 
+  /** @internal The TcpHandle's events (TcpHandleUser). */
   onHandleEvents(ev: number): void {
     const h = this.handle;
     const c = h.conn;
@@ -549,6 +557,11 @@ export interface ServerOptions {
   noDelay?: boolean;
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
+  /**
+   * The TCP stack to use; default this worker's (workerStack().tcp).
+   * @internal A stack built outside an engine worker (tests, perf tools); the public API has no
+   * way to build one.
+   */
   stack?: TcpStack;
 }
 

@@ -13,6 +13,7 @@ export { sockAddr, type SockAddr } from './sockaddr.js';
 export type { Linger, OptValue } from './socket-file.js';
 export { Sys, type MsgHdr, type PollFd, type SysOptions } from './sys.js';
 export type { FdTable } from './fd-table.js';
+export type { SysFile, FileWatch } from './file.js';
 
 let current: Sys | null = null;
 let currentFor: object | null = null;
