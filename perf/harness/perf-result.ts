@@ -1,4 +1,4 @@
-// The one JSON line every `xdpnet perf <mode>` run ends with (shape fixed in shared/design.md):
+// The JSON line every `xdpnet perf <mode>` run ends with (docs/architecture.md#the-result-line):
 // the engine's figures at the top level, the baseline's under `baseline`. A figure that does not
 // apply to a mode is omitted.
 

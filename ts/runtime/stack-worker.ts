@@ -18,7 +18,7 @@ import { threadCpuSeconds } from '../worker/thread-cpu.js';
 import { drainDevice } from '../worker/loops/packet-loop.js';
 import type { FrameAudit } from '../dev/xdp/xdp-device.js';
 import type { WorkerHoldings } from '../dev/dispatch/dispatched-device.js';
-import { runWorkerStopHooks, setWorkerStack, type WorkerStack } from './worker-stack.js';
+import { runWorkerStopHooks, setWorkerStack, type WorkerStack } from '../api/worker-stack.js';
 import { socketReport, type SocketEntry } from './socket-report.js';
 import { StackLoop, type PollTarget } from './stack-loop.js';
 import type { DeviceSpec, StackWorkerConfig, StackWorkerStats } from './stack-config.js';
