@@ -1,5 +1,8 @@
 // Runs one perf mode: on a fresh test bed by default (removed afterwards, also on failure), on
-// a real NIC queue when `iface` is given, or on neither for the pure-stack (mem-*) modes.
+// a real NIC queue when `iface` is given, or on neither for the pure-stack (mem-*) modes. Then
+// makes its result line (perf/result.schema.json) and saves the latency histograms when asked to.
+import fs from 'node:fs';
+import path from 'node:path';
 import { TestBed } from '../ts/testbed/testbed.js';
 import { rxdrop } from './modes/rxdrop.js';
 import { txonly } from './modes/txonly.js';
@@ -15,7 +18,9 @@ import { expressPerf, httpPerf, httpsPerf } from './modes/http.js';
 import { memTcpStream } from './modes/mem-tcp-stream.js';
 import { memTcpRr } from './modes/mem-tcp-rr.js';
 import type { PerfOptions, PerfTarget } from './modes/common.js';
-import type { PerfResult } from './harness/perf-result.js';
+import { resultLine, type PerfResult, type ResultLine } from './harness/perf-result.js';
+import { ProgressLog, type Side } from './harness/progress.js';
+import { percentileDistribution } from './harness/latency.js';
 
 export const perfModes: Record<string, (target: PerfTarget) => Promise<PerfResult>> = {
   rxdrop,
@@ -53,7 +58,8 @@ const withStack = new Set([
 /** Modes that need a queue per worker get a multi-queue bed. */
 const bedQueues: Record<string, number> = { 'steered-rxdrop': 2 };
 
-export async function runPerf(mode: string, options: PerfOptions): Promise<PerfResult> {
+/** Runs `mode` and returns its result line; saves histograms as `options` say. */
+export async function runPerf(mode: string, options: PerfOptions): Promise<ResultLine> {
   const run = perfModes[mode];
   if (!run) {
     throw Object.assign(
@@ -61,15 +67,62 @@ export async function runPerf(mode: string, options: PerfOptions): Promise<PerfR
       { code: 'EINVAL' },
     );
   }
-  if (options.iface || withoutBed.has(mode)) return run({ options });
+  const interval = options.interval ?? 0;
+  const target: PerfTarget = {
+    options,
+    // Without progress lines, the report still gets a sample a second.
+    progress: new ProgressLog({
+      intervalSeconds: interval > 0 ? interval : 1,
+      print: interval > 0,
+    }),
+    histograms: {},
+  };
+  const result = await runOnTarget(mode, run, target);
+  saveHistograms(result, target);
+  const line = resultLine(result);
+  return line;
+}
+
+async function runOnTarget(
+  mode: string,
+  run: (target: PerfTarget) => Promise<PerfResult>,
+  target: PerfTarget,
+): Promise<PerfResult> {
+  if (target.options.iface || withoutBed.has(mode)) return run(target);
   // The raw modes (rxdrop, ...) do not answer ARP/ND, so the peer gets static neighbours there.
   const bed = await TestBed.up({
     queues: bedQueues[mode] ?? 1,
     staticNeighbours: !withStack.has(mode),
   });
   try {
-    return await run({ bed, options });
+    return await run({ ...target, bed });
   } finally {
     await bed.down();
+  }
+}
+
+/**
+ * Writes each side's histogram as HdrHistogram percentile distribution text into
+ * --histogram-dir (<mode>-engine.hgrm, <mode>-baseline.hgrm) or beside the report
+ * (<report>-engine.hgrm, ...), and names the file in that side's figures.
+ */
+function saveHistograms(result: PerfResult, target: PerfTarget): void {
+  const { histogramDir, report } = target.options;
+  if (histogramDir === undefined && report === undefined) return;
+  const stem =
+    histogramDir !== undefined
+      ? path.join(histogramDir, result.mode)
+      : report!.replace(/\.html?$/i, '');
+  fs.mkdirSync(path.dirname(stem), { recursive: true });
+  const sides: [Side, { histogramFile?: string } | undefined][] = [
+    ['engine', result],
+    ['baseline', result.baseline],
+  ];
+  for (const [side, figures] of sides) {
+    const histogram = target.histograms[side];
+    if (!histogram || !figures) continue;
+    const file = `${stem}-${side}.hgrm`;
+    fs.writeFileSync(file, percentileDistribution(histogram));
+    figures.histogramFile = file;
   }
 }

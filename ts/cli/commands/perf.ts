@@ -1,5 +1,5 @@
 // `xdpnet perf <mode>`: the perf harness. Prints live progress on stderr, then a table beside the
-// baseline and, last, the one JSON line of shared/design.md on stdout.
+// baseline and, last, the one JSON line of perf/result.schema.json on stdout.
 import { numberOption, stringOption, type ParsedArgs } from '../args.js';
 import { runPerf, perfModes } from '../../../perf/run-perf.js';
 import { formatTable } from '../../../perf/harness/perf-result.js';
@@ -15,6 +15,8 @@ const usage = `usage: xdpnet perf <${Object.keys(perfModes).join('|')}> [options
   --xdp-mode M      auto | native | generic
   --bind-mode M     auto | zerocopy | copy
   --dst-mac, --dst-ip, --src-ip   txonly on a real NIC: where to send from and to
+  --interval S      progress line on stderr every S seconds, every phase (default 1; 0: none)
+  --histogram-dir D save latency histograms (HdrHistogram text) in D (default: beside --report)
 `;
 
 export async function run(args: ParsedArgs): Promise<number> {
@@ -36,8 +38,10 @@ export async function run(args: ParsedArgs): Promise<number> {
     dstMac: stringOption(args, 'dst-mac'),
     dstIp: stringOption(args, 'dst-ip'),
     srcIp: stringOption(args, 'src-ip'),
+    interval: numberOption(args, 'interval', 1),
+    histogramDir: stringOption(args, 'histogram-dir'),
   };
-  const result = await runPerf(mode, options);
-  process.stdout.write(`${formatTable(result)}\n${JSON.stringify(result)}\n`);
+  const line = await runPerf(mode, options);
+  process.stdout.write(`${formatTable(line)}\n${JSON.stringify(line)}\n`);
   return 0;
 }
