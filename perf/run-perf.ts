@@ -1,6 +1,7 @@
 // Runs one perf mode: on a fresh test bed by default (removed afterwards, also on failure), on
 // a real NIC queue when `iface` is given, or on neither for the pure-stack (mem-*) modes. Then
-// makes its result line (perf/result.schema.json) and saves the latency histograms when asked to.
+// makes its result line (perf/result.schema.json), saves the latency histograms and writes the
+// report when asked to.
 import fs from 'node:fs';
 import path from 'node:path';
 import { TestBed } from '../ts/testbed/testbed.js';
@@ -21,6 +22,7 @@ import type { PerfOptions, PerfTarget } from './modes/common.js';
 import { resultLine, type PerfResult, type ResultLine } from './harness/perf-result.js';
 import { ProgressLog, type Side } from './harness/progress.js';
 import { percentileDistribution } from './harness/latency.js';
+import { writeReport } from './harness/report.js';
 
 export const perfModes: Record<string, (target: PerfTarget) => Promise<PerfResult>> = {
   rxdrop,
@@ -58,7 +60,7 @@ const withStack = new Set([
 /** Modes that need a queue per worker get a multi-queue bed. */
 const bedQueues: Record<string, number> = { 'steered-rxdrop': 2 };
 
-/** Runs `mode` and returns its result line; saves histograms as `options` say. */
+/** Runs `mode` and returns its result line; saves histograms and the report as `options` say. */
 export async function runPerf(mode: string, options: PerfOptions): Promise<ResultLine> {
   const run = perfModes[mode];
   if (!run) {
@@ -80,6 +82,13 @@ export async function runPerf(mode: string, options: PerfOptions): Promise<Resul
   const result = await runOnTarget(mode, run, target);
   saveHistograms(result, target);
   const line = resultLine(result);
+  if (options.report) {
+    writeReport(options.report, {
+      line,
+      samples: target.progress.samples,
+      histograms: target.histograms,
+    });
+  }
   return line;
 }
 

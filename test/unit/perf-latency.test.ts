@@ -1,5 +1,5 @@
 // The perf harness's latency histograms: decoding what the Rust tools send, wrk's hook output,
-// HdrHistogram's percentile distribution text.
+// HdrHistogram's percentile distribution text, and the report built from them.
 import assert from 'node:assert/strict';
 import {
   decodeHistogram,
@@ -8,6 +8,8 @@ import {
   percentileDistribution,
   wrkHistogram,
 } from '../../perf/harness/latency.js';
+import { reportHtml } from '../../perf/harness/report.js';
+import { resultLine } from '../../perf/harness/perf-result.js';
 
 /**
  * 1, 2, ... 1000 us in nanoseconds, as the Rust hdrhistogram crate (7.5, V2 deflate, bounds
@@ -46,5 +48,30 @@ describe('perf latency histograms', function () {
     const h = wrkHistogram(stdout);
     assert.equal(h.totalCount, 4);
     assert.ok(Math.abs(h.maxValue - 120_000) <= 120);
+  });
+
+  it('a report is one file that fetches nothing and carries both sides\u2019 data', function () {
+    const line = resultLine({
+      mode: 'tcp-rr',
+      workers: 1,
+      seconds: 1,
+      pps: 10,
+      baseline: { name: 'node-net-echo', workers: 1, seconds: 1, pps: 5 },
+    });
+    const html = reportHtml({
+      line,
+      samples: [
+        { side: 'engine', label: 'tcp-rr on xdpnet', t: 0.5, packets: 5, pps: 10 },
+        { side: 'baseline', label: 'tcp-rr on node-net-echo', t: 0.5, packets: 2, pps: 4 },
+      ],
+      histograms: { engine: histogramOfMicros([10, 20]), baseline: histogramOfMicros([30]) },
+    });
+    assert.doesNotMatch(html, /<script[^>]+src=|<link|@import|url\(/);
+    assert.match(html, /<svg id="throughput"/);
+    assert.match(html, /<svg id="latency"/);
+    const data = /<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html);
+    const parsed = JSON.parse(data![1]) as { throughput: unknown[]; latency: unknown[] };
+    assert.equal(parsed.throughput.length, 2);
+    assert.equal(parsed.latency.length, 2);
   });
 });

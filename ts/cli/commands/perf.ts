@@ -16,6 +16,7 @@ const usage = `usage: xdpnet perf <${Object.keys(perfModes).join('|')}> [options
   --bind-mode M     auto | zerocopy | copy
   --dst-mac, --dst-ip, --src-ip   txonly on a real NIC: where to send from and to
   --interval S      progress line on stderr every S seconds, every phase (default 1; 0: none)
+  --report FILE     write an HTML report: throughput over time, latency percentiles
   --histogram-dir D save latency histograms (HdrHistogram text) in D (default: beside --report)
 `;
 
@@ -39,6 +40,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     dstIp: stringOption(args, 'dst-ip'),
     srcIp: stringOption(args, 'src-ip'),
     interval: numberOption(args, 'interval', 1),
+    report: stringOption(args, 'report'),
     histogramDir: stringOption(args, 'histogram-dir'),
   };
   const line = await runPerf(mode, options);
