@@ -53,6 +53,8 @@ class PhaseTicker {
   private reading: Promise<void> | undefined;
   private lastT = 0;
   private lastCount: number;
+  /** Samples kept so far. */
+  private taken = 0;
 
   private constructor(
     private readonly phase: Phase,
@@ -78,10 +80,10 @@ class PhaseTicker {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.reading;
-    // A short tail still counts (a 1 s run with a 1 s interval has nothing else), a sliver not.
-    if (this.secondsSinceStart() - this.lastT >= 0.2 * this.options.intervalSeconds) {
-      await this.sample();
-    }
+    // A short tail still counts (a 1 s run with a 1 s interval has nothing else), a sliver not,
+    // unless it is all there is: every phase has at least one sample.
+    const tail = this.secondsSinceStart() - this.lastT;
+    if (this.taken === 0 || tail >= 0.2 * this.options.intervalSeconds) await this.sample();
   }
 
   private tick(): void {
@@ -104,6 +106,7 @@ class PhaseTicker {
       pps: Math.round(pps),
     };
     this.keep(kept);
+    this.taken++;
     if (this.options.print) process.stderr.write(progressLine(kept));
   }
 

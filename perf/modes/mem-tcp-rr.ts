@@ -124,13 +124,14 @@ async function engineRr(seconds: number, progress: ProgressLog): Promise<Measure
 async function smoltcpRr(seconds: number, progress: ProgressLog): Promise<SmoltcpRr> {
   let frames = 0;
   const phase = { side: 'baseline' as const, label: 'smoltcp in memory', packets: () => frames };
-  return progress.during(phase, () =>
-    runSmoltcpBench<SmoltcpRr>(
-      ['rr', '--seconds', String(seconds)],
-      (seconds + 10) * 1000 + STALL_MS,
-      (n) => (frames = n),
-    ),
-  );
+  return progress.during(phase, async () => {
+    const args = ['rr', '--seconds', String(seconds)];
+    const timeoutMs = (seconds + 10) * 1000 + STALL_MS;
+    const report = await runSmoltcpBench<SmoltcpRr>(args, timeoutMs, (n) => (frames = n));
+    // The last sample has the final count, also when the bench ended before its first line.
+    frames = report.frames;
+    return report;
+  });
 }
 
 export async function memTcpRr(target: PerfTarget): Promise<MemRrResult> {

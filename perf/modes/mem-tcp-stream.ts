@@ -117,13 +117,13 @@ function smoltcpStream(total: number, progress: ProgressLog): Promise<SmoltcpStr
   const timeoutMs = STALL_MS + (total / 1e8) * 1000 * 10;
   let segments = 0;
   const phase = { side: 'baseline' as const, label: 'smoltcp in memory', packets: () => segments };
-  return progress.during(phase, () =>
-    runSmoltcpBench<SmoltcpStream>(
-      ['stream', '--bytes', String(total)],
-      timeoutMs,
-      (n) => (segments = n),
-    ),
-  );
+  return progress.during(phase, async () => {
+    const args = ['stream', '--bytes', String(total)];
+    const report = await runSmoltcpBench<SmoltcpStream>(args, timeoutMs, (n) => (segments = n));
+    // The last sample has the final count, also when the bench ended before its first line.
+    segments = report.dataSegments;
+    return report;
+  });
 }
 
 export async function memTcpStream(target: PerfTarget): Promise<MemStreamResult> {
