@@ -4,7 +4,7 @@
 // worker per core and loads the app module in each.
 import os from 'node:os';
 import { spawn, Thread, Worker, type ModuleThread } from 'threads';
-import { XdpBinding, type XdpBindingOptions } from '../dev/xdp/xdp-binding.js';
+import { XdpBinding, type BindingFacts, type XdpBindingOptions } from '../dev/xdp/xdp-binding.js';
 import { DispatchBinding } from '../dev/dispatch/dispatch-binding.js';
 import { createSteeringLayout, type SteeringLayout } from '../dev/steering/index.js';
 import { nodeXdp } from '../dev/xdp/native.js';
@@ -249,6 +249,11 @@ export class Engine {
 
   get workers(): number {
     return this.threads.length;
+  }
+
+  /** How the XDP program attached and whether the sockets bound zero-copy. */
+  get bindingFacts(): BindingFacts {
+    return this.bound.kind === 'dispatch' ? this.bound.binding.xdp.facts : this.bound.binding.facts;
   }
 
   /** How frames reach the workers: 'xdp' (direct) or 'dispatch' (software RSS). */
