@@ -27,7 +27,10 @@ function n(rec: Record<string, number>, key: string): number {
   return rec[key] ?? 0;
 }
 
-/** Sum of the drop counters whose reason name starts with one of `prefixes`. */
+/**
+ * Sum of the drop counters whose reason name starts with one of `prefixes`. Reason names are
+ * snake_case (DROP_REASON_NAMES: 'ipv4_bad_checksum').
+ */
 function dropsStarting(drops: Record<string, number>, ...prefixes: string[]): number {
   let sum = 0;
   for (const [k, v] of Object.entries(drops)) if (prefixes.some((p) => k.startsWith(p))) sum += v;
@@ -39,15 +42,20 @@ function snmpName(key: string): string {
   return key.charAt(0).toUpperCase() + key.slice(1);
 }
 
+/** A drop reason's snake_case name in the Device section's style (ipv4_bad_checksum -> Ipv4BadChecksum). */
+function pascalReason(reason: string): string {
+  return reason.split('_').map(snmpName).join('');
+}
+
 /** One worker's counters in netstat's sections. */
 export function netstatCounters(s: StackWorkerStats): NetstatCounters {
   const { iface, drops, tcp, udp } = s;
   const Tcp: Record<string, number> = {};
   for (const [k, v] of Object.entries(tcp)) Tcp[snmpName(k)] = v;
-  Tcp.InCsumErrors = n(drops, 'TcpBadChecksum');
+  Tcp.InCsumErrors = n(drops, 'tcp_bad_checksum');
   const Udp: Record<string, number> = {};
   for (const [k, v] of Object.entries(udp)) Udp[snmpName(k)] = v;
-  Udp.InCsumErrors = n(drops, 'UdpBadChecksum');
+  Udp.InCsumErrors = n(drops, 'udp_bad_checksum');
   const TcpExt: Record<string, number> = {};
   for (const [k, v] of Object.entries(s.tcpExt)) TcpExt[TCP_EXT_NAMES[k] ?? snmpName(k)] = v;
   const Device: Record<string, number> = {
@@ -64,10 +72,10 @@ export function netstatCounters(s: StackWorkerStats): NetstatCounters {
       Device[k === 'frames' ? 'FramesTotal' : `Frames${snmpName(k)}`] = v;
     }
   }
-  for (const [k, v] of Object.entries(drops)) if (v !== 0) Device[`Drop${k}`] = v;
+  for (const [k, v] of Object.entries(drops)) if (v !== 0) Device[`Drop${pascalReason(k)}`] = v;
   return {
     Ip: {
-      InHdrErrors: dropsStarting(drops, 'Ipv4', 'Ipv6'),
+      InHdrErrors: dropsStarting(drops, 'ipv4_', 'ipv6_'),
       InDelivers: n(iface, 'deliveredToTransport'),
       ReasmReqds: n(iface, 'fragmentsReceived'),
       ReasmOKs: n(iface, 'reassembled'),
@@ -79,8 +87,8 @@ export function netstatCounters(s: StackWorkerStats): NetstatCounters {
       NeighbourAdvertsSent: n(iface, 'neighbourAdvertsSent'),
     },
     Icmp: {
-      InErrors: dropsStarting(drops, 'Icmpv4', 'Icmpv6', 'Nd'),
-      InCsumErrors: n(drops, 'Icmpv4BadChecksum') + n(drops, 'Icmpv6BadChecksum'),
+      InErrors: dropsStarting(drops, 'icmpv4_', 'icmpv6_', 'nd_'),
+      InCsumErrors: n(drops, 'icmpv4_bad_checksum') + n(drops, 'icmpv6_bad_checksum'),
       InErrorMsgs: n(iface, 'icmpErrorsReceived'),
       OutEchoReps: n(iface, 'echoRepliesSent'),
       OutErrorMsgs: n(iface, 'icmpErrorsSent'),
