@@ -3,7 +3,8 @@
 // through postMessage.
 import { pathToFileURL } from 'node:url';
 import { expose } from 'threads/worker';
-import type { FrameDevice } from '../dev/frame-device.js';
+import type { FrameAccount, FrameDevice } from '../dev/frame-device.js';
+import type { RingCounts } from '../dev/xdp/native.js';
 import { XdpDevice } from '../dev/xdp/xdp-device.js';
 import { DispatchedDevice } from '../dev/dispatch/dispatched-device.js';
 import { SteeredDevice } from '../dev/steering/index.js';
@@ -39,6 +40,10 @@ export type ShutdownReport =
 interface OpenDevice {
   device: FrameDevice;
   park(ms: number): void;
+  /** Where every frame of the worker's own AF_XDP queue is now (not for dispatched devices). */
+  frameAccount?(): FrameAccount;
+  /** Entries in the kernel's rings of the worker's own AF_XDP socket now. */
+  rings?(): RingCounts;
   /** Drains what is in flight and reports where every frame is; then closes the data path. */
   shutdown(): ShutdownReport;
 }
@@ -59,6 +64,8 @@ function openDevice(spec: DeviceSpec, workerId: number): OpenDevice {
       return {
         device,
         park: (ms) => void device.waitReadable(parkFor(device, ms)),
+        frameAccount: () => device.frameAccount(),
+        rings: () => device.ringOccupancy(),
         shutdown() {
           drainDevice(device);
           const audit = device.audit();
@@ -75,6 +82,10 @@ function openDevice(spec: DeviceSpec, workerId: number): OpenDevice {
       return {
         device,
         park: (ms) => void device.waitReadable(parkFor(queue, ms)),
+        // The queue device's books: a frame lent to another worker counts as held by the app
+        // until it comes back, so this worker's places still add up to its frames.
+        frameAccount: () => queue.frameAccount(),
+        rings: () => queue.ringOccupancy(),
         shutdown() {
           queue.close();
           return { kind: 'steered' };
@@ -216,7 +227,8 @@ const api = {
         naps: loop.backoff.naps,
         cpuSeconds: threadCpuSeconds() - running.cpu0,
       },
-      frames: running.opened.device.frameAccount?.(),
+      frames: running.opened.frameAccount?.(),
+      rings: running.opened.rings?.(),
     };
   },
 
