@@ -23,8 +23,44 @@ const TCP_EXT_NAMES: Record<string, string> = {
   ackSkippedChallenges: 'TCPACKSkippedChallenge',
 };
 
+/** Interface counters (IfaceStats) in the Ip section, by the name netstat gives them. */
+const IP_FROM_IFACE: Record<string, string> = {
+  InDelivers: 'deliveredToTransport',
+  ReasmReqds: 'fragmentsReceived',
+  ReasmOKs: 'reassembled',
+  FragCreates: 'fragmentsSent',
+  PmtuUpdates: 'pmtuUpdates',
+  ArpRequestsSent: 'arpRequestsSent',
+  ArpRepliesSent: 'arpRepliesSent',
+  NeighbourSolicitsSent: 'neighbourSolicitsSent',
+  NeighbourAdvertsSent: 'neighbourAdvertsSent',
+};
+
+/** Interface counters in the Icmp section, by the name netstat gives them. */
+const ICMP_FROM_IFACE: Record<string, string> = {
+  InErrorMsgs: 'icmpErrorsReceived',
+  OutEchoReps: 'echoRepliesSent',
+  OutErrorMsgs: 'icmpErrorsSent',
+  OutRateLimited: 'icmpRateLimited',
+};
+
+/** The interface counters the Ip and Icmp sections show (the metrics export the rest apart). */
+export const IFACE_COUNTERS_IN_SECTIONS: ReadonlySet<string> = new Set([
+  ...Object.values(IP_FROM_IFACE),
+  ...Object.values(ICMP_FROM_IFACE),
+]);
+
 function n(rec: Record<string, number>, key: string): number {
   return rec[key] ?? 0;
+}
+
+function fromIface(
+  iface: Record<string, number>,
+  names: Record<string, string>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, key] of Object.entries(names)) out[name] = n(iface, key);
+  return out;
 }
 
 /**
@@ -74,25 +110,11 @@ export function netstatCounters(s: StackWorkerStats): NetstatCounters {
   }
   for (const [k, v] of Object.entries(drops)) if (v !== 0) Device[`Drop${pascalReason(k)}`] = v;
   return {
-    Ip: {
-      InHdrErrors: dropsStarting(drops, 'ipv4_', 'ipv6_'),
-      InDelivers: n(iface, 'deliveredToTransport'),
-      ReasmReqds: n(iface, 'fragmentsReceived'),
-      ReasmOKs: n(iface, 'reassembled'),
-      FragCreates: n(iface, 'fragmentsSent'),
-      PmtuUpdates: n(iface, 'pmtuUpdates'),
-      ArpRequestsSent: n(iface, 'arpRequestsSent'),
-      ArpRepliesSent: n(iface, 'arpRepliesSent'),
-      NeighbourSolicitsSent: n(iface, 'neighbourSolicitsSent'),
-      NeighbourAdvertsSent: n(iface, 'neighbourAdvertsSent'),
-    },
+    Ip: { InHdrErrors: dropsStarting(drops, 'ipv4_', 'ipv6_'), ...fromIface(iface, IP_FROM_IFACE) },
     Icmp: {
       InErrors: dropsStarting(drops, 'icmpv4_', 'icmpv6_', 'nd_'),
       InCsumErrors: n(drops, 'icmpv4_bad_checksum') + n(drops, 'icmpv6_bad_checksum'),
-      InErrorMsgs: n(iface, 'icmpErrorsReceived'),
-      OutEchoReps: n(iface, 'echoRepliesSent'),
-      OutErrorMsgs: n(iface, 'icmpErrorsSent'),
-      OutRateLimited: n(iface, 'icmpRateLimited'),
+      ...fromIface(iface, ICMP_FROM_IFACE),
     },
     Tcp,
     TcpExt,
