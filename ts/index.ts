@@ -7,6 +7,7 @@ export * as http2 from './api/http2.js';
 export * as tls from './api/tls-ns.js';
 export * as undici from './api/undici-ns.js';
 export { Engine, type EngineOptions } from './runtime/engine.js';
+export type { MetricsOption } from './runtime/metrics/address.js';
 export {
   toeplitzHash,
   ToeplitzHasher,

@@ -18,6 +18,11 @@ import type { SocketEntry } from './socket-report.js';
 import { ControlServer } from './control-server.js';
 import type { TcpConfig } from '../socket/tcp/config.js';
 import { onGracefulStop, releaseThreadsSignalHandlers } from './signals.js';
+import { parseMetricsAddress, type MetricsOption } from './metrics/address.js';
+import { MetricsServer } from './metrics/server.js';
+import { engineRegistry } from './metrics/registry.js';
+import { engineSnapshot } from './metrics/snapshot.js';
+import type { EngineSnapshot } from './metrics/families.js';
 
 // threads' own SIGINT/SIGTERM handlers would exit(0) past the graceful stop (signals.ts).
 releaseThreadsSignalHandlers();
@@ -58,6 +63,13 @@ export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
    * the signals to the application.
    */
   handleSignals?: boolean;
+  /**
+   * Serve Prometheus metrics (every worker's counters, drops by reason, the frame account, the
+   * AF_XDP statistics) at http://HOST:PORT/metrics: 'HOST:PORT' ('[::1]:9464' for IPv6) or
+   * { host, port } (host 127.0.0.1 by default; port 0 picks a free one, see `metricsUrl`).
+   * Only that address is bound. Closed when the engine stops.
+   */
+  metrics?: MetricsOption;
 }
 
 type Binding =
@@ -120,6 +132,7 @@ export interface EngineAudit {
 export class Engine {
   private closed = false;
   private control: ControlServer | undefined;
+  private metrics: MetricsServer | undefined;
   private unregisterStop: (() => void) | undefined;
 
   private constructor(
@@ -128,6 +141,9 @@ export class Engine {
   ) {}
 
   static async start(opts: EngineOptions): Promise<Engine> {
+    // A bad address fails before anything is set up.
+    const metricsAddress =
+      opts.metrics === undefined ? undefined : parseMetricsAddress(opts.metrics);
     const info = nodeXdp().interfaceInfo(opts.ifname);
     const queues = Math.max(info.channels.rx, info.channels.combined, 1);
     const workers = opts.workers ?? (opts.softwareRss ? os.availableParallelism() : queues);
@@ -193,6 +209,13 @@ export class Engine {
           typeof opts.control === 'string' ? opts.control : undefined,
         );
       }
+      if (metricsAddress) {
+        const source = () => engine.snapshot();
+        engine.metrics = await MetricsServer.start(
+          engineRegistry(source, await source()),
+          metricsAddress,
+        );
+      }
     } catch (err) {
       await engine.stop().catch(() => undefined);
       throw err;
@@ -208,6 +231,21 @@ export class Engine {
   /** Every worker's sockets (TCP listeners and connections, UDP), as `ss` lists them. */
   async sockets(): Promise<SocketEntry[]> {
     return (await Promise.all(this.threads.map((t) => t.sockets()))).flat();
+  }
+
+  /** Everything a metrics scrape reads, from the workers and the main thread's sockets. */
+  private async snapshot(): Promise<EngineSnapshot> {
+    const workers = await this.stats();
+    const bound = this.bound;
+    if (bound.kind === 'dispatch') {
+      return engineSnapshot(this.mode, workers, bound.binding.xdp, bound.binding.stats());
+    }
+    return engineSnapshot(this.mode, workers, bound.binding);
+  }
+
+  /** Where the metrics are served (http://HOST:PORT/metrics), when the engine serves them. */
+  get metricsUrl(): string | undefined {
+    return this.metrics?.url;
   }
 
   /** The control socket's path, when the engine has one. */
@@ -231,6 +269,7 @@ export class Engine {
    */
   async stop(): Promise<EngineAudit> {
     this.unregisterStop?.();
+    await this.metrics?.close();
     await this.control?.close();
     const threads = this.threads.splice(0);
     const reports = await Promise.allSettled(

@@ -16,6 +16,7 @@ const usage = `usage: xdpnet run <app-module> [options]
   --workers N       stack workers (default: the interface's queue count)
   --software-rss    spread the queue(s) over the CPUs with the software-RSS dispatcher
   --seconds S       stop after S seconds (default: run until SIGINT/SIGTERM)
+  --metrics H:P     serve Prometheus metrics at http://H:P/metrics (e.g. 127.0.0.1:9464)
 `;
 
 function list(v: string | undefined): string[] | undefined {
@@ -51,6 +52,7 @@ export async function run(args: ParsedArgs): Promise<number> {
       ipv6Gateway: stringOption(args, 'gateway6'),
       workers: args.options.workers === undefined ? undefined : numberOption(args, 'workers', 1),
       softwareRss: args.options['software-rss'] === true,
+      metrics: stringOption(args, 'metrics'),
       // This command stops the engine itself, after printing its counters.
       handleSignals: false,
     };
@@ -59,6 +61,7 @@ export async function run(args: ParsedArgs): Promise<number> {
       process.stderr.write(
         `xdpnet: ${app} running on ${opts.ifname} (${opts.ipv4?.join(', ')} ${opts.ipv6?.join(', ')}), ` +
           `${engine.workers} worker(s), ${engine.mode}` +
+          (engine.metricsUrl ? `; metrics at ${engine.metricsUrl}` : '') +
           (bed
             ? `; kernel peer in namespace ${bed.netns} at ${bed.peerIpv4}, ${bed.peerIpv6}`
             : '') +
