@@ -23,6 +23,7 @@ import { MetricsServer } from './metrics/server.js';
 import { engineRegistry } from './metrics/registry.js';
 import { engineSnapshot } from './metrics/snapshot.js';
 import type { EngineSnapshot } from './metrics/families.js';
+import { EngineCapture } from './engine-capture.js';
 
 // threads' own SIGINT/SIGTERM handlers would exit(0) past the graceful stop (signals.ts).
 releaseThreadsSignalHandlers();
@@ -70,6 +71,12 @@ export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
    * Only that address is bound. Closed when the engine stops.
    */
   metrics?: MetricsOption;
+  /**
+   * Capture every frame the stacks receive and send into this pcap file (tshark, Wireshark,
+   * tcpdump -r). Each worker writes its own FILE.worker<N> while running (flushed every second);
+   * with more than one worker, stop() merges them into FILE in time order and removes them.
+   */
+  pcap?: string;
 }
 
 type Binding =
@@ -133,6 +140,7 @@ export class Engine {
   private closed = false;
   private control: ControlServer | undefined;
   private metrics: MetricsServer | undefined;
+  private capture: EngineCapture | undefined;
   private unregisterStop: (() => void) | undefined;
 
   private constructor(
@@ -152,6 +160,7 @@ export class Engine {
         code: 'EINVAL',
       });
     }
+    const capture = opts.pcap === undefined ? undefined : EngineCapture.open(opts.pcap, workers);
     const ipv4 = (opts.ipv4 ?? []).map(hostPart);
     const ipv6 = (opts.ipv6 ?? []).map(hostPart);
     if (ipv6.length > 0) {
@@ -172,6 +181,7 @@ export class Engine {
     const bound = bind(workers, queues, common);
     const threads: ModuleThread<StackWorkerApi>[] = [];
     const engine = new Engine(bound, threads);
+    engine.capture = capture;
     if (opts.handleSignals !== false) engine.unregisterStop = onGracefulStop(() => engine.stop());
     try {
       const shared = createSharedInterfaceState();
@@ -193,6 +203,7 @@ export class Engine {
           app: opts.app,
           tcp: opts.tcp,
           ephemeralPorts: opts.ephemeralPorts,
+          pcap: capture?.workerFile(w),
         };
         const thread = await spawn<StackWorkerApi>(new Worker(workerPath), { timeout: 30000 });
         threads.push(thread);
@@ -286,6 +297,7 @@ export class Engine {
       this.closed = true;
       this.bound.binding.close();
     }
+    this.capture?.finish(); // the workers have closed their files
     return audit;
   }
 

@@ -30,6 +30,8 @@ export interface StackWorkerConfig {
   tcp?: Partial<TcpConfig>;
   /** The ports connect() picks from (Linux ip_local_port_range), inclusive. */
   ephemeralPorts?: readonly [number, number];
+  /** A pcap file this worker writes every frame its stack receives and sends into. */
+  pcap?: string;
 }
 
 /** What a stack worker reports. */

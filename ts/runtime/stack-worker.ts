@@ -8,6 +8,7 @@ import type { RingCounts } from '../dev/xdp/native.js';
 import { XdpDevice } from '../dev/xdp/xdp-device.js';
 import { DispatchedDevice } from '../dev/dispatch/dispatched-device.js';
 import { SteeredDevice } from '../dev/steering/index.js';
+import { PcapTap, PcapWriter } from '../dev/pcap/index.js';
 import { Interface } from '../iface/interface.js';
 import { UdpStack } from '../socket/udp/udp-stack.js';
 import { TcpStack } from '../socket/tcp/tcp-stack.js';
@@ -27,6 +28,32 @@ interface Running {
   opened: OpenDevice;
   loop: StackLoop;
   cpu0: number;
+  capture?: Capture;
+}
+
+/** A pcap capture of the stack's frames, and the timer that keeps its file current. */
+interface Capture {
+  writer: PcapWriter;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * How often a capture's buffered records go to its file: the file lags the wire by a second at
+ * most, so it can be read while the engine runs. The packet path itself makes no system call.
+ */
+const CAPTURE_FLUSH_MS = 1000;
+
+function startCapture(file: string): Capture {
+  const writer = new PcapWriter(file);
+  const timer = setInterval(() => writer.flush(), CAPTURE_FLUSH_MS);
+  timer.unref();
+  return { writer, timer };
+}
+
+function stopCapture(capture: Capture | undefined): void {
+  if (!capture) return;
+  clearInterval(capture.timer);
+  capture.writer.close();
 }
 
 let running: Running | undefined;
@@ -149,7 +176,10 @@ const api = {
     if (running)
       throw Object.assign(new Error('stack worker already started'), { code: 'EISCONN' });
     const opened = openDevice(config.device, config.workerId);
-    const { device, park } = opened;
+    const { park } = opened;
+    const capture = config.pcap === undefined ? undefined : startCapture(config.pcap);
+    // The stack sees the device through the tap, so the capture has what the stack had.
+    const device = capture ? new PcapTap(opened.device, capture.writer) : opened.device;
     const iface = new Interface(device, config.iface, {
       neighbours: config.shared.neighbours,
       pmtu: config.shared.pmtu,
@@ -202,7 +232,7 @@ const api = {
       },
     };
     const loop = new StackLoop(target, device.batch);
-    running = { stack, opened, loop, cpu0: threadCpuSeconds() };
+    running = { stack, opened, loop, cpu0: threadCpuSeconds(), capture };
     setWorkerStack(stack);
     loop.start();
     if (config.app) {
@@ -245,7 +275,7 @@ const api = {
    */
   async stop(graceMs = 1000): Promise<ShutdownReport | undefined> {
     if (!running) return undefined;
-    const { loop, stack, opened } = running;
+    const { loop, stack, opened, capture } = running;
     running = undefined;
     runWorkerStopHooks(); // the app's descriptors close (FINs go out) while the loop still runs
     await closeGracefully(stack.tcp, graceMs);
@@ -253,7 +283,9 @@ const api = {
     setWorkerStack(undefined);
     stack.tcp.close();
     stack.iface.close();
-    return opened.shutdown();
+    const report = opened.shutdown();
+    stopCapture(capture);
+    return report;
   },
 };
 
