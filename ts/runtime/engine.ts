@@ -23,7 +23,7 @@ import { MetricsServer } from './metrics/server.js';
 import { engineRegistry } from './metrics/registry.js';
 import { engineSnapshot } from './metrics/snapshot.js';
 import type { EngineSnapshot } from './metrics/families.js';
-import { EngineCapture } from './engine-capture.js';
+import { CaptureFiles } from '../dev/pcap/capture-files.js';
 
 // threads' own SIGINT/SIGTERM handlers would exit(0) past the graceful stop (signals.ts).
 releaseThreadsSignalHandlers();
@@ -73,8 +73,9 @@ export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
   metrics?: MetricsOption;
   /**
    * Capture every frame the stacks receive and send into this pcap file (tshark, Wireshark,
-   * tcpdump -r). Each worker writes its own FILE.worker<N> while running (flushed every second);
-   * with more than one worker, stop() merges them into FILE in time order and removes them.
+   * tcpdump -r), flushed every second. One worker writes FILE itself; with more, each writes
+   * FILE.worker<N> while running and stop() merges them into FILE in time order, then removes
+   * them.
    */
   pcap?: string;
 }
@@ -140,7 +141,7 @@ export class Engine {
   private closed = false;
   private control: ControlServer | undefined;
   private metrics: MetricsServer | undefined;
-  private capture: EngineCapture | undefined;
+  private capture: CaptureFiles | undefined;
   private unregisterStop: (() => void) | undefined;
 
   private constructor(
@@ -160,7 +161,7 @@ export class Engine {
         code: 'EINVAL',
       });
     }
-    const capture = opts.pcap === undefined ? undefined : EngineCapture.open(opts.pcap, workers);
+    const capture = opts.pcap === undefined ? undefined : CaptureFiles.open(opts.pcap, workers);
     const ipv4 = (opts.ipv4 ?? []).map(hostPart);
     const ipv6 = (opts.ipv6 ?? []).map(hostPart);
     if (ipv6.length > 0) {

@@ -1,11 +1,11 @@
-// `pcap` of Engine.start: a capture of every frame the engine's stacks receive and send. Each
-// worker writes the frames of its own stack into a file of its own (no lock between threads on
-// the packet path). With one worker that file is the capture; with more, the engine merges the
-// workers' files in time order into the one asked for when it stops, and removes them.
+// One capture written by several worker threads (Engine.start's `pcap`, perf's --pcap): each
+// worker writes the frames of its own device into a file of its own (no lock between threads on
+// the packet path). With one worker that file is the capture; with more, their files are merged
+// in time order into the one asked for once all are closed, and removed.
 import fs from 'node:fs';
-import { mergePcapFiles } from '../dev/pcap/pcap-merge.js';
+import { mergePcapFiles } from './pcap-merge.js';
 
-export class EngineCapture {
+export class CaptureFiles {
   private finished = false;
 
   private constructor(
@@ -15,13 +15,13 @@ export class EngineCapture {
 
   /**
    * Plans the capture of `workers` workers into `file`. Creates (truncates) `file` now, so that
-   * a path that cannot be written fails Engine.start before anything is set up, in its error.
+   * a path that cannot be written fails here, in the caller's thread, before anything is set up.
    */
-  static open(file: string, workers: number): EngineCapture {
+  static open(file: string, workers: number): CaptureFiles {
     fs.closeSync(fs.openSync(file, 'w'));
     const parts =
       workers === 1 ? [file] : Array.from({ length: workers }, (_, w) => `${file}.worker${w}`);
-    return new EngineCapture(file, parts);
+    return new CaptureFiles(file, parts);
   }
 
   /** The file worker `w` captures into. */
