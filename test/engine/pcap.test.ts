@@ -3,9 +3,10 @@
 // One worker: the peer's UDP datagrams and TCP connections to the echo app, each frame in both
 // directions, valid checksums, and as many frames as the interface counted. Two steered workers:
 // their files are merged in time order into the one asked for and removed. And a path that
-// cannot be written fails Engine.start before anything is set up.
+// cannot be written fails Engine.start before anything is set up. `xdpnet run --pcap` too.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import { runPeerPython } from '../support/peer-namespace.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const app = path.join(here, '../introspection/apps/echo-both.js');
+const cli = path.join(here, '../../../bin/xdpnet.js');
 
 // Peer: n_udp UDP echo round trips from each of n_flows sockets (so that flows spread over the
 // queues), then n_tcp TCP connections that each echo 1000 bytes and close; prints what came back.
@@ -154,5 +156,47 @@ describe('engine: pcap capture', function () {
       code: 'ENOENT',
     });
     assert.equal(nodeXdp().attachedXdpProgram(beds[0].engineIf), null);
+  });
+});
+
+describe('xdpnet run --pcap', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let child: ChildProcess | undefined;
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xdpnet-run-pcap-'));
+  });
+
+  after(() => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("captures the peer's pings and the engine's replies", async function () {
+    const file = path.join(dir, 'run.pcap');
+    child = spawn(
+      process.execPath,
+      [cli, 'run', app, '--workers', '1', '--pcap', file, '--seconds', '60'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
+    const bedLine = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child!.stdout! }).once('line', resolve);
+      void exited.then((code) => reject(new Error(`xdpnet run exited ${code}: ${stderr}`)));
+    });
+    const bed = JSON.parse(bedLine) as { netns: string; engineIpv4: string };
+    const ping = spawnSync(
+      'ip',
+      ['netns', 'exec', bed.netns, 'ping', '-c', '5', '-i', '0.2', '-W', '2', bed.engineIpv4],
+      { timeout: 30_000 },
+    );
+    assert.equal(ping.status, 0, 'ping');
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    assert.equal(frames(file, `icmp.type == 8 && ip.dst == ${bed.engineIpv4}`), 5, 'requests');
+    assert.equal(frames(file, `icmp.type == 0 && ip.src == ${bed.engineIpv4}`), 5, 'replies');
   });
 });

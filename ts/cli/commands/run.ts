@@ -17,6 +17,7 @@ const usage = `usage: xdpnet run <app-module> [options]
   --software-rss    spread the queue(s) over the CPUs with the software-RSS dispatcher
   --seconds S       stop after S seconds (default: run until SIGINT/SIGTERM)
   --metrics H:P     serve Prometheus metrics at http://H:P/metrics (e.g. 127.0.0.1:9464)
+  --pcap FILE       capture every frame the workers receive and send into FILE
 `;
 
 function list(v: string | undefined): string[] | undefined {
@@ -53,6 +54,7 @@ export async function run(args: ParsedArgs): Promise<number> {
       workers: args.options.workers === undefined ? undefined : numberOption(args, 'workers', 1),
       softwareRss: args.options['software-rss'] === true,
       metrics: stringOption(args, 'metrics'),
+      pcap: stringOption(args, 'pcap'),
       // This command stops the engine itself, after printing its counters.
       handleSignals: false,
     };
