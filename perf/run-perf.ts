@@ -50,6 +50,13 @@ const withStack = new Set([
   'express',
 ]);
 
+/**
+ * Modes whose engine frames --pcap captures: the full stack's, and the port workers' that
+ * receive (txonly's loop keeps TX books a tap would hide; the RSS and steered loops and the
+ * memory pairs have no tap).
+ */
+const pcapModes = new Set([...withStack, 'rxdrop', 'l2fwd']);
+
 /** Modes that need a queue per worker get a multi-queue bed. */
 const bedQueues: Record<string, number> = { 'steered-rxdrop': 2 };
 
@@ -58,6 +65,14 @@ export async function runPerf(mode: string, options: PerfOptions): Promise<PerfR
   if (!run) {
     throw Object.assign(
       new Error(`unknown perf mode '${mode}'; choose one of ${Object.keys(perfModes).join(', ')}`),
+      { code: 'EINVAL' },
+    );
+  }
+  if (options.pcap !== undefined && !pcapModes.has(mode)) {
+    throw Object.assign(
+      new Error(
+        `perf ${mode} cannot capture (--pcap); these modes can: ${[...pcapModes].join(', ')}`,
+      ),
       { code: 'EINVAL' },
     );
   }

@@ -60,6 +60,7 @@ async function onEngine<F extends PerfFigures>(
     app,
     xdpMode: target.options.xdpMode,
     bindMode: target.options.bindMode,
+    pcap: target.options.pcap,
   });
   const workers = engine.workers; // 0 once stopped
   let figures: F;

@@ -22,6 +22,8 @@ export interface PerfOptions {
   dstMac?: string;
   dstIp?: string;
   srcIp?: string;
+  /** Capture the engine's frames into this pcap file (the modes of PCAP_MODES in run-perf). */
+  pcap?: string;
 }
 
 export interface PerfTarget {
@@ -78,6 +80,7 @@ export function bindingOptions(target: PerfTarget) {
     ipv6: bed ? [bed.engineIpv6] : [],
     xdpMode: options.xdpMode,
     bindMode: options.bindMode,
+    pcap: options.pcap,
   };
 }
 

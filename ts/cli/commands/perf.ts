@@ -15,6 +15,7 @@ const usage = `usage: xdpnet perf <${Object.keys(perfModes).join('|')}> [options
   --xdp-mode M      auto | native | generic
   --bind-mode M     auto | zerocopy | copy
   --dst-mac, --dst-ip, --src-ip   txonly on a real NIC: where to send from and to
+  --pcap FILE       capture the engine's frames into FILE (stack modes, rxdrop, l2fwd)
 `;
 
 export async function run(args: ParsedArgs): Promise<number> {
@@ -36,6 +37,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     dstMac: stringOption(args, 'dst-mac'),
     dstIp: stringOption(args, 'dst-ip'),
     srcIp: stringOption(args, 'src-ip'),
+    pcap: stringOption(args, 'pcap'),
   };
   const result = await runPerf(mode, options);
   process.stdout.write(`${formatTable(result)}\n${JSON.stringify(result)}\n`);
