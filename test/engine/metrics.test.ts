@@ -173,29 +173,37 @@ describe('engine: the metrics endpoint', function () {
   });
 
   it("with more workers than queues (software RSS), serves the dispatcher's counters and socket too", async function () {
-    engine = await Engine.start({
-      ifname: bed!.engineIf,
-      ipv4: [`${bed!.engineIpv4}/${bed!.ipv4Prefix}`],
-      app,
-      workers: 3, // more workers than the bed's two queues: the dispatcher
-      control: false,
-      metrics: '127.0.0.1:0',
-    });
-    const before = await scrape(engine.metricsUrl!);
-    await runPeerPython(bed!, PY_TRAFFIC, [bed!.engineIpv4, '50', '2']);
-    const after = await scrape(engine.metricsUrl!);
-    assert.equal(sample(after, 'xdpnet_workers', { mode: 'dispatch' }), 3);
-    for (const worker of ['0', '1', '2']) {
-      assert.ok(Number.isFinite(sample(after, 'xdpnet_udp_in_datagrams_total', { worker })));
-      assert.ok(Number.isFinite(sample(after, 'xdpnet_dispatch_dropped_total', { worker })));
+    // One queue: the dispatcher reads queue 0 only (so a multi-queue bed would lose flows).
+    const oneQueue = await TestBed.up({ queues: 1 });
+    try {
+      engine = await Engine.start({
+        ifname: oneQueue.engineIf,
+        ipv4: [`${oneQueue.engineIpv4}/${oneQueue.ipv4Prefix}`],
+        app,
+        workers: 2,
+        control: false,
+        metrics: '127.0.0.1:0',
+      });
+      const before = await scrape(engine.metricsUrl!);
+      await runPeerPython(oneQueue, PY_TRAFFIC, [oneQueue.engineIpv4, '50', '2']);
+      const after = await scrape(engine.metricsUrl!);
+      assert.equal(sample(after, 'xdpnet_workers', { mode: 'dispatch' }), 2);
+      for (const worker of ['0', '1']) {
+        assert.ok(Number.isFinite(sample(after, 'xdpnet_udp_in_datagrams_total', { worker })));
+        assert.ok(Number.isFinite(sample(after, 'xdpnet_dispatch_dropped_total', { worker })));
+      }
+      assert.ok(increase(before, after, 'xdpnet_udp_in_datagrams_total') >= 50);
+      assert.ok(increase(before, after, 'xdpnet_dispatch_delivered_total') >= 50);
+      const dispatcher = { worker: 'dispatcher', queue: '0' };
+      assert.ok(Number.isFinite(sample(after, 'xdpnet_xsk_rx_dropped_total', dispatcher)));
+      assert.ok(sample(after, 'xdpnet_dispatcher_rx_packets_total') >= 50);
+      // Dispatched workers share the dispatcher's frames: no per-worker account (yet).
+      assert.equal(samples(after, 'xdpnet_frames').length, 0);
+    } finally {
+      await engine?.stop();
+      engine = undefined;
+      await oneQueue.down();
     }
-    assert.ok(increase(before, after, 'xdpnet_udp_in_datagrams_total') >= 50);
-    assert.ok(increase(before, after, 'xdpnet_dispatch_delivered_total') >= 50);
-    const dispatcher = { worker: 'dispatcher', queue: '0' };
-    assert.ok(Number.isFinite(sample(after, 'xdpnet_xsk_rx_dropped_total', dispatcher)));
-    assert.ok(sample(after, 'xdpnet_dispatcher_rx_packets_total') >= 50);
-    // Dispatched workers share the dispatcher's frames: no per-worker account (yet).
-    assert.equal(samples(after, 'xdpnet_frames').length, 0);
   });
 
   it('checks the address before starting anything (EINVAL)', async function () {
