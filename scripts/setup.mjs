@@ -3,7 +3,7 @@
 //  1. the system tools the test bed, tests and perf harness run; installed with apt-get when
 //     running as root, otherwise the exact packages to install are printed and we exit non-zero;
 //  2. node_modules, and a native addon and TypeScript build no older than their sources.
-// Plain Node ESM without dependencies: it has to run before `npm install` has.
+// Plain Node ESM without dependencies: it has to run before `npm ci` has.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -33,6 +33,8 @@ const TOOLS = {
   wat2wasm: 'wabt',
   openssl: 'openssl',
   setpriv: 'util-linux',
+  // Headless, for the test that opens the perf report (test/perf/report.test.ts).
+  chromium: 'chromium',
 };
 
 function say(line) {
@@ -126,8 +128,10 @@ function mtimeOf(file) {
 
 function ensureBuild() {
   if (!fs.existsSync(path.join(ROOT, 'node_modules'))) {
-    say('node_modules missing: npm install (its prepare script builds everything)');
-    run(['npm', 'install']);
+    say(
+      'node_modules missing: npm ci (the locked dependencies; its prepare script builds everything)',
+    );
+    run(['npm', 'ci']);
     fs.mkdirSync(path.dirname(TS_STAMP), { recursive: true });
     fs.writeFileSync(TS_STAMP, `${new Date().toISOString()}\n`);
     return;

@@ -5,19 +5,18 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Server } from 'node:net';
-import { parseArgs, numberOption, stringOption } from '../../ts/cli/args.js';
+import { numberOption, stringOption } from './options.js';
 import { packageRoot } from '../../ts/dev/xdp/native.js';
 import { watchServer } from './net-server.js';
 
-const args = parseArgs(process.argv.slice(2));
-const app = stringOption(args, 'app');
+const app = stringOption('app');
 if (app === undefined) {
   process.stderr.write('app-server: --app <module> is required\n');
   process.exit(2);
 }
 process.env.XDPNET_PERF_SIDE = 'kernel';
-process.env.XDPNET_PERF_HOST = stringOption(args, 'bind') ?? '127.0.0.1';
-process.env.XDPNET_PERF_PORT = String(numberOption(args, 'port', 8080));
+process.env.XDPNET_PERF_HOST = stringOption('bind') ?? '127.0.0.1';
+process.env.XDPNET_PERF_PORT = String(numberOption('port', 8080));
 
 const { server } = (await import(pathToFileURL(path.join(packageRoot, 'dist', app)).href)) as {
   server: Server;

@@ -2,14 +2,13 @@
 // (a bounded number of sends in flight) for `--seconds`, then prints one JSON line.
 // Usage: node dgram-send.js --bind ADDR --dst ADDR --port P --size N --seconds S
 import dgram from 'node:dgram';
-import { parseArgs, numberOption, stringOption } from '../../ts/cli/args.js';
+import { numberOption, stringOption } from './options.js';
 
-const args = parseArgs(process.argv.slice(2));
-const bind = stringOption(args, 'bind') ?? '127.0.0.1';
-const dst = stringOption(args, 'dst') ?? '127.0.0.1';
-const port = numberOption(args, 'port', 9);
-const size = numberOption(args, 'size', 18);
-const seconds = numberOption(args, 'seconds', 5);
+const bind = stringOption('bind') ?? '127.0.0.1';
+const dst = stringOption('dst') ?? '127.0.0.1';
+const port = numberOption('port', 9);
+const size = numberOption('size', 18);
+const seconds = numberOption('seconds', 5);
 const IN_FLIGHT = 64;
 
 const socket = dgram.createSocket(bind.includes(':') ? 'udp6' : 'udp4');

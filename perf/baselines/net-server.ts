@@ -3,7 +3,7 @@
 // printed at exit. The servers run on Node's kernel stack at the bed's .3 address.
 // Usage: node <baseline>.js --bind ADDR --port P --seconds S [--idle 2]
 import type { Server, Socket } from 'node:net';
-import { parseArgs, numberOption, stringOption } from '../../ts/cli/args.js';
+import { numberOption, stringOption } from './options.js';
 
 export interface ServerRun {
   /** Call on every connection and every chunk: keeps the run alive. */
@@ -16,9 +16,8 @@ export interface ServerRun {
 
 /** Listens per the command line, says "ready", and exits once the run is over. */
 export function runServer(server: Server): ServerRun {
-  const args = parseArgs(process.argv.slice(2));
-  const bind = stringOption(args, 'bind') ?? '127.0.0.1';
-  const port = numberOption(args, 'port', 7);
+  const bind = stringOption('bind') ?? '127.0.0.1';
+  const port = numberOption('port', 7);
   const run = watchServer(server);
   server.listen({ host: bind, port, backlog: 4096 }, () => run.start());
   return run;
@@ -30,9 +29,8 @@ export function runServer(server: Server): ServerRun {
  * nothing happened for `--idle` seconds after the first connection.
  */
 export function watchServer(server: Server): ServerRun & { start(): void } {
-  const args = parseArgs(process.argv.slice(2));
-  const seconds = numberOption(args, 'seconds', 30);
-  const idleSeconds = numberOption(args, 'idle', 2);
+  const seconds = numberOption('seconds', 30);
+  const idleSeconds = numberOption('idle', 2);
   const cpu0 = process.cpuUsage();
   const sockets = new Set<Socket>();
   let last = 0;

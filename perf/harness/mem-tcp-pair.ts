@@ -9,7 +9,6 @@
 // Also runs the smoltcp baseline (crates/tcp-baseline) with the same MTU and socket buffers.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { MemoryPair } from '../../ts/dev/memory/memory-pair.js';
 import { Interface } from '../../ts/iface/interface.js';
 import { SharedNeighbourTable } from '../../ts/iface/neighbour-table.js';
@@ -18,7 +17,7 @@ import { DEFAULT_TCP_CONFIG, type TcpConfig } from '../../ts/socket/tcp/config.j
 import { TcpEvent } from '../../ts/socket/tcp/host.js';
 import type { TcpConn, TcpConnUser } from '../../ts/socket/tcp/tcp-conn.js';
 import { parseIpv4Address } from '../../ts/wire/address.js';
-import { packageRoot } from '../../ts/dev/xdp/native.js';
+import { artifactPath, missingArtifactMessage } from '../../ts/dev/xdp/artifacts.js';
 
 export const MEM_MTU = 1500;
 const A_MAC = '02:00:00:00:00:1a';
@@ -227,16 +226,25 @@ export function streamPattern(): Buffer {
 
 // ---- the smoltcp baseline ---------------------------------------------------------------------
 
-export const smoltcpBenchPath = path.join(packageRoot, 'target/release/xdpnet-smoltcp-bench');
+/** The build tree's (target/release) in a clone, the platform package's when installed. */
+export const smoltcpBenchPath = artifactPath('xdpnet-smoltcp-bench');
 
 /** Runs `xdpnet-smoltcp-bench <args>` with our MTU and socket buffers; returns its JSON. */
-export function runSmoltcpBench<T>(args: string[], timeoutMs: number): Promise<T> {
+/** Seconds between the bench's progress lines (the harness samples the latest at its own pace). */
+const BENCH_PROGRESS_SECONDS = 0.1;
+
+/**
+ * Runs xdpnet-smoltcp-bench with `args` and parses its JSON line; `onProgress` gets the packets
+ * of each progress line it prints while it runs.
+ */
+export function runSmoltcpBench<T>(
+  args: string[],
+  timeoutMs: number,
+  onProgress?: (packets: number) => void,
+): Promise<T> {
   if (!fs.existsSync(smoltcpBenchPath)) {
     return Promise.reject(
-      Object.assign(
-        new Error(`${smoltcpBenchPath} is missing; build it with \`npm run build:peer\``),
-        { code: 'ENOENT' },
-      ),
+      Object.assign(new Error(missingArtifactMessage('xdpnet-smoltcp-bench')), { code: 'ENOENT' }),
     );
   }
   const all = [
@@ -247,21 +255,33 @@ export function runSmoltcpBench<T>(args: string[], timeoutMs: number): Promise<T
     String(memTcpConfig.receiveBufferBytes),
     '--tx-buffer',
     String(memTcpConfig.sendBufferBytes),
+    ...(onProgress ? ['--interval', String(BENCH_PROGRESS_SECONDS)] : []),
   ];
   return new Promise((resolve, reject) => {
-    execFile(smoltcpBenchPath, all, { timeout: Math.ceil(timeoutMs) }, (err, stdout, stderr) => {
-      const line = stdout.trim().split('\n').pop() ?? '';
-      const parsed = line.startsWith('{') ? (JSON.parse(line) as T & { error?: string }) : null;
-      if (err || parsed === null || parsed.error !== undefined) {
-        const why = parsed?.error ?? (stderr.trim() || err?.message || 'no JSON line');
-        reject(
-          Object.assign(new Error(`xdpnet-smoltcp-bench ${args[0]} failed: ${why}`), {
-            code: 'EBASELINE',
-          }),
-        );
-        return;
-      }
-      resolve(parsed);
-    });
+    const child = execFile(
+      smoltcpBenchPath,
+      all,
+      { timeout: Math.ceil(timeoutMs) },
+      (err, stdout, stderr) => {
+        const line = stdout.trim().split('\n').pop() ?? '';
+        const parsed = line.startsWith('{') ? (JSON.parse(line) as T & { error?: string }) : null;
+        if (err || parsed === null || parsed.error !== undefined) {
+          const why = parsed?.error ?? (stderr.trim() || err?.message || 'no JSON line');
+          reject(
+            Object.assign(new Error(`xdpnet-smoltcp-bench ${args[0]} failed: ${why}`), {
+              code: 'EBASELINE',
+            }),
+          );
+          return;
+        }
+        resolve(parsed);
+      },
+    );
+    if (onProgress) {
+      child.stderr?.on('data', (d: Buffer) => {
+        const last = [...d.toString().matchAll(/^progress (\d+)$/gm)].pop();
+        if (last) onProgress(Number(last[1]));
+      });
+    }
   });
 }

@@ -1,11 +1,11 @@
 // Runs xdpnet-peer (crates/xdpnet-peer), the kernel-side load generator and sink, inside the test
 // bed's peer namespace and parses the JSON line it ends with.
 import fs from 'node:fs';
-import path from 'node:path';
-import { packageRoot } from '../../ts/dev/xdp/native.js';
+import { artifactPath, missingArtifactMessage } from '../../ts/dev/xdp/artifacts.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
 
-export const peerToolPath = path.join(packageRoot, 'target/release/xdpnet-peer');
+/** The build tree's (target/release) in a clone, the platform package's when installed. */
+export const peerToolPath = artifactPath('xdpnet-peer');
 
 export interface FloodReport {
   sent: number;
@@ -29,10 +29,7 @@ export interface SinkReport {
 
 function requireTool(): void {
   if (!fs.existsSync(peerToolPath)) {
-    throw Object.assign(
-      new Error(`${peerToolPath} is missing; build it with \`npm run build:peer\``),
-      { code: 'ENOENT' },
-    );
+    throw Object.assign(new Error(missingArtifactMessage('xdpnet-peer')), { code: 'ENOENT' });
   }
 }
 

@@ -3,6 +3,10 @@
 import { flood, type FloodReport } from '../harness/peer-tool.js';
 import { BaselineProcess } from '../harness/bed-engine.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
+import type { ProgressLog, Side } from '../harness/progress.js';
+import type { Histogram } from '../harness/latency.js';
+import type { PerfFigures } from '../harness/perf-result.js';
+import type { BindingFacts } from '../../ts/dev/xdp/xdp-binding.js';
 
 export interface PerfOptions {
   seconds: number;
@@ -22,13 +26,23 @@ export interface PerfOptions {
   dstMac?: string;
   dstIp?: string;
   srcIp?: string;
-  /** Capture the engine's frames into this pcap file (the modes of PCAP_MODES in run-perf). */
+  /** Seconds between progress lines on stderr; 0 or absent: none (samples still kept). */
+  interval?: number;
+  /** Write the HTML report here. */
+  report?: string;
+  /** Save the latency histograms here (beside the report by default). */
+  histogramDir?: string;
+  /** Capture the engine's frames into this pcap file (the modes that read it: mode-catalogue). */
   pcap?: string;
 }
 
 export interface PerfTarget {
   bed?: TestBed;
   options: PerfOptions;
+  /** Where every phase's progress goes (see ProgressLog.during). */
+  progress: ProgressLog;
+  /** The latency modes' histograms, engine and baseline. */
+  histograms: Partial<Record<Side, Histogram>>;
 }
 
 /** The port the load is sent to (discard). */
@@ -69,6 +83,11 @@ export async function addBaselineAddress(bed: TestBed): Promise<string> {
   const address = bed.engineIpv4.replace(/\.\d+$/, '.3');
   await bed.addKernelAddressOnEngineSide(`${address}/24`);
   return address;
+}
+
+/** The figures that say how the engine bound: XDP attach mode and zero-copy. */
+export function factsOf(facts: BindingFacts): Pick<PerfFigures, 'xdpMode' | 'zeroCopy'> {
+  return { xdpMode: facts.xdpMode, zeroCopy: facts.zeroCopy };
 }
 
 export function bindingOptions(target: PerfTarget) {

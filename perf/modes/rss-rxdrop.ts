@@ -9,7 +9,7 @@ import { DispatchBinding } from '../../ts/dev/dispatch/dispatch-binding.js';
 import { RssWorkers } from '../../ts/worker/rss-workers.js';
 import fs from 'node:fs';
 import { assertFramesAccounted, receivedFigures, rxdropOnPortWorkers } from './rxdrop.js';
-import { bindingOptions, floodLoad, requireBed, type PerfTarget } from './common.js';
+import { bindingOptions, factsOf, floodLoad, requireBed, type PerfTarget } from './common.js';
 
 /** Flows in the flood: enough that both workers get an even share of the RETA's buckets. */
 const FLOWS = { flows: 64, srcPortBase: 20000 };
@@ -35,13 +35,15 @@ export async function rssRxdrop(target: PerfTarget): Promise<PerfResult> {
   const options = target.options;
   const load = () => floodLoad(bed, bed.engineIpv4, options, FLOWS);
   const engine = await dispatched();
-  const direct = (await rxdropOnPortWorkers(target, load)).figures;
+  const direct = await rxdropOnPortWorkers(target, load, {
+    side: 'baseline',
+    label: 'xdpnet direct rx',
+  });
   return {
     mode: 'rss-rxdrop',
     ...engine.figures,
     workers: WORKERS,
-    xdpMode: engine.xdpMode,
-    zeroCopy: engine.zeroCopy,
+    ...factsOf(engine.facts),
     baseline: { name: 'xdpnet-direct-1-worker', ...direct },
   };
 
@@ -55,9 +57,10 @@ export async function rssRxdrop(target: PerfTarget): Promise<PerfResult> {
     try {
       workers = await RssWorkers.start(binding, options.batch);
       const w = workers;
+      const received = async () => (await w.progress()).rxPackets;
       const run = await loopsUnderLoad(w, { mode: 'rxdrop', seconds: options.seconds + 5 }, load, {
-        label: 'xdpnet rss rx',
-        sample: async () => (await w.progress()).rxPackets,
+        log: target.progress,
+        phase: { side: 'engine', label: 'xdpnet rss rx', packets: received },
       });
       const packets = run.reports.reduce((s, r) => s + r.rxPackets, 0);
       const stats = binding.stats();
@@ -76,8 +79,7 @@ export async function rssRxdrop(target: PerfTarget): Promise<PerfResult> {
       assertFramesAccounted([audit]);
       return {
         figures: receivedFigures(run.reports, run.load, run.cpuSeconds),
-        xdpMode: binding.xdp.facts.xdpMode,
-        zeroCopy: binding.xdp.facts.zeroCopy,
+        facts: binding.xdp.facts,
       };
     } finally {
       await workers?.close();

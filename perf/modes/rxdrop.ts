@@ -4,10 +4,11 @@ import type { FloodReport } from '../harness/peer-tool.js';
 import { withEngine } from '../harness/bed-engine.js';
 import { loopsUnderLoad } from '../harness/loops-under-load.js';
 import { packetFigures, type PerfFigures, type PerfResult } from '../harness/perf-result.js';
-import type { BindingFacts } from '../../ts/dev/xdp/xdp-binding.js';
+import type { Side } from '../harness/progress.js';
 import {
   startBaselineServer,
   bindingOptions,
+  factsOf,
   floodLoad,
   LOAD_PORT,
   sleepThenUndefined,
@@ -18,42 +19,35 @@ export async function rxdrop(target: PerfTarget): Promise<PerfResult> {
   const { bed, options } = target;
   const load = () =>
     bed ? floodLoad(bed, bed.engineIpv4, options) : sleepThenUndefined(options.seconds * 1000);
-  const engine = await rxdropOnPortWorkers(target, load, 'xdpnet rx');
-  const result: PerfResult = {
-    mode: 'rxdrop',
-    ...engine.figures,
-    workers: engine.workers,
-    xdpMode: engine.facts.xdpMode,
-    zeroCopy: engine.facts.zeroCopy,
-  };
+  const engine = await rxdropOnPortWorkers(target, load, { side: 'engine', label: 'xdpnet rx' });
+  const result: PerfResult = { mode: 'rxdrop', ...engine };
   if (bed) result.baseline = await dgramBaseline(target);
   return result;
 }
 
 /**
  * rxdrop on the direct path, a port worker per queue of the binding, while `load` runs (none on
- * a real NIC, where it comes from outside); frames are audited after. With `progress`, the packets
- * received are printed once a second under that label.
+ * a real NIC, where it comes from outside), as `phase` (the packets the workers received); frames
+ * are audited after.
  */
 export async function rxdropOnPortWorkers(
   target: PerfTarget,
   load: () => Promise<FloodReport | undefined>,
-  progress?: string,
-): Promise<{ figures: PerfFigures; workers: number; facts: BindingFacts }> {
+  phase: { side: Side; label: string },
+): Promise<PerfFigures & { workers: number }> {
   const { value, audits } = await withEngine(bindingOptions(target), async (engine) => {
     const workers = engine.workers;
+    const packets = async () => (await workers.progress()).rxPackets;
     const run = await loopsUnderLoad(
       workers,
       { mode: 'rxdrop', seconds: target.options.seconds + 5 },
       load,
-      progress === undefined
-        ? undefined
-        : { label: progress, sample: async () => (await workers.progress()).rxPackets },
+      { log: target.progress, phase: { ...phase, packets } },
     );
     return {
-      figures: receivedFigures(run.reports, run.load, run.cpuSeconds),
+      ...receivedFigures(run.reports, run.load, run.cpuSeconds),
       workers: run.reports.length,
-      facts: engine.binding.facts,
+      ...factsOf(engine.binding.facts),
     };
   });
   assertFramesAccounted(audits);
@@ -84,7 +78,12 @@ async function dgramBaseline(target: PerfTarget): Promise<PerfResult['baseline']
     LOAD_PORT,
     options.seconds + 10,
   );
-  const load = await floodLoad(bed, address, options);
+  const phase = {
+    side: 'baseline' as const,
+    label: 'node dgram rx',
+    packets: () => sink.progress(),
+  };
+  const load = await target.progress.during(phase, () => floodLoad(bed, address, options));
   const got = await sink.result<{ received: number; bytes: number; cpuSeconds: number }>(
     (options.seconds + 15) * 1000,
   );
@@ -92,6 +91,7 @@ async function dgramBaseline(target: PerfTarget): Promise<PerfResult['baseline']
   const bytes = got.bytes + got.received * 42;
   return {
     name: 'node-dgram',
+    workers: 1,
     ...packetFigures(got.received, bytes, load.sent, load.seconds, got.cpuSeconds),
   };
 }

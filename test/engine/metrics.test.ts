@@ -173,7 +173,7 @@ describe('engine: the metrics endpoint', function () {
   });
 
   it("with more workers than queues (software RSS), serves the dispatcher's counters and socket too", async function () {
-    // One queue: the dispatcher reads queue 0 only (so a multi-queue bed would lose flows).
+    // The dispatcher serves interfaces with one queue only.
     const oneQueue = await TestBed.up({ queues: 1 });
     try {
       engine = await Engine.start({
@@ -204,6 +204,24 @@ describe('engine: the metrics endpoint', function () {
       engine = undefined;
       await oneQueue.down();
     }
+  });
+
+  it('labels each queue of a worker that reads several with that worker', async function () {
+    engine = await Engine.start({
+      ifname: bed!.engineIf,
+      ipv4: [`${bed!.engineIpv4}/${bed!.ipv4Prefix}`],
+      app,
+      workers: 1,
+      control: false,
+      metrics: '127.0.0.1:0',
+    });
+    const s = await scrape(engine.metricsUrl!);
+    for (const queue of ['0', '1']) {
+      const socket = { worker: '0', queue };
+      assert.ok(Number.isFinite(sample(s, 'xdpnet_xsk_rx_dropped_total', socket)), queue);
+      assert.ok(sample(s, 'xdpnet_xsk_ring_entries', { ...socket, ring: 'fill' }) > 0, queue);
+    }
+    checkFrameAccount(s, '0');
   });
 
   it('checks the address before starting anything (EINVAL)', async function () {

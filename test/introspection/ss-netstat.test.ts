@@ -201,9 +201,10 @@ describe('introspection: xdpnet ss / netstat -s on a running engine', function (
     const listenOnly = await xdpnet(['ss', '--state', 'listen', '--json'], runDir);
     assert.equal((JSON.parse(listenOnly.stdout) as SocketEntry[]).length, 2);
 
+    // A bad value is a usage error: exit 2, before the engine is asked anything.
     const bad = await xdpnet(['ss', '--state', 'bogus'], runDir);
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /EINVAL: unknown state BOGUS/);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--state: unknown state BOGUS/);
   });
 
   it('netstat -s counts the traffic the peer generated, summed and per worker', async function () {

@@ -32,7 +32,7 @@ function workerStats(workerId: number, inDatagrams: number): StackWorkerStats {
       completion: 2,
       violations: 0,
     },
-    rings: { fill: 50, rx: 1, tx: 2, comp: 2 },
+    rings: [{ queue: workerId, fill: 50, rx: 1, tx: 2, comp: 2 }],
   };
 }
 
@@ -58,12 +58,12 @@ function snapshot(inDatagrams: number): EngineSnapshot {
     mode: 'steered',
     workers,
     netstat: workers.map(netstatCounters),
-    sockets: workers.map((w, i) => ({
+    sockets: workers.map((_, i) => ({
       worker: String(i),
       queue: i,
       stats: xsk,
       ringSizes: { fill: 4096, rx: 4096, tx: 4096, comp: 4096 },
-      occupancy: w.rings,
+      occupancy: { fill: 50, rx: 1, tx: 2, comp: 2 },
     })),
     program: { redirected: 11, passed: 12 },
   };

@@ -4,7 +4,7 @@
 // worker per core and loads the app module in each.
 import os from 'node:os';
 import { spawn, Thread, Worker, type ModuleThread } from 'threads';
-import { XdpBinding, type XdpBindingOptions } from '../dev/xdp/xdp-binding.js';
+import { XdpBinding, type BindingFacts, type XdpBindingOptions } from '../dev/xdp/xdp-binding.js';
 import { DispatchBinding } from '../dev/dispatch/dispatch-binding.js';
 import { createSteeringLayout, type SteeringLayout } from '../dev/steering/index.js';
 import { nodeXdp } from '../dev/xdp/native.js';
@@ -33,7 +33,9 @@ export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
   ifname: string;
   /**
    * Stack workers. Default: the interface's queue count, each worker on its own queue; with
-   * `softwareRss`, the CPU count behind the software-RSS dispatcher.
+   * `softwareRss`, the CPU count behind the software-RSS dispatcher. Fewer workers than queues
+   * share the queues out (every queue is read); more workers than queues need an interface with
+   * one queue (ENOTSUP otherwise).
    */
   workers?: number;
   /** Spread the queue over more workers than it has queues (the Rust dispatcher). */
@@ -86,17 +88,24 @@ type Binding =
   | { kind: 'dispatch'; binding: DispatchBinding };
 
 /**
- * How frames reach the workers. One worker per queue reads its queue directly, and when there
- * are several, packets the NIC put on the wrong queue go to their owner through inter-worker
- * rings (steering). More workers than queues need the Rust dispatcher (software RSS).
+ * How frames reach the workers. Every queue of the interface is bound, because the NIC spreads
+ * flows over all of them and a flow on a queue nobody reads is lost: with fewer workers than
+ * queues a worker reads several (MultiQueueDevice), and when there are several workers, packets
+ * the NIC put on another worker's queue go to their owner through inter-worker rings
+ * (steering). More workers than queues need the Rust dispatcher (software RSS), which reads one
+ * queue: only an interface with one queue can have more workers than queues.
  */
 function bind(workers: number, queues: number, common: Omit<XdpBindingOptions, 'queues'>): Binding {
-  if (workers === 1) return { kind: 'xdp', binding: XdpBinding.open({ ...common, queues: [0] }) };
   if (workers > queues) {
+    if (queues > 1) throw unservedQueues(common.ifname, workers, queues);
     return { kind: 'dispatch', binding: DispatchBinding.open({ ...common, workers }) };
   }
-  const queueList = Array.from({ length: workers }, (_, i) => i);
-  const binding = XdpBinding.open({ ...common, queues: queueList });
+  const binding = XdpBinding.open({
+    ...common,
+    queues: Array.from({ length: queues }, (_, q) => q),
+    framesPerQueue: framesPerQueue(Math.ceil(queues / workers)),
+  });
+  if (workers === 1) return { kind: 'xdp', binding };
   try {
     const layout = createSteeringLayout({ workers, frames: binding.umemLayout.frameCount });
     return { kind: 'steered', binding, layout };
@@ -106,14 +115,37 @@ function bind(workers: number, queues: number, common: Omit<XdpBindingOptions, '
   }
 }
 
-function deviceSpec(bound: Binding, worker: number): DeviceSpec {
+/**
+ * UMEM frames per queue: 8192 with one queue per worker (XdpBinding's default, half of them in
+ * the fill ring). A worker with several queues shares that budget among them, since each carries
+ * a share of its load, but keeps at least 4096 per queue so that one busy flow's queue still has
+ * a deep fill ring. (64 queues at 8192 would pin 1 GiB of UMEM.)
+ */
+function framesPerQueue(queuesPerWorker: number): number {
+  return Math.max(4096, Math.floor(8192 / queuesPerWorker));
+}
+
+function unservedQueues(ifname: string, workers: number, queues: number): Error {
+  return Object.assign(
+    new Error(
+      `${workers} workers on ${ifname}, which has ${queues} RX queues: the software-RSS ` +
+        `dispatcher reads one queue, so flows the NIC puts on the other ${queues - 1} would be ` +
+        `lost. Run ${queues} or fewer workers (each reads its share of the queues), or give ` +
+        `${ifname} a single queue first (\`ethtool -L ${ifname} combined 1\`, or \`rx 1 tx 1\` ` +
+        'where it has no combined channels)',
+    ),
+    { code: 'ENOTSUP' },
+  );
+}
+
+function deviceSpec(bound: Binding, worker: number, workers: number): DeviceSpec {
   switch (bound.kind) {
     case 'xdp':
-      return { kind: 'xdp', assignment: bound.binding.assignment(0), batch: 64 };
+      return { kind: 'xdp', queues: bound.binding.workerQueues(0, 1), batch: 64 };
     case 'steered':
       return {
         kind: 'steered',
-        assignment: bound.binding.assignment(worker),
+        queues: bound.binding.workerQueues(worker, workers),
         layout: bound.layout,
         batch: 64,
       };
@@ -154,7 +186,7 @@ export class Engine {
     const metricsAddress =
       opts.metrics === undefined ? undefined : parseMetricsAddress(opts.metrics);
     const info = nodeXdp().interfaceInfo(opts.ifname);
-    const queues = Math.max(info.channels.rx, info.channels.combined, 1);
+    const queues = Math.max(info.rxQueues, 1);
     const workers = opts.workers ?? (opts.softwareRss ? os.availableParallelism() : queues);
     if (!Number.isInteger(workers) || workers < 1) {
       throw Object.assign(new Error(`workers must be a positive integer, got ${workers}`), {
@@ -196,7 +228,7 @@ export class Engine {
         const config: StackWorkerConfig = {
           workerId: w,
           workerCount: workers,
-          device: deviceSpec(bound, w),
+          device: deviceSpec(bound, w, workers),
           iface: { ...opts, mac: info.mac },
           shared,
           rssKey: DEFAULT_RSS_KEY,
@@ -267,6 +299,11 @@ export class Engine {
 
   get workers(): number {
     return this.threads.length;
+  }
+
+  /** How the XDP program attached and whether the sockets bound zero-copy. */
+  get bindingFacts(): BindingFacts {
+    return this.bound.kind === 'dispatch' ? this.bound.binding.xdp.facts : this.bound.binding.facts;
   }
 
   /** How frames reach the workers: 'xdp' (direct) or 'dispatch' (software RSS). */

@@ -9,11 +9,11 @@ import type { InterfaceConfig } from '../iface/config.js';
 import type { SharedInterfaceState } from '../iface/interface.js';
 import type { TcpConfig } from '../socket/tcp/config.js';
 
-/** How a worker reaches its frames. */
+/** How a worker reaches its frames: the queues it reads itself, or the dispatcher's rings. */
 export type DeviceSpec =
-  | { kind: 'xdp'; assignment: QueueAssignment; batch: number }
+  | { kind: 'xdp'; queues: QueueAssignment[]; batch: number }
   | { kind: 'dispatch'; config: DispatchWorkerConfig }
-  | { kind: 'steered'; assignment: QueueAssignment; layout: SteeringLayout; batch: number };
+  | { kind: 'steered'; queues: QueueAssignment[]; layout: SteeringLayout; batch: number };
 
 export interface StackWorkerConfig {
   workerId: number;
@@ -34,6 +34,11 @@ export interface StackWorkerConfig {
   pcap?: string;
 }
 
+/** The kernel's rings of one queue's AF_XDP socket, as a worker reads them. */
+export interface QueueRings extends RingCounts {
+  queue: number;
+}
+
 /** What a stack worker reports. */
 export interface StackWorkerStats {
   workerId: number;
@@ -49,6 +54,9 @@ export interface StackWorkerStats {
    * whose frames the dispatcher shares out).
    */
   frames?: FrameAccount;
-  /** Entries in the kernel's rings of the worker's AF_XDP socket now (absent when dispatched). */
-  rings?: RingCounts;
+  /**
+   * Entries in the kernel's rings of each AF_XDP socket the worker reads, by queue number (absent
+   * when dispatched).
+   */
+  rings?: QueueRings[];
 }

@@ -4,8 +4,9 @@
 import { pathToFileURL } from 'node:url';
 import { expose } from 'threads/worker';
 import type { FrameAccount, FrameDevice } from '../dev/frame-device.js';
-import type { RingCounts } from '../dev/xdp/native.js';
 import { XdpDevice } from '../dev/xdp/xdp-device.js';
+import { MultiQueueDevice } from '../dev/xdp/multi-queue-device.js';
+import type { QueueAssignment } from '../dev/xdp/xdp-binding.js';
 import { DispatchedDevice } from '../dev/dispatch/dispatched-device.js';
 import { SteeredDevice } from '../dev/steering/index.js';
 import { PcapTap, PcapWriter } from '../dev/pcap/index.js';
@@ -18,10 +19,15 @@ import { threadCpuSeconds } from '../worker/thread-cpu.js';
 import { drainDevice } from '../worker/loops/packet-loop.js';
 import type { FrameAudit } from '../dev/xdp/xdp-device.js';
 import type { WorkerHoldings } from '../dev/dispatch/dispatched-device.js';
-import { runWorkerStopHooks, setWorkerStack, type WorkerStack } from './worker-stack.js';
+import { runWorkerStopHooks, setWorkerStack, type WorkerStack } from '../api/worker-stack.js';
 import { socketReport, type SocketEntry } from './socket-report.js';
 import { StackLoop, type PollTarget } from './stack-loop.js';
-import type { DeviceSpec, StackWorkerConfig, StackWorkerStats } from './stack-config.js';
+import type {
+  DeviceSpec,
+  QueueRings,
+  StackWorkerConfig,
+  StackWorkerStats,
+} from './stack-config.js';
 
 interface Running {
   stack: WorkerStack;
@@ -67,10 +73,10 @@ export type ShutdownReport =
 interface OpenDevice {
   device: FrameDevice;
   park(ms: number): void;
-  /** Where every frame of the worker's own AF_XDP queue is now (not for dispatched devices). */
+  /** Where every frame of the worker's own AF_XDP queues is now (not for dispatched devices). */
   frameAccount?(): FrameAccount;
-  /** Entries in the kernel's rings of the worker's own AF_XDP socket now. */
-  rings?(): RingCounts;
+  /** Entries in the kernel's rings of each AF_XDP socket the worker reads, now. */
+  rings?(): QueueRings[];
   /** Drains what is in flight and reports where every frame is; then closes the data path. */
   shutdown(): ShutdownReport;
 }
@@ -80,19 +86,32 @@ interface OpenDevice {
  * sends only a small batch (32 frames on veth) per wake-up, so the rest would wait out the park
  * (10 ms a turn) while TCP's bursts (10,000 SYNs) ran the free frames out.
  */
-function parkFor(device: XdpDevice, ms: number): number {
+function parkFor(device: XdpDevice | MultiQueueDevice, ms: number): number {
   return device.txInFlight > 0 ? 0 : ms;
+}
+
+/** The queues a worker reads itself, as one device: its only queue's, or all of them together. */
+function openQueues(queues: QueueAssignment[], batch: number): XdpDevice | MultiQueueDevice {
+  return queues.length === 1
+    ? new XdpDevice({ ...queues[0], batch })
+    : new MultiQueueDevice(queues, batch);
+}
+
+/** Each queue's kernel rings now, by queue number. One native call per queue. */
+function ringsOf(queues: QueueAssignment[], device: XdpDevice | MultiQueueDevice): QueueRings[] {
+  const devices = device instanceof MultiQueueDevice ? device.queues : [device];
+  return devices.map((d, i) => ({ queue: queues[i].queue, ...d.ringOccupancy() }));
 }
 
 function openDevice(spec: DeviceSpec, workerId: number): OpenDevice {
   switch (spec.kind) {
     case 'xdp': {
-      const device = new XdpDevice({ ...spec.assignment, batch: spec.batch });
+      const device = openQueues(spec.queues, spec.batch);
       return {
         device,
         park: (ms) => void device.waitReadable(parkFor(device, ms)),
         frameAccount: () => device.frameAccount(),
-        rings: () => device.ringOccupancy(),
+        rings: () => ringsOf(spec.queues, device),
         shutdown() {
           drainDevice(device);
           const audit = device.audit();
@@ -104,7 +123,7 @@ function openDevice(spec: DeviceSpec, workerId: number): OpenDevice {
     case 'steered': {
       // Frames lent between workers settle only with every worker's help (SteeredWorkers.audit);
       // a single worker cannot account for them alone.
-      const queue = new XdpDevice({ ...spec.assignment, batch: spec.batch });
+      const queue = openQueues(spec.queues, spec.batch);
       const device = new SteeredDevice(queue, spec.layout, workerId);
       return {
         device,
@@ -112,7 +131,7 @@ function openDevice(spec: DeviceSpec, workerId: number): OpenDevice {
         // The queue device's books: a frame lent to another worker counts as held by the app
         // until it comes back, so this worker's places still add up to its frames.
         frameAccount: () => queue.frameAccount(),
-        rings: () => queue.ringOccupancy(),
+        rings: () => ringsOf(spec.queues, queue),
         shutdown() {
           queue.close();
           return { kind: 'steered' };

@@ -65,8 +65,8 @@ function commandFailed(argv: readonly string[], result: CommandResult): CommandE
 function notInstalled(argv: readonly string[], cause: NodeJS.ErrnoException): CommandError {
   return makeError(
     cause.code ?? 'ENOENT',
-    `cannot run '${argv[0]}' (${cause.message}); install the system tools with ` +
-      '`node scripts/setup.mjs` (as root)',
+    `cannot run '${argv[0]}' (${cause.message}); install the system tools (README, ` +
+      'Requirements; in a clone, `node scripts/setup.mjs` as root installs them)',
     { command: argv.join(' ') },
   );
 }

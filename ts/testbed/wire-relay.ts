@@ -4,15 +4,14 @@
 // is restarted (not reconfigured) to change impairments; its counters start again from zero.
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { artifactPath, missingArtifactMessage } from '../dev/xdp/artifacts.js';
 import { makeError } from './command.js';
 
-/** The package root: dist/ts/testbed/wire-relay.js sits three levels below it. */
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-
-/** Built by `npm run build:peer` (crates/xdpnet-peer). */
-export const relayToolPath = path.join(packageRoot, 'target/release/xdpnet-peer');
+/**
+ * xdpnet-peer (crates/xdpnet-peer): built by `npm run build:peer` in a clone, from the platform
+ * package when installed.
+ */
+export const relayToolPath = artifactPath('xdpnet-peer');
 
 const START_TIMEOUT_MS = 5_000;
 const STOP_TIMEOUT_MS = 3_000;
@@ -94,7 +93,7 @@ export class WireRelay {
     if (!fs.existsSync(relayToolPath)) {
       throw makeError(
         'ENOENT',
-        `${relayToolPath} is missing; a wire bed needs it: build it with \`npm run build:peer\``,
+        `a wire bed needs its relay, and ${missingArtifactMessage('xdpnet-peer')}`,
       );
     }
     const argv = ['netns', 'exec', netns, relayToolPath, 'wire'];

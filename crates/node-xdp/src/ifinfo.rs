@@ -4,7 +4,8 @@
 use napi_derive::napi;
 
 use crate::error::{self, err, Result};
-use crate::sys::{self, EthtoolChannels, EthtoolDrvinfo, Pod};
+use crate::ethtool;
+use crate::sys;
 
 /// Queue ("channel") counts as ethtool reports them (`ethtool -l`).
 #[napi(object)]
@@ -35,6 +36,9 @@ pub struct InterfaceInfo {
     /// Link detected (/sys/class/net/IF/carrier).
     pub carrier: bool,
     pub channels: Channels,
+    /// RX queues an AF_XDP socket can bind (the kernel's `real_num_rx_queues`): the queues the
+    /// NIC may put a flow on.
+    pub rx_queues: u32,
 }
 
 /// Facts about interface `ifname` in the current network namespace.
@@ -62,6 +66,7 @@ pub fn interface_info(ifname: String) -> Result<InterfaceInfo> {
         up: flags & libc::IFF_UP != 0,
         carrier: carrier(&ifname).unwrap_or(flags & libc::IFF_RUNNING != 0),
         channels: channels(&ifname),
+        rx_queues: rx_queue_count(&ifname),
         name: ifname,
     })
 }
@@ -89,9 +94,7 @@ fn ifreq(ifname: &str, request: libc::c_ulong, doing: &str) -> Result<libc::ifre
 
 /// The driver name, from ethtool, else from the sysfs `device/driver` link, else "".
 pub fn driver(ifname: &str) -> String {
-    let mut arg = EthtoolDrvinfo::zeroed();
-    arg.cmd = sys::ETHTOOL_GDRVINFO;
-    if let Ok(info) = sys::ethtool(ifname, arg) {
+    if let Ok(info) = ethtool::drvinfo(ifname) {
         return sys::c_field(&info.driver);
     }
     std::fs::read_link(format!("/sys/class/net/{ifname}/device/driver"))
@@ -111,9 +114,7 @@ fn carrier(ifname: &str) -> Option<bool> {
 
 /// Channel counts from ETHTOOL_GCHANNELS, else the RX/TX queue counts sysfs shows.
 pub fn channels(ifname: &str) -> Channels {
-    let mut arg = EthtoolChannels::zeroed();
-    arg.cmd = sys::ETHTOOL_GCHANNELS;
-    match sys::ethtool(ifname, arg) {
+    match ethtool::channels(ifname) {
         Ok(ch) => Channels {
             rx: ch.rx_count,
             tx: ch.tx_count,
@@ -186,6 +187,7 @@ mod tests {
         assert_eq!(info.mac, "00:00:00:00:00:00");
         assert!(info.up);
         assert!(info.mtu >= 1500);
+        assert_eq!(info.rx_queues, 1);
     }
 
     #[test]

@@ -3,11 +3,14 @@
 //! Module map (one concept per file):
 //! - `error`   errno -> JS `Error` with `code` and an actionable message
 //! - `sys`     thin safe wrappers around the raw syscalls (mmap, setsockopt, ioctl)
+//! - `ethtool` the ethtool ioctl's UAPI structs, one safe call per command
 //! - `ifinfo`  interface facts: ifindex, MAC, MTU, driver, channels, link state
+//! - `nic`     what a NIC reports about its queues and RSS (or that it does not), for JS
 //! - `umem`    UMEM registered over a JS SharedArrayBuffer
 //! - `ring`    views of the kernel's mmap'd producer/consumer rings
 //! - `xsk`     AF_XDP sockets (one per interface queue, shared UMEM) and their statistics
 //! - `port`    the data path: batched RX / fill / TX / completion calls from any thread
+//! - `poll_set` one poll(2) over the sockets of a worker that owns several queues
 //! - `bpf`     our XDP program: instructions, maps, load, bpf_link attach
 //! - `rss`     the Toeplitz hash (Microsoft RSS), table-driven
 //! - `dispatch` the software-RSS dispatcher thread: one socket's RX spread over worker rings
@@ -17,8 +20,11 @@ use napi_derive::napi;
 pub mod bpf;
 pub mod dispatch;
 pub mod error;
+pub mod ethtool;
 pub mod ifinfo;
 pub mod l4sum;
+pub mod nic;
+pub mod poll_set;
 pub mod port;
 pub mod ring;
 pub mod rss;

@@ -14,10 +14,6 @@ pub const SO_BUSY_POLL: libc::c_int = 46;
 pub const SO_PREFER_BUSY_POLL: libc::c_int = 69;
 pub const SO_BUSY_POLL_BUDGET: libc::c_int = 70;
 
-/// ethtool commands (include/uapi/linux/ethtool.h).
-pub const ETHTOOL_GDRVINFO: u32 = 0x0000_0003;
-pub const ETHTOOL_GCHANNELS: u32 = 0x0000_003c;
-
 /// Plain-old-data: any bit pattern, all-zero included, is a valid value, so the kernel may fill
 /// it in and we may hand out zeroed ones.
 ///
@@ -39,43 +35,8 @@ unsafe impl Pod for libc::xdp_mmap_offsets {}
 unsafe impl Pod for libc::xdp_statistics {}
 unsafe impl Pod for libc::xdp_options {}
 unsafe impl Pod for libc::sockaddr_xdp {}
-unsafe impl Pod for EthtoolDrvinfo {}
-unsafe impl Pod for EthtoolChannels {}
 // SAFETY: a name array and a union of integers and a data pointer; all-zero is a null pointer.
 unsafe impl Pod for libc::ifreq {}
-
-/// `struct ethtool_drvinfo` (include/uapi/linux/ethtool.h).
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct EthtoolDrvinfo {
-    pub cmd: u32,
-    pub driver: [u8; 32],
-    pub version: [u8; 32],
-    pub fw_version: [u8; 32],
-    pub bus_info: [u8; 32],
-    pub erom_version: [u8; 32],
-    pub reserved2: [u8; 12],
-    pub n_priv_flags: u32,
-    pub n_stats: u32,
-    pub testinfo_len: u32,
-    pub eedump_len: u32,
-    pub regdump_len: u32,
-}
-
-/// `struct ethtool_channels` (include/uapi/linux/ethtool.h).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct EthtoolChannels {
-    pub cmd: u32,
-    pub max_rx: u32,
-    pub max_tx: u32,
-    pub max_other: u32,
-    pub max_combined: u32,
-    pub rx_count: u32,
-    pub tx_count: u32,
-    pub other_count: u32,
-    pub combined_count: u32,
-}
 
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret < 0 {
@@ -217,6 +178,23 @@ pub fn poll_readable(fd: RawFd, timeout_ms: i32) -> io::Result<bool> {
     Ok(n > 0 && pfd.revents & libc::POLLIN != 0)
 }
 
+/// poll(2) several fds for POLLIN; true if any became readable before `timeout_ms`.
+pub fn poll_any_readable(fds: &[RawFd], timeout_ms: i32) -> io::Result<bool> {
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: `pfds` is a valid array of `pfds.len()` pollfds, which the kernel writes
+    // `revents` into; it lives until the call returns.
+    let n =
+        check(unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout_ms) })?;
+    Ok(n > 0 && pfds.iter().any(|p| p.revents & libc::POLLIN != 0))
+}
+
 /// A shared memory mapping of a socket's ring, unmapped on drop.
 #[derive(Debug)]
 pub struct Mmap {
@@ -296,13 +274,21 @@ pub fn ifreq_ioctl(name: &str, request: libc::c_ulong) -> io::Result<libc::ifreq
     Ok(req)
 }
 
-/// Runs one ethtool `get` command whose argument struct is `T` (first field `cmd`).
-pub fn ethtool<T: Pod>(name: &str, mut arg: T) -> io::Result<T> {
+/// Runs one `SIOCETHTOOL` request on interface `name` with `arg` as its argument; the command
+/// is the `cmd` word at the start of `arg`. The ethtool module wraps each command it uses in a
+/// safe call.
+///
+/// # Safety
+/// The kernel reads and writes the argument by the layout of the struct the command defines,
+/// and for a struct with a flexible array (`ethtool_rxfh`) as far as the lengths in its header
+/// say. `T` must be that struct, `#[repr(C)]` with the UAPI layout, and long enough for the
+/// lengths its header declares: then every byte the kernel touches is inside `arg`.
+pub unsafe fn ethtool<T: Pod>(name: &str, arg: &mut T) -> io::Result<()> {
     let sock = control_socket()?;
     let mut req = ifreq_for(name)?;
-    req.ifr_ifru.ifru_data = (&mut arg as *mut T).cast();
-    // SAFETY: SIOCETHTOOL reads `cmd` from `arg` and writes at most the size of the struct that
-    // command defines, which `T` is; `arg` outlives the call.
+    req.ifr_ifru.ifru_data = (arg as *mut T).cast();
+    // SAFETY: the ifreq is complete and names the interface; `ifru_data` points to `arg`, which
+    // outlives the call and is as long as the command needs (the caller's contract above).
     check(unsafe {
         libc::ioctl(
             sock.as_raw_fd(),
@@ -310,7 +296,7 @@ pub fn ethtool<T: Pod>(name: &str, mut arg: T) -> io::Result<T> {
             &mut req as *mut libc::ifreq,
         )
     })?;
-    Ok(arg)
+    Ok(())
 }
 
 /// A C string field (NUL-padded bytes) as a Rust string.
@@ -337,8 +323,6 @@ mod tests {
 
     #[test]
     fn uapi_struct_sizes() {
-        assert_eq!(size_of::<EthtoolChannels>(), 36);
-        assert_eq!(size_of::<EthtoolDrvinfo>(), 196);
         assert_eq!(size_of::<libc::sockaddr_xdp>(), 16);
         assert_eq!(size_of::<libc::xdp_desc>(), 16);
         assert_eq!(size_of::<libc::xdp_statistics>(), 48);

@@ -1,6 +1,8 @@
 // `xdpnet netstat -s`: a running engine's protocol counters, summed over its workers (and per
 // worker with --per-worker), in netstat's Ip / Icmp / Tcp / TcpExt / Udp sections plus Device.
-import type { ParsedArgs } from '../args.js';
+import { parseCommand, type Command, type Flags } from '../args.js';
+import { printHelp, usageOf } from '../help.js';
+import { usageError } from '../usage-error.js';
 import { controlRequest } from '../../runtime/control-client.js';
 import {
   counterSections,
@@ -9,14 +11,21 @@ import {
   type NetstatCounters,
 } from '../../runtime/control-counters.js';
 import type { StackWorkerStats } from '../../runtime/stack-config.js';
-import { controlSocketOf, shortFlagsBack } from './ss.js';
+import { controlSocketOf, engineFlags } from './ss.js';
 
-const usage = `usage: xdpnet netstat -s [options]
-  --pid P           the engine of process P (default: the only running engine)
-  --socket PATH     the engine's control socket
-  --per-worker      also print each worker's counters
-  --json            print {"total": {...}, "workers": [{"worker", ...}]} as JSON
-`;
+const flags = {
+  statistics: { short: 's', help: 'the protocol counters (the only report there is; required)' },
+  ...engineFlags,
+  'per-worker': { help: "also print each worker's counters" },
+  json: { help: 'print {"total": {...}, "workers": [{"worker", ...}]} as JSON' },
+} satisfies Flags;
+
+export const command: Command<typeof flags> = {
+  name: 'netstat',
+  summary: 'the protocol counters of a running engine',
+  synopsis: '-s',
+  flags,
+};
 
 export function formatCounters(c: NetstatCounters, indent = ''): string {
   let out = '';
@@ -27,28 +36,20 @@ export function formatCounters(c: NetstatCounters, indent = ''): string {
   return out;
 }
 
-export async function run(parsed: ParsedArgs): Promise<number> {
-  const args = shortFlagsBack(parsed);
-  if (args.options.help) {
-    process.stdout.write(usage);
-    return 0;
-  }
-  const unknown = args.positionals.filter((p) => p !== '-s');
-  if (unknown.length > 0 || !args.positionals.includes('-s')) {
-    process.stderr.write(
-      unknown.length > 0 ? `xdpnet netstat: unexpected argument '${unknown[0]}'\n${usage}` : usage,
-    );
-    return 2;
-  }
-  const stats = await controlRequest<StackWorkerStats[]>(controlSocketOf(args), 'stats');
+export async function run(argv: string[]): Promise<number> {
+  const { help, values } = parseCommand(command, argv);
+  if (help) return printHelp(usageOf(command));
+  // Like netstat(8), whose other reports (connections, routes) xdpnet has as ss or not at all.
+  if (!values.statistics) throw usageError('-s is required', command.name);
+  const stats = await controlRequest<StackWorkerStats[]>(controlSocketOf(values), 'stats');
   const workers = stats.map((s) => ({ worker: s.workerId, ...netstatCounters(s) }));
   const total = sumCounters(workers);
-  if (args.options.json) {
+  if (values.json) {
     process.stdout.write(`${JSON.stringify({ total, workers })}\n`);
     return 0;
   }
   let out = formatCounters(total);
-  if (args.options['per-worker']) {
+  if (values['per-worker']) {
     for (const w of workers) out += `\nWorker ${w.worker}:\n${formatCounters(w, '    ')}`;
   }
   process.stdout.write(out);

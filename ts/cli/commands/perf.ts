@@ -1,44 +1,168 @@
 // `xdpnet perf <mode>`: the perf harness. Prints live progress on stderr, then a table beside the
-// baseline and, last, the one JSON line of shared/design.md on stdout.
-import { numberOption, stringOption, type ParsedArgs } from '../args.js';
-import { runPerf, perfModes } from '../../../perf/run-perf.js';
-import { formatTable } from '../../../perf/harness/perf-result.js';
+// baseline and, last, the one JSON line of the README's Perf section on stdout. The modes and the
+// options each reads come from perf/mode-catalogue.ts; each mode takes only the flags it reads.
+import {
+  parseGroup,
+  subcommandOf,
+  type Flags,
+  type Group,
+  type Subcommand,
+  type Values,
+} from '../args.js';
+import { groupUsageOf, printHelp, usageOf } from '../help.js';
+import { integerIn, ipv4Address, macAddress, numberIn, oneOf, positiveNumber } from '../values.js';
+import { usageError } from '../usage-error.js';
+import { ENGINE, requireBedPrivileges, requirePrivileges } from '../privileges.js';
+import { PERF_MODES, type PerfModeName } from '../../../perf/mode-catalogue.js';
 import type { PerfOptions } from '../../../perf/modes/common.js';
 
-const usage = `usage: xdpnet perf <${Object.keys(perfModes).join('|')}> [options]
-  --seconds S       load duration (default 5)
-  --size N          UDP payload bytes (default 18: 60-byte frames)
-  --rate PPS        offered packets/s, 0 = as fast as possible (default 0)
-  --bytes N         mem-tcp-stream: bytes to move (default 1073741824: 1 GiB)
-  --iface IF        run on a real NIC instead of the built-in test bed
-  --queue Q         the NIC queue (default 0)
-  --xdp-mode M      auto | native | generic
-  --bind-mode M     auto | zerocopy | copy
-  --dst-mac, --dst-ip, --src-ip   txonly on a real NIC: where to send from and to
-  --pcap FILE       capture the engine's frames into FILE (stack modes, rxdrop, l2fwd)
-`;
+/** Every flag any mode takes: one per PerfOptions field (FLAG_OF below maps them). */
+const flags = {
+  seconds: { value: 'S', help: 'load duration (default 5)', check: positiveNumber },
+  size: {
+    value: 'N',
+    help: 'UDP payload bytes (default 18: 60-byte frames)',
+    check: integerIn(1, 65507),
+  },
+  rate: {
+    value: 'PPS',
+    help: 'offered packets/s, 0 = as fast as possible (default 0)',
+    check: integerIn(0),
+  },
+  batch: { value: 'N', help: 'frames per worker burst (default 64)', check: integerIn(1) },
+  bytes: { value: 'N', help: 'bytes to move (default 1073741824: 1 GiB)', check: integerIn(1) },
+  iface: { value: 'IF', help: 'run on a real NIC instead of the built-in test bed' },
+  queue: { value: 'Q', help: 'the NIC queue (default 0)', check: integerIn(0) },
+  'xdp-mode': {
+    value: 'M',
+    help: 'auto | native | generic',
+    check: oneOf('auto', 'native', 'generic'),
+  },
+  'bind-mode': {
+    value: 'M',
+    help: 'auto | zerocopy | copy',
+    check: oneOf('auto', 'zerocopy', 'copy'),
+  },
+  'dst-mac': { value: 'MAC', help: 'on a real NIC: the MAC to send to', check: macAddress },
+  'dst-ip': { value: 'IP', help: 'on a real NIC: the IPv4 address to send to', check: ipv4Address },
+  'src-ip': { value: 'IP', help: "on a real NIC: the engine's IPv4 address", check: ipv4Address },
+  interval: {
+    value: 'S',
+    help: 'a progress line on stderr every S seconds, in every phase (default 1; 0: none)',
+    check: numberIn(0),
+  },
+  report: { value: 'FILE', help: 'write an HTML report: throughput over time, latency curves' },
+  'histogram-dir': {
+    value: 'DIR',
+    help: 'save the latency histograms (HdrHistogram text) here (default: beside --report)',
+  },
+  pcap: { value: 'FILE', help: "capture the engine's frames into FILE (pcap, for tshark)" },
+} satisfies Flags;
 
-export async function run(args: ParsedArgs): Promise<number> {
-  const mode = args.positionals[0];
-  if (!mode || args.options.help) {
-    process.stdout.write(usage);
-    return mode ? 0 : 2;
-  }
-  const options: PerfOptions = {
-    seconds: numberOption(args, 'seconds', 5),
-    size: numberOption(args, 'size', 18),
-    rate: numberOption(args, 'rate', 0),
-    batch: numberOption(args, 'batch', 64),
-    bytes: args.options.bytes === undefined ? undefined : numberOption(args, 'bytes', 0),
-    iface: stringOption(args, 'iface'),
-    queue: numberOption(args, 'queue', 0),
-    xdpMode: stringOption(args, 'xdp-mode') as PerfOptions['xdpMode'],
-    bindMode: stringOption(args, 'bind-mode') as PerfOptions['bindMode'],
-    dstMac: stringOption(args, 'dst-mac'),
-    dstIp: stringOption(args, 'dst-ip'),
-    srcIp: stringOption(args, 'src-ip'),
-    pcap: stringOption(args, 'pcap'),
+/** The flags of the harness itself, which every mode takes. */
+const HARNESS_FLAGS = ['interval', 'report', 'histogram-dir'] as const;
+
+/** The flag of each PerfOptions field: the type makes a field without a flag an error. */
+const FLAG_OF: Record<keyof PerfOptions, keyof typeof flags> = {
+  seconds: 'seconds',
+  size: 'size',
+  rate: 'rate',
+  batch: 'batch',
+  bytes: 'bytes',
+  iface: 'iface',
+  queue: 'queue',
+  xdpMode: 'xdp-mode',
+  bindMode: 'bind-mode',
+  dstMac: 'dst-mac',
+  dstIp: 'dst-ip',
+  srcIp: 'src-ip',
+  interval: 'interval',
+  report: 'report',
+  histogramDir: 'histogram-dir',
+  pcap: 'pcap',
+};
+
+const SITE_NOTES = {
+  'bed-or-nic': 'Runs on a fresh test bed, removed afterwards, or on a real NIC with --iface.\n',
+  bed: 'Runs on a fresh test bed, removed afterwards.\n',
+  memory: 'Runs in memory: no test bed, no NIC, no privileges needed.\n',
+};
+
+function modeSubcommand(mode: PerfModeName): Subcommand {
+  const info = PERF_MODES[mode];
+  const txonlyNote =
+    mode === 'txonly' ? 'On a real NIC it needs --dst-mac, --dst-ip and --src-ip.\n' : '';
+  return {
+    summary: info.summary,
+    takes: [...info.reads.map((option) => FLAG_OF[option]), ...HARNESS_FLAGS],
+    notes: SITE_NOTES[info.site] + txonlyNote,
   };
+}
+
+export const group: Group<typeof flags> = {
+  name: 'perf',
+  summary: "one mode's load on the engine, then on Node's kernel sockets",
+  operand: '<mode>',
+  noun: 'mode',
+  flags,
+  subcommands: Object.fromEntries(
+    (Object.keys(PERF_MODES) as PerfModeName[]).map((mode) => [mode, modeSubcommand(mode)]),
+  ),
+  section: 'perf modes',
+  notes: 'Progress goes to stderr; stdout gets a table beside the baseline, then one JSON line.\n',
+};
+
+function perfOptions(values: Values<typeof flags>): PerfOptions {
+  return {
+    seconds: values.seconds ?? 5,
+    size: values.size ?? 18,
+    rate: values.rate ?? 0,
+    batch: values.batch ?? 64,
+    bytes: values.bytes,
+    iface: values.iface,
+    queue: values.queue ?? 0,
+    xdpMode: values['xdp-mode'],
+    bindMode: values['bind-mode'],
+    dstMac: values['dst-mac'],
+    dstIp: values['dst-ip'],
+    srcIp: values['src-ip'],
+    interval: values.interval ?? 1,
+    report: values.report,
+    histogramDir: values['histogram-dir'],
+    pcap: values.pcap,
+  };
+}
+
+/** txonly on a NIC has no bed to take its addresses from. */
+function checkTxonlyTarget(mode: PerfModeName, values: Values<typeof flags>): void {
+  if (mode !== 'txonly' || values.iface === undefined) return;
+  const missing = (['dst-mac', 'dst-ip', 'src-ip'] as const).filter((f) => !values[f]);
+  if (missing.length > 0) {
+    throw usageError(
+      `with --iface it also needs ${missing.map((f) => `--${f}`).join(', ')}`,
+      'perf txonly',
+    );
+  }
+}
+
+function requireModePrivileges(mode: PerfModeName, options: PerfOptions): void {
+  if (PERF_MODES[mode].site === 'memory') return;
+  if (options.iface) requirePrivileges(`perf ${mode}`, ENGINE);
+  else requireBedPrivileges(`perf ${mode}`, ENGINE);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { help, subcommand, values } = parseGroup(group, argv);
+  if (help) {
+    return printHelp(subcommand ? usageOf(subcommandOf(group, subcommand)) : groupUsageOf(group));
+  }
+  const mode = subcommand as PerfModeName;
+  checkTxonlyTarget(mode, values);
+  const options = perfOptions(values);
+  requireModePrivileges(mode, options);
+  // Loaded only now, so --help and usage errors load no mode, harness or addon.
+  const { runPerf } = await import('../../../perf/run-perf.js');
+  const { formatTable } = await import('../../../perf/harness/perf-result.js');
   const result = await runPerf(mode, options);
   process.stdout.write(`${formatTable(result)}\n${JSON.stringify(result)}\n`);
   return 0;

@@ -3,34 +3,88 @@
 // the counters, stops (open connections get their FIN) and removes what it set up. Stopped by a
 // signal, it exits with 128 + the signal's number (runtime/signals.ts); a second signal forces it.
 import path from 'node:path';
-import { numberOption, stringOption, type ParsedArgs } from '../args.js';
-import { Engine, type EngineOptions } from '../../runtime/engine.js';
-import { TestBed } from '../../testbed/testbed.js';
+import { parseCommand, type Command, type Flags, type Values } from '../args.js';
+import { printHelp, usageOf } from '../help.js';
+import {
+  addressList,
+  integerIn,
+  ipv4Address,
+  ipv6Address,
+  metricsAddress,
+  numberIn,
+} from '../values.js';
+import { ENGINE, requireBedPrivileges, requirePrivileges } from '../privileges.js';
+import type { EngineOptions } from '../../runtime/engine.js';
+import type { TestBed } from '../../testbed/testbed.js';
 import { onGracefulStop, signalExitCode } from '../../runtime/signals.js';
 
-const usage = `usage: xdpnet run <app-module> [options]
-  --iface IF        interface (default: a new test bed, removed on exit)
-  --ip CIDR         IPv4 address with prefix, e.g. 198.18.0.1/24 (repeat with commas)
-  --ip6 CIDR        IPv6 address with prefix, e.g. 2001:2::1/64
-  --gateway IP      IPv4 default gateway;  --gateway6 IP  IPv6 default gateway
-  --workers N       stack workers (default: the interface's queue count)
-  --software-rss    spread the queue(s) over the CPUs with the software-RSS dispatcher
-  --seconds S       stop after S seconds (default: run until SIGINT/SIGTERM)
-  --metrics H:P     serve Prometheus metrics at http://H:P/metrics (e.g. 127.0.0.1:9464)
-  --pcap FILE       capture every frame the workers receive and send into FILE
-`;
+const flags = {
+  iface: { value: 'IF', help: 'interface (default: a new test bed, removed on exit)' },
+  ip: {
+    value: 'CIDR',
+    help: 'IPv4 address with prefix, e.g. 198.18.0.1/24 (commas for several)',
+    check: addressList(4),
+  },
+  ip6: {
+    value: 'CIDR',
+    help: 'IPv6 address with prefix, e.g. 2001:2::1/64 (commas for several)',
+    check: addressList(6),
+  },
+  gateway: { value: 'IP', help: 'IPv4 default gateway', check: ipv4Address },
+  gateway6: { value: 'IP', help: 'IPv6 default gateway', check: ipv6Address },
+  workers: {
+    value: 'N',
+    help: "stack workers (default: the interface's queue count)",
+    check: integerIn(1),
+  },
+  'software-rss': { help: 'spread the queue(s) over the CPUs with the software-RSS dispatcher' },
+  seconds: {
+    value: 'S',
+    help: 'stop after S seconds (default, or 0: run until SIGINT/SIGTERM)',
+    check: numberIn(0),
+  },
+  metrics: {
+    value: 'HOST:PORT',
+    help: 'serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (port 0: any)',
+    check: metricsAddress,
+  },
+  pcap: { value: 'FILE', help: 'capture every frame the workers receive and send into FILE' },
+} satisfies Flags;
 
-function list(v: string | undefined): string[] | undefined {
-  return v === undefined ? undefined : v.split(',').filter(Boolean);
+export const command: Command<typeof flags> = {
+  name: 'run',
+  summary: 'start the engine and load the app module in every worker',
+  operands: { usage: '<app-module>', min: 1, max: 1 },
+  flags,
+};
+
+function engineOptions(app: string, values: Values<typeof flags>, bed?: TestBed): EngineOptions {
+  return {
+    ifname: values.iface ?? bed!.engineIf,
+    app: path.resolve(app),
+    ipv4: values.ip ?? (bed ? [`${bed.engineIpv4}/${bed.ipv4Prefix}`] : []),
+    ipv6: values.ip6 ?? (bed ? [`${bed.engineIpv6}/${bed.ipv6Prefix}`] : []),
+    ipv4Gateway: values.gateway,
+    ipv6Gateway: values.gateway6,
+    workers: values.workers,
+    softwareRss: values['software-rss'] === true,
+    metrics: values.metrics,
+    pcap: values.pcap,
+    // This command stops the engine itself, after printing its counters.
+    handleSignals: false,
+  };
 }
 
-export async function run(args: ParsedArgs): Promise<number> {
-  const app = args.positionals[0];
-  if (!app || args.options.help) {
-    process.stdout.write(usage);
-    return app ? 0 : 2;
-  }
-  const ifname = stringOption(args, 'iface');
+export async function run(argv: string[]): Promise<number> {
+  const { help, operands, values } = parseCommand(command, argv);
+  if (help) return printHelp(usageOf(command));
+  const [app] = operands;
+  const ifname = values.iface;
+  if (ifname) requirePrivileges('run', ENGINE);
+  else requireBedPrivileges('run', ENGINE);
+  // Loaded only now, so --help and usage errors need neither the addon nor the test bed.
+  const { Engine } = await import('../../runtime/engine.js');
+  const { TestBed } = await import('../../testbed/testbed.js');
   let signal: NodeJS.Signals | undefined;
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => (stopped = resolve));
@@ -42,22 +96,9 @@ export async function run(args: ParsedArgs): Promise<number> {
     wake?.();
     await done;
   });
-  const bed = ifname ? undefined : await TestBed.up();
+  const bed: TestBed | undefined = ifname ? undefined : await TestBed.up();
   try {
-    const opts: EngineOptions = {
-      ifname: ifname ?? bed!.engineIf,
-      app: path.resolve(app),
-      ipv4: list(stringOption(args, 'ip')) ?? (bed ? [`${bed.engineIpv4}/${bed.ipv4Prefix}`] : []),
-      ipv6: list(stringOption(args, 'ip6')) ?? (bed ? [`${bed.engineIpv6}/${bed.ipv6Prefix}`] : []),
-      ipv4Gateway: stringOption(args, 'gateway'),
-      ipv6Gateway: stringOption(args, 'gateway6'),
-      workers: args.options.workers === undefined ? undefined : numberOption(args, 'workers', 1),
-      softwareRss: args.options['software-rss'] === true,
-      metrics: stringOption(args, 'metrics'),
-      pcap: stringOption(args, 'pcap'),
-      // This command stops the engine itself, after printing its counters.
-      handleSignals: false,
-    };
+    const opts = engineOptions(app, values, bed);
     const engine = await Engine.start(opts);
     try {
       process.stderr.write(
@@ -73,7 +114,7 @@ export async function run(args: ParsedArgs): Promise<number> {
       await new Promise<void>((resolve) => {
         if (signal) return resolve();
         wake = resolve;
-        const seconds = args.options.seconds === undefined ? 0 : numberOption(args, 'seconds', 0);
+        const seconds = values.seconds ?? 0;
         if (seconds > 0) setTimeout(resolve, seconds * 1000).unref();
       });
       process.stderr.write(

@@ -1,37 +1,25 @@
 // `xdpnet ss`: the sockets of a running engine, one line each, like `ss -tuanpo` (state, queues,
 // local and peer address, owning worker, timer). Asks the engine over its control socket.
-import { numberOption, stringOption, type ParsedArgs } from '../args.js';
+import { parseCommand, type Command, type Flags, type Values } from '../args.js';
+import { printHelp, usageOf } from '../help.js';
+import { integerIn } from '../values.js';
+import { usageError } from '../usage-error.js';
 import { controlRequest, findControlSocket } from '../../runtime/control-client.js';
 import { formatEndpoint, type SocketEntry, type SocketTimer } from '../../runtime/socket-report.js';
 
-const usage = `usage: xdpnet ss [options]
-  --pid P           the engine of process P (default: the only running engine)
-  --socket PATH     the engine's control socket
-  -t | -u           TCP or UDP sockets only (default: both)
-  --state S         only sockets in state S (listen, established, time-wait, syn-recv, ...;
-                    commas for several)
-  --port N          only sockets with local or peer port N
-  --json            print the sockets as a JSON array
-`;
-
-/**
- * `--json -t` reads as --json with the value '-t': give one-letter flags that an option took as
- * its value back to the positionals, so flags work in any order.
- */
-export function shortFlagsBack(args: ParsedArgs): ParsedArgs {
-  for (const [k, v] of Object.entries(args.options)) {
-    if (typeof v === 'string' && /^-[a-z]$/.test(v)) {
-      args.options[k] = true;
-      args.positionals.push(v);
-    }
-  }
-  return args;
-}
+/** How to reach the engine: ss and netstat take these. */
+export const engineFlags = {
+  pid: {
+    value: 'P',
+    help: 'the engine of process P (default: the only running engine)',
+    check: integerIn(1),
+  },
+  socket: { value: 'PATH', help: "the engine's control socket" },
+} satisfies Flags;
 
 /** The control socket named by --socket / --pid, or the only running engine's. */
-export function controlSocketOf(args: ParsedArgs): string {
-  const pid = args.options.pid === undefined ? undefined : numberOption(args, 'pid', 0);
-  return findControlSocket({ pid, socket: stringOption(args, 'socket') });
+export function controlSocketOf(values: Values<typeof engineFlags>): string {
+  return findControlSocket({ pid: values.pid, socket: values.socket });
 }
 
 // Long names and Linux's alternative spellings, to ss's column names.
@@ -60,6 +48,37 @@ const KNOWN_STATES = new Set([
   'TIME-WAIT',
   'UNCONN',
 ]);
+
+/** --state's value: socket states in any spelling, as ss's column names. */
+function socketStates(raw: string, flag: string): string[] {
+  const states = raw.split(',').map(normalizeState);
+  const bad = states.filter((s) => !KNOWN_STATES.has(s));
+  if (bad.length > 0) {
+    throw usageError(
+      `--${flag}: unknown state ${bad.join(', ')}: use one of ${[...KNOWN_STATES].join(', ')}`,
+    );
+  }
+  return states;
+}
+
+const flags = {
+  ...engineFlags,
+  tcp: { short: 't', help: 'TCP sockets only (default: TCP and UDP)' },
+  udp: { short: 'u', help: 'UDP sockets only' },
+  state: {
+    value: 'S',
+    help: 'only sockets in state S (listen, established, time-wait, syn-recv, ...;\ncommas for several)',
+    check: socketStates,
+  },
+  port: { value: 'N', help: 'only sockets with local or peer port N', check: integerIn(0, 65535) },
+  json: { help: 'print the sockets as a JSON array' },
+} satisfies Flags;
+
+export const command: Command<typeof flags> = {
+  name: 'ss',
+  summary: 'the sockets of a running engine, like ss -tuanpo',
+  flags,
+};
 
 export interface SocketFilter {
   proto?: 'tcp' | 'udp';
@@ -110,41 +129,17 @@ export function formatSockets(list: SocketEntry[]): string {
     .concat('\n');
 }
 
-function filterOf(args: ParsedArgs): SocketFilter {
-  const flags = new Set(args.positionals);
-  const tcp = flags.has('-t') || args.options.tcp === true;
-  const udp = flags.has('-u') || args.options.udp === true;
-  const f: SocketFilter = {};
-  if (tcp !== udp) f.proto = tcp ? 'tcp' : 'udp';
-  const state = stringOption(args, 'state');
-  if (state !== undefined) {
-    f.states = state.split(',').map(normalizeState);
-    const bad = f.states.filter((s) => !KNOWN_STATES.has(s));
-    if (bad.length > 0) {
-      throw Object.assign(
-        new Error(`unknown state ${bad.join(', ')}: use one of ${[...KNOWN_STATES].join(', ')}`),
-        { code: 'EINVAL' },
-      );
-    }
-  }
-  if (args.options.port !== undefined) f.port = numberOption(args, 'port', 0);
+function filterOf(values: Values<typeof flags>): SocketFilter {
+  const f: SocketFilter = { states: values.state, port: values.port };
+  if (values.tcp !== values.udp) f.proto = values.tcp ? 'tcp' : 'udp';
   return f;
 }
 
-export async function run(parsed: ParsedArgs): Promise<number> {
-  const args = shortFlagsBack(parsed);
-  if (args.options.help) {
-    process.stdout.write(usage);
-    return 0;
-  }
-  const unknown = args.positionals.filter((p) => p !== '-t' && p !== '-u');
-  if (unknown.length > 0) {
-    process.stderr.write(`xdpnet ss: unexpected argument '${unknown[0]}'\n${usage}`);
-    return 2;
-  }
-  const filter = filterOf(args);
-  const list = await controlRequest<SocketEntry[]>(controlSocketOf(args), 'sockets');
-  const shown = filterSockets(list, filter);
-  process.stdout.write(args.options.json ? `${JSON.stringify(shown)}\n` : formatSockets(shown));
+export async function run(argv: string[]): Promise<number> {
+  const { help, values } = parseCommand(command, argv);
+  if (help) return printHelp(usageOf(command));
+  const list = await controlRequest<SocketEntry[]>(controlSocketOf(values), 'sockets');
+  const shown = filterSockets(list, filterOf(values));
+  process.stdout.write(values.json ? `${JSON.stringify(shown)}\n` : formatSockets(shown));
   return 0;
 }

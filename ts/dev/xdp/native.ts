@@ -2,9 +2,8 @@
 // The addon is context-aware, so the main thread and every worker_thread load it separately and
 // reach the same process-wide sockets by id.
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import fs from 'node:fs';
+import { artifactPath, missingArtifactMessage } from './artifacts.js';
 
 export interface InterfaceInfo {
   name: string;
@@ -23,6 +22,39 @@ export interface InterfaceInfo {
     maxTx: number;
     maxCombined: number;
   };
+  /** RX queues an AF_XDP socket can bind (real_num_rx_queues): every queue a flow may land on. */
+  rxQueues: number;
+}
+
+/** A reading the driver does not offer (no such ethtool operation: EOPNOTSUPP). */
+export interface NativeUnsupported {
+  code: string;
+  message: string;
+}
+
+export type ChannelCounts = InterfaceInfo['channels'];
+
+export interface NativeRssFacts {
+  /** 'toeplitz', 'xor', 'crc32', 'none' or 'unknown(0x..)'. */
+  hashFunction: string;
+  /** 'none', 'sym-xor' or 'sym-or-xor'. */
+  inputTransform: string;
+  key: number[];
+  indirectionTable: number[];
+}
+
+export interface NativeFlowHash {
+  flow: 'tcp4' | 'udp4' | 'tcp6' | 'udp6';
+  /** Hashed fields: 'ip-src', 'ip-dst', 'src-port', 'dst-port', ... */
+  fields?: string[];
+  bits?: number;
+  unsupported?: NativeUnsupported;
+}
+
+/** One poll(2) over the AF_XDP sockets of a worker that owns several queues. */
+export interface NativeXskPollSet {
+  wait(timeoutMs: number): boolean;
+  close(): void;
 }
 
 export interface UmemOptions {
@@ -140,9 +172,13 @@ export interface NodeXdp {
   version(): string;
   interfaceInfo(ifname: string): InterfaceInfo;
   attachedXdpProgram(ifname: string): { progId: number; mode: string } | null;
+  nicChannels(ifname: string): { counts?: ChannelCounts; unsupported?: NativeUnsupported };
+  nicRss(ifname: string): { facts?: NativeRssFacts; unsupported?: NativeUnsupported };
+  nicFlowHashes(ifname: string): NativeFlowHash[];
   Umem: new (memory: Uint8Array, opts: UmemOptions) => NativeUmem;
   XskSocket: { create(umem: NativeUmem, opts: XskOptions): NativeXskSocket };
   XskPort: { open(socketId: number, buffers: PortBuffers): NativeXskPort };
+  XskPollSet: { open(socketIds: number[]): NativeXskPollSet };
   XdpProgram: {
     attach(
       ifname: string,
@@ -151,24 +187,19 @@ export interface NodeXdp {
   };
 }
 
-/** The package root: dist/ts/dev/xdp/native.js sits four levels below it. */
-export const packageRoot = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../..',
-);
-
-const addonPath = path.join(packageRoot, 'crates/node-xdp/node-xdp.node');
+export { packageRoot } from './artifacts.js';
 
 let loaded: NodeXdp | undefined;
 
-/** The addon, loaded on first use so that pure-TypeScript users never need it. */
+/**
+ * The addon, loaded on first use so that pure-TypeScript users never need it: from the build
+ * tree in a clone, from the platform package (xdpnet-linux-x64-gnu) when installed (artifacts.ts).
+ */
 export function nodeXdp(): NodeXdp {
   if (loaded) return loaded;
+  const addonPath = artifactPath('addon');
   if (!fs.existsSync(addonPath)) {
-    throw Object.assign(
-      new Error(`the node-xdp addon is not built (${addonPath}); run \`npm run build:native\``),
-      { code: 'ENOENT' },
-    );
+    throw Object.assign(new Error(missingArtifactMessage('addon')), { code: 'ENOENT' });
   }
   loaded = createRequire(import.meta.url)(addonPath) as NodeXdp;
   return loaded;

@@ -47,6 +47,9 @@ export interface QueueAssignment {
  */
 const DEFAULT_RING_SIZE = 4096;
 
+/** The XSKMAP size the addon picks itself (more queues than most NICs have). */
+const DEFAULT_MAX_QUEUES = 64;
+
 /** How the binding came up; kept after close() for reports. */
 export interface BindingFacts {
   xdpMode: 'native' | 'generic';
@@ -76,8 +79,7 @@ export class XdpBinding {
   static open(opts: XdpBindingOptions): XdpBinding {
     const xdp = nodeXdp();
     const info = xdp.interfaceInfo(opts.ifname);
-    const rxQueues = Math.max(info.channels.rx, info.channels.combined, 1);
-    const queues = opts.queues ?? Array.from({ length: rxQueues }, (_, i) => i);
+    const queues = opts.queues ?? Array.from({ length: Math.max(info.rxQueues, 1) }, (_, i) => i);
     const frameSize = opts.frameSize ?? 2048;
     const framesPerQueue = opts.framesPerQueue ?? 8192;
     const frameCount = framesPerQueue * queues.length;
@@ -100,6 +102,8 @@ export class XdpBinding {
       program = xdp.XdpProgram.attach(opts.ifname, {
         mode: opts.xdpMode ?? 'auto',
         force: opts.force ?? false,
+        // The XSKMAP is indexed by queue: room for the highest one bound.
+        maxQueues: Math.max(DEFAULT_MAX_QUEUES, ...queues.map((q) => q + 1)),
       });
       for (const a of opts.ipv4 ?? []) program.addIpv4(a);
       for (const a of opts.ipv6 ?? []) program.addIpv6(a);
@@ -144,6 +148,16 @@ export class XdpBinding {
       firstFrame: index * this.framesPerQueue,
       frameCount: this.framesPerQueue,
     };
+  }
+
+  /**
+   * The queues worker `worker` of `workers` drives: every `workers`-th socket from its own index,
+   * so that with fewer workers than queues every queue still has a worker.
+   */
+  workerQueues(worker: number, workers: number): QueueAssignment[] {
+    const share: QueueAssignment[] = [];
+    for (let i = worker; i < this.sockets.length; i += workers) share.push(this.assignment(i));
+    return share;
   }
 
   /** Detaches the program and closes the sockets and the UMEM. Idempotent. */

@@ -4,21 +4,30 @@
 import type { XdpBinding } from '../../dev/xdp/xdp-binding.js';
 import type { DispatcherStats } from '../../dev/dispatch/native-dispatch.js';
 import { netstatCounters } from '../control-counters.js';
-import type { StackWorkerStats } from '../stack-config.js';
+import type { QueueRings, StackWorkerStats } from '../stack-config.js';
 import type { EngineSnapshot, XskSnapshot } from './families.js';
 
 /**
- * Socket i belongs to worker i (one queue each, directly or steered); under software RSS the
- * one socket belongs to the dispatcher.
+ * A socket belongs to the worker that reports its queue's rings; under software RSS (where no
+ * worker reads a queue itself) the one socket is the dispatcher's.
  */
-function sockets(xdp: XdpBinding, workers: StackWorkerStats[], dispatched: boolean): XskSnapshot[] {
-  return xdp.sockets.map((socket, i) => ({
-    worker: dispatched ? 'dispatcher' : String(i),
-    queue: socket.queue,
-    stats: socket.stats(),
-    ringSizes: socket.ringSizes,
-    occupancy: dispatched ? undefined : workers[i]?.rings,
-  }));
+function sockets(xdp: XdpBinding, workers: StackWorkerStats[]): XskSnapshot[] {
+  const readers = new Map<number, { worker: string; rings: QueueRings }>();
+  for (const w of workers) {
+    for (const rings of w.rings ?? [])
+      readers.set(rings.queue, { worker: String(w.workerId), rings });
+  }
+  return xdp.sockets.map((socket) => {
+    const reader = readers.get(socket.queue);
+    const { fill, rx, tx, comp } = reader?.rings ?? { fill: 0, rx: 0, tx: 0, comp: 0 };
+    return {
+      worker: reader?.worker ?? 'dispatcher',
+      queue: socket.queue,
+      stats: socket.stats(),
+      ringSizes: socket.ringSizes,
+      occupancy: reader ? { fill, rx, tx, comp } : undefined,
+    };
+  });
 }
 
 export function engineSnapshot(
@@ -31,7 +40,7 @@ export function engineSnapshot(
     mode,
     workers,
     netstat: workers.map(netstatCounters),
-    sockets: sockets(xdp, workers, dispatcher !== undefined),
+    sockets: sockets(xdp, workers),
     program: xdp.program.counters(),
     dispatcher,
   };

@@ -1,18 +1,20 @@
 // A bounded, sorted set of disjoint sequence ranges [left, right), compared modulo 2^32. Both
 // the receiver's out-of-order queue and the sender's SACK scoreboard are one of these: adjacent
 // and overlapping ranges are merged, so duplicates and overlaps cost nothing. Preallocated; when
-// it is full, a range that would need a new slot is refused.
+// it is full, a range that would need a new slot is refused. The storage comes with the first
+// range: most connections never see loss or reordering, and each TCB has three of these, so a
+// connection-per-request workload would otherwise allocate three ArrayBuffers per connection.
 
 import { seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, seqSub } from './seq.js';
 
+const NO_EDGES = new Uint32Array(0);
+
 export class RangeSet {
-  /** Range i is [edges[2i], edges[2i+1]), ascending. */
-  readonly edges: Uint32Array;
+  /** Range i is [edges[2i], edges[2i+1]), ascending; empty until the first range is added. */
+  private edges: Uint32Array = NO_EDGES;
   count = 0;
 
-  constructor(readonly capacity: number) {
-    this.edges = new Uint32Array(2 * capacity);
-  }
+  constructor(readonly capacity: number) {}
 
   left(i: number): number {
     return this.edges[2 * i];
@@ -69,6 +71,7 @@ export class RangeSet {
 
   private insertAt(i: number, left: number, right: number): number {
     if (this.count === this.capacity) return -1;
+    if (this.edges.length === 0) this.edges = new Uint32Array(2 * this.capacity);
     this.edges.copyWithin(2 * i + 2, 2 * i, 2 * this.count);
     this.edges[2 * i] = left;
     this.edges[2 * i + 1] = right;

@@ -1,0 +1,278 @@
+//! What a NIC reports about its queues and its receive-side scaling, for JS: the channel counts,
+//! the RSS hash function, key and indirection table, and the fields hashed per flow type. Each
+//! reading a driver does not offer (veth offers none of the RSS ones) comes back as an
+//! `unsupported` result rather than an error, so that a caller can tell "this NIC does not say"
+//! (the engine then steers in software) from a real failure, which throws.
+
+use std::io;
+
+use napi_derive::napi;
+
+use crate::error::{self, Result};
+use crate::ethtool;
+use crate::ifinfo::{self, Channels};
+
+/// A reading the driver does not offer.
+#[napi(object)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unsupported {
+    /// The errno name the kernel answered with: EOPNOTSUPP (no such ethtool operation in the
+    /// driver), or EINVAL for a flow type a driver does not hash.
+    pub code: String,
+    /// "veth does not report its RSS key and indirection table (ETHTOOL_GRSSH: EOPNOTSUPP)".
+    pub message: String,
+}
+
+/// ETHTOOL_GCHANNELS: `counts`, or why not.
+#[napi(object)]
+pub struct NicChannels {
+    pub counts: Option<Channels>,
+    pub unsupported: Option<Unsupported>,
+}
+
+/// ETHTOOL_GRSSH, decoded.
+#[napi(object)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RssFacts {
+    /// "toeplitz", "xor", "crc32", "none" (the driver did not say), or "unknown(0x..)".
+    pub hash_function: String,
+    /// How the fields are transformed before hashing: "none", "sym-xor", "sym-or-xor".
+    pub input_transform: String,
+    /// The hash key; empty when the driver has none to report.
+    pub key: Vec<u8>,
+    /// RETA: the RX queue of each hash bucket (hash mod size); empty when the driver has none.
+    pub indirection_table: Vec<u32>,
+}
+
+/// ETHTOOL_GRSSH: `facts`, or why not.
+#[napi(object)]
+pub struct NicRss {
+    pub facts: Option<RssFacts>,
+    pub unsupported: Option<Unsupported>,
+}
+
+/// ETHTOOL_GRXFH for one flow type.
+#[napi(object)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlowHash {
+    /// "tcp4", "udp4", "tcp6" or "udp6".
+    pub flow: String,
+    /// The hashed fields by name ("ip-src", "ip-dst", "src-port", "dst-port", ...); empty when
+    /// the NIC does not hash this flow type (every such packet goes to one queue).
+    pub fields: Option<Vec<String>>,
+    /// The raw RXH_* bits.
+    pub bits: Option<u32>,
+    pub unsupported: Option<Unsupported>,
+}
+
+/// The flow types the engine serves, by the names JS sees.
+const FLOW_TYPES: [(&str, u32); 4] = [
+    ("tcp4", ethtool::TCP_V4_FLOW),
+    ("udp4", ethtool::UDP_V4_FLOW),
+    ("tcp6", ethtool::TCP_V6_FLOW),
+    ("udp6", ethtool::UDP_V6_FLOW),
+];
+
+/// Names of the RXH_* bits, in bit order.
+const FLOW_HASH_FIELDS: [(u32, &str); 10] = [
+    (ethtool::RXH_L2DA, "l2-dst"),
+    (ethtool::RXH_VLAN, "vlan"),
+    (ethtool::RXH_L3_PROTO, "l3-proto"),
+    (ethtool::RXH_IP_SRC, "ip-src"),
+    (ethtool::RXH_IP_DST, "ip-dst"),
+    (ethtool::RXH_L4_B_0_1, "src-port"),
+    (ethtool::RXH_L4_B_2_3, "dst-port"),
+    (ethtool::RXH_GTP_TEID, "gtp-teid"),
+    (ethtool::RXH_IP6_FL, "ip6-flow-label"),
+    (ethtool::RXH_DISCARD, "discard"),
+];
+
+/// The interface's channel counts as its driver reports them.
+#[napi]
+pub fn nic_channels(ifname: String) -> Result<NicChannels> {
+    ifinfo::ifindex(&ifname)?;
+    Ok(match ethtool::channels(&ifname) {
+        Ok(ch) => NicChannels {
+            counts: Some(Channels {
+                rx: ch.rx_count,
+                tx: ch.tx_count,
+                combined: ch.combined_count,
+                other: ch.other_count,
+                max_rx: ch.max_rx,
+                max_tx: ch.max_tx,
+                max_combined: ch.max_combined,
+            }),
+            unsupported: None,
+        },
+        Err(e) => NicChannels {
+            counts: None,
+            unsupported: Some(unsupported(&ifname, &e, "its channel counts", "GCHANNELS")?),
+        },
+    })
+}
+
+/// The interface's RSS hash function, key and indirection table.
+#[napi]
+pub fn nic_rss(ifname: String) -> Result<NicRss> {
+    ifinfo::ifindex(&ifname)?;
+    Ok(match ethtool::rss_config(&ifname) {
+        Ok(config) => NicRss {
+            facts: Some(RssFacts {
+                hash_function: hash_function_name(config.hfunc),
+                input_transform: input_transform_name(config.input_xfrm),
+                key: config.key,
+                indirection_table: config.indirection_table,
+            }),
+            unsupported: None,
+        },
+        Err(e) => NicRss {
+            facts: None,
+            unsupported: Some(unsupported(
+                &ifname,
+                &e,
+                "its RSS key and indirection table",
+                "GRSSH",
+            )?),
+        },
+    })
+}
+
+/// The fields the NIC hashes for TCP and UDP over IPv4 and IPv6, in that order.
+#[napi]
+pub fn nic_flow_hashes(ifname: String) -> Result<Vec<FlowHash>> {
+    ifinfo::ifindex(&ifname)?;
+    FLOW_TYPES
+        .iter()
+        .map(|&(flow, flow_type)| flow_hash(&ifname, flow, flow_type))
+        .collect()
+}
+
+fn flow_hash(ifname: &str, flow: &str, flow_type: u32) -> Result<FlowHash> {
+    let (bits, why) = match ethtool::flow_hash_fields(ifname, flow_type) {
+        Ok(bits) => (Some(bits), None),
+        Err(e) => {
+            let what = format!("which fields it hashes for {flow}");
+            (None, Some(unsupported(ifname, &e, &what, "GRXFH")?))
+        }
+    };
+    Ok(FlowHash {
+        flow: flow.to_string(),
+        fields: bits.map(flow_hash_field_names),
+        bits,
+        unsupported: why,
+    })
+}
+
+/// Kernel-internal ENOTSUPP, which some drivers let out instead of EOPNOTSUPP.
+const ENOTSUPP: i32 = 524;
+
+/// `e` as an "unsupported" result when the driver lacks the operation, else as the error it is.
+fn unsupported(ifname: &str, e: &io::Error, what: &str, cmd: &str) -> Result<Unsupported> {
+    let code = match error::errno(e) {
+        libc::EOPNOTSUPP | ENOTSUPP => "EOPNOTSUPP",
+        // Drivers with GRXFH answer EINVAL for a flow type they do not hash at all.
+        libc::EINVAL if cmd == "GRXFH" => "EINVAL",
+        _ => {
+            return Err(error::os(
+                e,
+                format!("reading {what} of '{ifname}' (ETHTOOL_{cmd})"),
+            ))
+        }
+    };
+    let driver = match ifinfo::driver(ifname) {
+        d if d.is_empty() => format!("the driver of '{ifname}'"),
+        d => d,
+    };
+    Ok(Unsupported {
+        code: code.to_string(),
+        message: format!("{driver} does not report {what} (ETHTOOL_{cmd}: {code})"),
+    })
+}
+
+/// The name of the hash function whose bit is set in `hfunc`.
+pub fn hash_function_name(hfunc: u8) -> String {
+    match hfunc {
+        0 => "none".to_string(),
+        ethtool::ETH_RSS_HASH_TOP => "toeplitz".to_string(),
+        ethtool::ETH_RSS_HASH_XOR => "xor".to_string(),
+        ethtool::ETH_RSS_HASH_CRC32 => "crc32".to_string(),
+        other => format!("unknown(0x{other:02x})"),
+    }
+}
+
+/// The name of the input transform in `input_xfrm`.
+pub fn input_transform_name(input_xfrm: u8) -> String {
+    match input_xfrm {
+        0 => "none".to_string(),
+        ethtool::RXH_XFRM_SYM_XOR => "sym-xor".to_string(),
+        ethtool::RXH_XFRM_SYM_OR_XOR => "sym-or-xor".to_string(),
+        other => format!("unknown(0x{other:02x})"),
+    }
+}
+
+/// The names of the RXH_* bits set in `bits`; unknown bits as "bit-N".
+pub fn flow_hash_field_names(bits: u32) -> Vec<String> {
+    (0..32)
+        .map(|i| 1u32 << i)
+        .filter(|bit| bits & bit != 0)
+        .map(
+            |bit| match FLOW_HASH_FIELDS.iter().find(|(b, _)| *b == bit) {
+                Some((_, name)) => name.to_string(),
+                None => format!("bit-{}", bit.trailing_zeros()),
+            },
+        )
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_four_tuple_fields() {
+        assert_eq!(
+            flow_hash_field_names(0xf0),
+            ["ip-src", "ip-dst", "src-port", "dst-port"]
+        );
+        // UDP hashed on addresses only, as many drivers do by default.
+        assert_eq!(flow_hash_field_names(0x30), ["ip-src", "ip-dst"]);
+        assert_eq!(
+            flow_hash_field_names(ethtool::RXH_DISCARD | 1 << 12),
+            ["bit-12", "discard"]
+        );
+        assert!(flow_hash_field_names(0).is_empty());
+    }
+
+    #[test]
+    fn names_hash_functions_and_transforms() {
+        assert_eq!(hash_function_name(1), "toeplitz");
+        assert_eq!(hash_function_name(4), "crc32");
+        assert_eq!(hash_function_name(3), "unknown(0x03)");
+        assert_eq!(input_transform_name(0), "none");
+        assert_eq!(input_transform_name(1), "sym-xor");
+    }
+
+    #[test]
+    fn loopback_is_unsupported_not_an_error() {
+        let rss = nic_rss("lo".to_string()).unwrap();
+        assert!(rss.facts.is_none());
+        let why = rss.unsupported.unwrap();
+        assert_eq!(why.code, "EOPNOTSUPP");
+        assert!(
+            why.message.contains("does not report its RSS key"),
+            "{why:?}"
+        );
+        let channels = nic_channels("lo".to_string()).unwrap();
+        assert_eq!(channels.unsupported.unwrap().code, "EOPNOTSUPP");
+        let hashes = nic_flow_hashes("lo".to_string()).unwrap();
+        let flows: Vec<_> = hashes.iter().map(|h| h.flow.as_str()).collect();
+        assert_eq!(flows, ["tcp4", "udp4", "tcp6", "udp6"]);
+        assert!(hashes.iter().all(|h| h.unsupported.is_some()));
+    }
+
+    #[test]
+    fn missing_interface_throws_enodev() {
+        let e = nic_rss("h1-no-such".to_string()).err().unwrap();
+        assert_eq!(e.status.as_ref(), "ENODEV");
+    }
+}

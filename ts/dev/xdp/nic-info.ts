@@ -1,0 +1,94 @@
+// What a NIC says about its queues and its receive-side scaling, read through the addon's
+// ethtool calls: the driver, the queues the engine must serve, the channel counts, the RSS hash
+// function, key and indirection table (RETA), and the fields hashed for TCP and UDP over IPv4
+// and IPv6. A reading the driver does not offer is an `Unsupported` value saying so (veth
+// offers none of the RSS ones), never a guess: the engine follows or programs the NIC's RSS only
+// where the NIC reported it, and steers in software elsewhere.
+import {
+  nodeXdp,
+  type ChannelCounts,
+  type NativeFlowHash,
+  type NativeUnsupported,
+} from './native.js';
+
+/** A reading the driver does not offer. */
+export interface Unsupported {
+  /** Why: "veth does not report its RSS key and indirection table (ETHTOOL_GRSSH: EOPNOTSUPP)". */
+  unsupported: string;
+  /** The errno name the kernel answered with (EOPNOTSUPP, or EINVAL for an unhashed flow type). */
+  code: string;
+}
+
+/** The NIC's RSS as ETHTOOL_GRSSH reports it. */
+export interface RssInfo {
+  /** 'toeplitz', 'xor', 'crc32', 'none' (not said) or 'unknown(0x..)'. */
+  hashFunction: string;
+  /** 'none', or 'sym-xor' / 'sym-or-xor' for a symmetric hash. */
+  inputTransform: string;
+  /** The hash key's bytes; empty when the driver has none to report. */
+  key: number[];
+  /** RETA: the RX queue of each bucket (hash mod its length); empty when there is none. */
+  indirectionTable: number[];
+}
+
+/** The fields a NIC hashes for one flow type (ETHTOOL_GRXFH). */
+export interface FlowHashInfo {
+  /** 'ip-src', 'ip-dst', 'src-port', 'dst-port', ...; empty: not hashed (one queue gets all). */
+  fields: string[];
+  /** The raw RXH_* bits. */
+  bits: number;
+}
+
+export type FlowType = 'tcp4' | 'udp4' | 'tcp6' | 'udp6';
+
+export interface NicInfo {
+  name: string;
+  ifindex: number;
+  mac: string;
+  mtu: number;
+  /** The kernel driver ('veth', 'mlx5_core', ...), empty when the interface does not say. */
+  driver: string;
+  /** RX queues a socket can bind: the queues the NIC may put a flow on, all served by the engine. */
+  rxQueues: number;
+  channels: ChannelCounts | Unsupported;
+  rss: RssInfo | Unsupported;
+  flowHash: Record<FlowType, FlowHashInfo | Unsupported>;
+}
+
+/** True for a reading the driver does not offer. */
+export function isUnsupported(reading: object): reading is Unsupported {
+  return 'unsupported' in reading;
+}
+
+function unsupported(why: NativeUnsupported): Unsupported {
+  return { unsupported: why.message, code: why.code };
+}
+
+function flowHashInfo(hash: NativeFlowHash): FlowHashInfo | Unsupported {
+  if (hash.unsupported) return unsupported(hash.unsupported);
+  return { fields: hash.fields ?? [], bits: hash.bits ?? 0 };
+}
+
+/**
+ * What interface `ifname` says about its queues and RSS. Throws (ENODEV, with what to check)
+ * for an interface that does not exist; a reading the driver lacks is `Unsupported`.
+ */
+export function nicInfo(ifname: string): NicInfo {
+  const xdp = nodeXdp();
+  const info = xdp.interfaceInfo(ifname);
+  const channels = xdp.nicChannels(ifname);
+  const rss = xdp.nicRss(ifname);
+  const flowHash = {} as Record<FlowType, FlowHashInfo | Unsupported>;
+  for (const hash of xdp.nicFlowHashes(ifname)) flowHash[hash.flow] = flowHashInfo(hash);
+  return {
+    name: info.name,
+    ifindex: info.ifindex,
+    mac: info.mac,
+    mtu: info.mtu,
+    driver: info.driver,
+    rxQueues: info.rxQueues,
+    channels: channels.counts ?? unsupported(channels.unsupported!),
+    rss: rss.facts ?? unsupported(rss.unsupported!),
+    flowHash,
+  };
+}
