@@ -67,6 +67,14 @@ export async function runPerf(mode: string, options: PerfOptions): Promise<Resul
       { code: 'EINVAL' },
     );
   }
+  if (
+    options.pcap !== undefined &&
+    !(PERF_MODES[mode].reads as readonly string[]).includes('pcap')
+  ) {
+    throw Object.assign(new Error(`perf ${mode} cannot capture its frames (pcap)`), {
+      code: 'EINVAL',
+    });
+  }
   const run = perfModes[mode];
   const interval = options.interval ?? 0;
   const target: PerfTarget = {

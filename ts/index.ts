@@ -14,8 +14,10 @@ export * as sys from './api/sys/index.js';
 
 // The engine: options, and what stats(), sockets() and stop() report.
 export { Engine, type EngineOptions, type EngineAudit } from './runtime/engine.js';
+export type { MetricsOption } from './runtime/metrics/address.js';
 export type { BindingFacts } from './dev/xdp/xdp-binding.js';
-export type { StackWorkerStats } from './runtime/stack-config.js';
+export type { StackWorkerStats, QueueRings } from './runtime/stack-config.js';
+export type { RingCounts } from './dev/xdp/native.js';
 export type { SocketEntry, SocketTimer } from './runtime/socket-report.js';
 export type { TcpConfig } from './socket/tcp/config.js';
 export type { CongestionAlgorithm } from './socket/tcp/congestion/index.js';

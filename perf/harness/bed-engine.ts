@@ -7,27 +7,34 @@ import { fileURLToPath } from 'node:url';
 import { XdpBinding, type XdpBindingOptions } from '../../ts/dev/xdp/xdp-binding.js';
 import { PortWorkers } from '../../ts/worker/port-workers.js';
 import type { FrameAudit } from '../../ts/dev/xdp/xdp-device.js';
+import { CaptureFiles } from '../../ts/dev/pcap/capture-files.js';
 
 export interface Engine {
   binding: XdpBinding;
   workers: PortWorkers;
 }
 
-/** Opens the engine on an interface, runs `fn`, audits frames and always closes everything. */
+/**
+ * Opens the engine on an interface, runs `fn`, audits frames and always closes everything. With
+ * `pcap`, the port workers' frames are captured into that file (merged when there are several).
+ */
 export async function withEngine<T>(
-  opts: XdpBindingOptions,
+  opts: XdpBindingOptions & { pcap?: string },
   fn: (engine: Engine) => Promise<T>,
 ): Promise<{ value: T; audits: FrameAudit[] }> {
   const binding = XdpBinding.open(opts);
   let workers: PortWorkers | undefined;
+  let capture: CaptureFiles | undefined;
   try {
-    workers = await PortWorkers.start(binding);
+    if (opts.pcap !== undefined) capture = CaptureFiles.open(opts.pcap, binding.sockets.length);
+    workers = await PortWorkers.start(binding, 64, capture);
     const value = await fn({ binding, workers });
     const audits = await workers.audit();
     return { value, audits };
   } finally {
     await workers?.close();
     binding.close();
+    capture?.finish();
   }
 }
 

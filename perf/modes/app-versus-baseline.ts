@@ -78,6 +78,7 @@ async function onEngine<F extends PerfFigures>(
     app: o.app,
     xdpMode: target.options.xdpMode,
     bindMode: target.options.bindMode,
+    pcap: target.options.pcap,
   });
   const workers = engine.workers; // 0 once stopped
   const facts = factsOf(engine.bindingFacts);

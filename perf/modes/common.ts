@@ -32,6 +32,8 @@ export interface PerfOptions {
   report?: string;
   /** Save the latency histograms here (beside the report by default). */
   histogramDir?: string;
+  /** Capture the engine's frames into this pcap file (the modes that read it: mode-catalogue). */
+  pcap?: string;
 }
 
 export interface PerfTarget {
@@ -97,6 +99,7 @@ export function bindingOptions(target: PerfTarget) {
     ipv6: bed ? [bed.engineIpv6] : [],
     xdpMode: options.xdpMode,
     bindMode: options.bindMode,
+    pcap: options.pcap,
   };
 }
 

@@ -56,6 +56,7 @@ const flags = {
     value: 'DIR',
     help: 'save the latency histograms (HdrHistogram text) here (default: beside --report)',
   },
+  pcap: { value: 'FILE', help: "capture the engine's frames into FILE (pcap, for tshark)" },
 } satisfies Flags;
 
 /** The flags of the harness itself, which every mode takes. */
@@ -78,6 +79,7 @@ const FLAG_OF: Record<keyof PerfOptions, keyof typeof flags> = {
   interval: 'interval',
   report: 'report',
   histogramDir: 'histogram-dir',
+  pcap: 'pcap',
 };
 
 const SITE_NOTES = {
@@ -127,6 +129,7 @@ function perfOptions(values: Values<typeof flags>): PerfOptions {
     interval: values.interval ?? 1,
     report: values.report,
     histogramDir: values['histogram-dir'],
+    pcap: values.pcap,
   };
 }
 
