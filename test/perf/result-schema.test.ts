@@ -40,7 +40,9 @@ interface CliRun {
 }
 
 function perf(mode: string, args: string[]): Promise<CliRun> {
-  const argv = [cli, 'perf', mode, '--seconds', '1', '--interval', '0.25', ...args];
+  // mem-tcp-stream is bounded by bytes and takes no --seconds (the CLI refuses flags a mode ignores).
+  const duration = mode === 'mem-tcp-stream' ? [] : ['--seconds', '1'];
+  const argv = [cli, 'perf', mode, ...duration, '--interval', '0.25', ...args];
   return new Promise((resolve, reject) => {
     execFile(process.execPath, argv, { timeout: 240_000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`perf ${mode} failed: ${err.message}\n${stderr}`));
