@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'target/**', 'node_modules/**', 'crates/**', '.cache/**'] },
+  {
+    ignores: ['dist/**', 'target/**', 'node_modules/**', 'crates/**', '.cache/**', 'docs/api/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

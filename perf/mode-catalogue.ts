@@ -23,12 +23,18 @@ const BINDING = ['xdpMode', 'bindMode', 'busyPoll'] as const;
 const FLOOD = ['size', 'rate'] as const;
 /** On a real NIC: the interface, its queue, and the engine's IPv4 address there. */
 const NIC = ['iface', 'queue', 'srcIp'] as const;
+/**
+ * A pcap capture of the engine's frames: the modes on the full stack (Engine's pcap option) and
+ * the port workers' receiving loops (a tap on each). txonly's loop keeps TX books a tap would
+ * hide; the RSS and steered loops and the memory pairs have no tap.
+ */
+const CAPTURE = ['pcap'] as const;
 
 export const PERF_MODES = {
   rxdrop: {
     summary: 'a UDP flood into the engine, which drops it; vs Node dgram receiving',
     site: 'bed-or-nic',
-    reads: ['seconds', ...FLOOD, ...BINDING, ...NIC],
+    reads: ['seconds', ...FLOOD, ...BINDING, ...NIC, ...CAPTURE],
   },
   txonly: {
     summary: 'the engine sends a UDP flood to a kernel sink; vs Node dgram sending',
@@ -38,7 +44,7 @@ export const PERF_MODES = {
   l2fwd: {
     summary: 'the engine sends each frame of a UDP flood back, MACs swapped; vs Node dgram echo',
     site: 'bed-or-nic',
-    reads: ['seconds', ...FLOOD, ...BINDING, ...NIC],
+    reads: ['seconds', ...FLOOD, ...BINDING, ...NIC, ...CAPTURE],
   },
   'rss-rxdrop': {
     summary: 'rxdrop with 2 workers behind the software-RSS dispatcher vs 1 direct worker',
@@ -53,42 +59,42 @@ export const PERF_MODES = {
   'udp-echo': {
     summary: 'full stack: UDP ping-pong latency and echo rate; vs Node dgram',
     site: 'bed',
-    reads: ['seconds', ...FLOOD, ...BINDING],
+    reads: ['seconds', ...FLOOD, ...BINDING, ...CAPTURE],
   },
   'tcp-rr': {
     summary: 'TCP 1-byte request/response on open connections; vs Node net',
     site: 'bed',
-    reads: ['seconds', ...BINDING],
+    reads: ['seconds', ...BINDING, ...CAPTURE],
   },
   'tcp-crr': {
     summary: 'TCP connect, 1-byte request/response, close; vs Node net',
     site: 'bed',
-    reads: ['seconds', ...BINDING],
+    reads: ['seconds', ...BINDING, ...CAPTURE],
   },
   'tcp-stream': {
     summary: 'TCP bulk transfer into a sink app on the engine; vs Node net',
     site: 'bed',
-    reads: ['seconds', ...BINDING],
+    reads: ['seconds', ...BINDING, ...CAPTURE],
   },
   'epoll-echo': {
     summary: 'the epoll echo example, 32 connections x 64 B; vs Node net echo',
     site: 'bed',
-    reads: ['seconds', ...BINDING],
+    reads: ['seconds', ...BINDING, ...CAPTURE],
   },
   http: {
     summary: 'perf/apps/http-app on the engine and on the kernel, driven by wrk',
     site: 'bed',
-    reads: ['seconds', ...BINDING],
+    reads: ['seconds', ...BINDING, ...CAPTURE],
   },
   https: {
     summary: 'the same over TLS 1.3 (perf/apps/https-app)',
     site: 'bed',
-    reads: ['seconds', ...BINDING],
+    reads: ['seconds', ...BINDING, ...CAPTURE],
   },
   express: {
     summary: 'an Express app (perf/apps/express-app) on the engine and on the kernel',
     site: 'bed',
-    reads: ['seconds', ...BINDING],
+    reads: ['seconds', ...BINDING, ...CAPTURE],
   },
   'mem-tcp-stream': {
     summary: 'TCP stack alone, 1 GiB in memory: bps, CPU ns/segment; vs smoltcp',

@@ -33,6 +33,8 @@ const TOOLS = {
   wat2wasm: 'wabt',
   openssl: 'openssl',
   setpriv: 'util-linux',
+  // Headless, for the test that opens the perf report (test/perf/report.test.ts).
+  chromium: 'chromium',
 };
 
 function say(line) {

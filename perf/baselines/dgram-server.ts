@@ -1,6 +1,7 @@
 // What the dgram-sink and dgram-echo baselines share: options, the socket, and the rule for when
 // a run ends (`--seconds` passed, or no traffic for `--idle` seconds after it started), after
-// which the caller prints its one JSON line.
+// which the caller prints its one JSON line. Until then, a caller that counts packets has them
+// printed as `progress <packets>` lines (the perf harness's progress for this side).
 import dgram from 'node:dgram';
 import { numberOption, stringOption } from './options.js';
 
@@ -13,8 +14,14 @@ export interface DgramServer {
   cpuSeconds(): number;
 }
 
-/** Binds per the command line, says "ready", and calls `finish` once the run is over. */
-export function startDgramServer(finish: (server: DgramServer) => void): DgramServer {
+/**
+ * Binds per the command line, says "ready", prints `packets()` (when given) as it goes, and calls
+ * `finish` once the run is over.
+ */
+export function startDgramServer(
+  finish: (server: DgramServer) => void,
+  packets?: () => number,
+): DgramServer {
   const bind = stringOption('bind') ?? '127.0.0.1';
   const port = numberOption('port', 9);
   const seconds = numberOption('seconds', 10);
@@ -42,6 +49,7 @@ export function startDgramServer(finish: (server: DgramServer) => void): DgramSe
     process.stdout.write('ready\n');
     const started = performance.now();
     const timer = setInterval(() => {
+      if (packets) process.stdout.write(`progress ${packets()}\n`);
       const now = performance.now();
       if ((first !== 0 && now - last > idleSeconds * 1000) || now - started > seconds * 1000) {
         clearInterval(timer);

@@ -6,10 +6,13 @@ import { startDgramServer } from './dgram-server.js';
 let received = 0;
 let bytes = 0;
 
-const server = startDgramServer((s) => {
-  const result = { received, bytes, seconds: s.activeSeconds(), cpuSeconds: s.cpuSeconds() };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-});
+const server = startDgramServer(
+  (s) => {
+    const result = { received, bytes, seconds: s.activeSeconds(), cpuSeconds: s.cpuSeconds() };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  },
+  () => received,
+);
 
 server.socket.on('message', (msg) => {
   received++;

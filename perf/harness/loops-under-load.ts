@@ -2,7 +2,7 @@
 // the last packets had time to land. The workers are any of PortWorkers, RssWorkers and
 // SteeredWorkers.
 import { measureCpu } from './bed-engine.js';
-import { Progress } from './progress.js';
+import type { Phase, ProgressLog } from './progress.js';
 
 interface LoopWorkers<Spec, Report> {
   run(spec: (worker: number) => Spec): Promise<Report[]>;
@@ -19,28 +19,21 @@ export interface LoopsUnderLoad<Report, Load> {
   cpuSeconds: number;
 }
 
-/**
- * Runs `spec` in every worker while `load` runs; with `progress`, prints the count its sampler
- * gives once a second on stderr.
- */
+/** Runs `spec` in every worker while `load` runs, as `phase` of `progress`. */
 export async function loopsUnderLoad<Spec, Report, Load>(
   workers: LoopWorkers<Spec, Report>,
   spec: NoInfer<Spec>,
   load: () => Promise<Load>,
-  progress?: { label: string; sample: () => Promise<number> },
+  progress: { log: ProgressLog; phase: Phase },
 ): Promise<LoopsUnderLoad<Report, Load>> {
-  const ticker = new Progress();
-  if (progress) ticker.start(progress.label, progress.sample);
-  try {
-    const run = await measureCpu(async () => {
+  const run = await measureCpu(() =>
+    progress.log.during(progress.phase, async () => {
       const loops = workers.run(() => spec);
       const offered = await load();
       await new Promise((r) => setTimeout(r, DRAIN_MS));
       await workers.stop();
       return { reports: await loops, load: offered };
-    });
-    return { ...run.value, cpuSeconds: run.cpuSeconds };
-  } finally {
-    ticker.stop();
-  }
+    }),
+  );
+  return { ...run.value, cpuSeconds: run.cpuSeconds };
 }

@@ -230,7 +230,18 @@ export function streamPattern(): Buffer {
 export const smoltcpBenchPath = artifactPath('xdpnet-smoltcp-bench');
 
 /** Runs `xdpnet-smoltcp-bench <args>` with our MTU and socket buffers; returns its JSON. */
-export function runSmoltcpBench<T>(args: string[], timeoutMs: number): Promise<T> {
+/** Seconds between the bench's progress lines (the harness samples the latest at its own pace). */
+const BENCH_PROGRESS_SECONDS = 0.1;
+
+/**
+ * Runs xdpnet-smoltcp-bench with `args` and parses its JSON line; `onProgress` gets the packets
+ * of each progress line it prints while it runs.
+ */
+export function runSmoltcpBench<T>(
+  args: string[],
+  timeoutMs: number,
+  onProgress?: (packets: number) => void,
+): Promise<T> {
   if (!fs.existsSync(smoltcpBenchPath)) {
     return Promise.reject(
       Object.assign(new Error(missingArtifactMessage('xdpnet-smoltcp-bench')), { code: 'ENOENT' }),
@@ -244,21 +255,33 @@ export function runSmoltcpBench<T>(args: string[], timeoutMs: number): Promise<T
     String(memTcpConfig.receiveBufferBytes),
     '--tx-buffer',
     String(memTcpConfig.sendBufferBytes),
+    ...(onProgress ? ['--interval', String(BENCH_PROGRESS_SECONDS)] : []),
   ];
   return new Promise((resolve, reject) => {
-    execFile(smoltcpBenchPath, all, { timeout: Math.ceil(timeoutMs) }, (err, stdout, stderr) => {
-      const line = stdout.trim().split('\n').pop() ?? '';
-      const parsed = line.startsWith('{') ? (JSON.parse(line) as T & { error?: string }) : null;
-      if (err || parsed === null || parsed.error !== undefined) {
-        const why = parsed?.error ?? (stderr.trim() || err?.message || 'no JSON line');
-        reject(
-          Object.assign(new Error(`xdpnet-smoltcp-bench ${args[0]} failed: ${why}`), {
-            code: 'EBASELINE',
-          }),
-        );
-        return;
-      }
-      resolve(parsed);
-    });
+    const child = execFile(
+      smoltcpBenchPath,
+      all,
+      { timeout: Math.ceil(timeoutMs) },
+      (err, stdout, stderr) => {
+        const line = stdout.trim().split('\n').pop() ?? '';
+        const parsed = line.startsWith('{') ? (JSON.parse(line) as T & { error?: string }) : null;
+        if (err || parsed === null || parsed.error !== undefined) {
+          const why = parsed?.error ?? (stderr.trim() || err?.message || 'no JSON line');
+          reject(
+            Object.assign(new Error(`xdpnet-smoltcp-bench ${args[0]} failed: ${why}`), {
+              code: 'EBASELINE',
+            }),
+          );
+          return;
+        }
+        resolve(parsed);
+      },
+    );
+    if (onProgress) {
+      child.stderr?.on('data', (d: Buffer) => {
+        const last = [...d.toString().matchAll(/^progress (\d+)$/gm)].pop();
+        if (last) onProgress(Number(last[1]));
+      });
+    }
   });
 }

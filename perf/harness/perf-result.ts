@@ -1,20 +1,34 @@
-// The one JSON line every `xdpnet perf <mode>` run ends with (shape fixed in shared/design.md):
-// the engine's figures at the top level, the baseline's under `baseline`. A figure that does not
-// apply to a mode is omitted.
+// The one JSON line every `xdpnet perf <mode>` run ends with, described by perf/result.schema.json
+// (docs/architecture.md#the-result-line): the engine's figures at the top level, the baseline's
+// under `baseline` (null on a real NIC, where nothing runs beside the engine), and
+// engine/baseline under `ratios`. Every line has the common fields (null where one does not apply
+// to the mode); the rest are the mode's own.
 import type { BindingFacts } from '../../ts/dev/xdp/xdp-binding.js';
 
+/** What a mode measures on one side, engine or baseline. */
 export interface PerfFigures {
+  workers?: number;
+  seconds?: number;
+  /** Packets per second, as the mode counts packets (see the schema). */
   pps?: number;
-  bps?: number;
-  rps?: number;
+  bps?: number | null;
+  cpuSecondsPerMpkt?: number | null;
+  xdpMode?: string | null;
+  zeroCopy?: boolean | null;
+  /** Busy polling on the side's AF_XDP sockets: false when off; null without AF_XDP. */
+  busyPoll?: PerfBusyPoll | false | null;
   packets?: number;
   offered?: number;
   drops?: number;
-  seconds?: number;
-  cpuSecondsPerMpkt?: number;
+  rps?: number;
+  requests?: number;
+  errors?: number;
+  cpuUsPerRequest?: number;
   p50_us?: number;
   p99_us?: number;
   p999_us?: number;
+  /** The side's latency histogram (HdrHistogram percentile distribution text), when saved. */
+  histogramFile?: string;
 }
 
 /** Busy polling as a result reports it. */
@@ -30,22 +44,17 @@ export interface PerfBusyPoll {
   napiPolled: boolean;
 }
 
+/** What a mode returns; resultLine() turns it into the line. */
 export interface PerfResult extends PerfFigures {
   mode: string;
   workers: number;
-  /** Where the XDP program ran: 'native' or 'generic'. */
-  xdpMode?: string;
-  /** AF_XDP zero-copy (true) or copy mode. */
-  zeroCopy?: boolean;
-  /** false: off. */
-  busyPoll?: PerfBusyPoll | false;
   baseline?: PerfFigures & { name: string };
 }
 
 /** xdpMode, zeroCopy and busyPoll of a result, from how the engine's binding came up. */
 export function bindingFields(
   facts: BindingFacts,
-): Pick<PerfResult, 'xdpMode' | 'zeroCopy' | 'busyPoll'> {
+): Pick<PerfFigures, 'xdpMode' | 'zeroCopy' | 'busyPoll'> {
   const busy = facts.busyPoll;
   return {
     xdpMode: facts.xdpMode,
@@ -59,6 +68,94 @@ export function bindingFields(
       napiPolled: busy.napiIds.length > 0 && busy.napiIds.every((id) => id > 0),
     },
   };
+}
+
+/** The fields every side of every line has. */
+export interface SideLine {
+  workers: number;
+  seconds: number;
+  pps: number;
+  bps: number | null;
+  cpuSecondsPerMpkt: number | null;
+  xdpMode: string | null;
+  zeroCopy: boolean | null;
+  busyPoll: PerfBusyPoll | false | null;
+  [figure: string]: unknown;
+}
+
+export interface ResultLine extends SideLine {
+  mode: string;
+  baseline: (SideLine & { name: string }) | null;
+  ratios: Ratios | null;
+}
+
+/** engine / baseline; null where either side lacks the figure or the baseline's is 0. */
+export interface Ratios {
+  pps: number | null;
+  bps: number | null;
+  cpuSecondsPerMpkt: number | null;
+  [figure: string]: number | null;
+}
+
+const REQUIRED_RATIOS = ['pps', 'bps', 'cpuSecondsPerMpkt'] as const;
+const OPTIONAL_RATIOS = ['rps', 'cpuUsPerRequest', 'p50_us', 'p99_us', 'p999_us'] as const;
+
+/** The line of a mode's result: common fields first, nulls where they do not apply, ratios. */
+export function resultLine(result: PerfResult): ResultLine {
+  const { mode, baseline, ...engine } = result;
+  const engineLine = sideLine(engine, mode);
+  const baselineLine = baseline ? namedSideLine(baseline, mode) : null;
+  return {
+    mode,
+    ...engineLine,
+    baseline: baselineLine,
+    ratios: baselineLine ? ratios(engineLine, baselineLine) : null,
+  };
+}
+
+function namedSideLine(side: PerfFigures & { name: string }, mode: string) {
+  const { name, ...figures } = side;
+  return { name, ...sideLine(figures, `${mode} baseline`) };
+}
+
+/** One side's fields in the schema's order; EPERFRESULT when a mode left out a figure it owes. */
+function sideLine(figures: PerfFigures & Record<string, unknown>, what: string): SideLine {
+  const missing = (['workers', 'seconds', 'pps'] as const).filter(
+    (key) => typeof figures[key] !== 'number',
+  );
+  if (missing.length > 0) {
+    throw Object.assign(new Error(`perf ${what} gave no ${missing.join(', ')}`), {
+      code: 'EPERFRESULT',
+    });
+  }
+  const { workers, seconds, pps, bps, cpuSecondsPerMpkt, xdpMode, zeroCopy, busyPoll, ...rest } =
+    figures;
+  const defined = Object.entries(rest).filter(([, v]) => v !== undefined);
+  return {
+    workers: workers!,
+    seconds: seconds!,
+    pps: pps!,
+    bps: bps ?? null,
+    cpuSecondsPerMpkt: cpuSecondsPerMpkt ?? null,
+    xdpMode: xdpMode ?? null,
+    zeroCopy: zeroCopy ?? null,
+    busyPoll: busyPoll ?? null,
+    ...Object.fromEntries(defined),
+  };
+}
+
+function ratios(engine: SideLine, baseline: SideLine): Ratios {
+  const ratio = (key: string): number | null => {
+    const a = engine[key];
+    const b = baseline[key];
+    return typeof a === 'number' && typeof b === 'number' && b !== 0 ? round(a / b, 3) : null;
+  };
+  const out: Ratios = { pps: null, bps: null, cpuSecondsPerMpkt: null };
+  for (const key of REQUIRED_RATIOS) out[key] = ratio(key);
+  for (const key of OPTIONAL_RATIOS) {
+    if (engine[key] !== undefined || baseline[key] !== undefined) out[key] = ratio(key);
+  }
+  return out;
 }
 
 /** Figures from a packet count, bytes, offered load, time and CPU time. */
@@ -75,8 +172,22 @@ export function packetFigures(
     packets,
     ...(offered === undefined ? {} : { offered, drops: Math.max(0, offered - packets) }),
     seconds: round(seconds, 3),
-    cpuSecondsPerMpkt: packets > 0 ? round(cpuSeconds / (packets / 1e6), 3) : undefined,
+    cpuSecondsPerMpkt: perMpkt(cpuSeconds, packets),
   };
+}
+
+/** Packet figures from a count over `seconds` in which the side used `cpuSeconds`. */
+export function packetsOver(packets: number, seconds: number, cpuSeconds: number): PerfFigures {
+  return {
+    packets,
+    pps: seconds > 0 ? Math.round(packets / seconds) : 0,
+    cpuSecondsPerMpkt: perMpkt(cpuSeconds, packets),
+  };
+}
+
+/** CPU seconds per million packets; undefined without packets. */
+export function perMpkt(cpuSeconds: number, packets: number): number | undefined {
+  return packets > 0 ? round(cpuSeconds / (packets / 1e6), 3) : undefined;
 }
 
 export function round(x: number, digits: number): number {
@@ -84,7 +195,7 @@ export function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
-const rows: [keyof PerfFigures, string][] = [
+const rows: [string, string][] = [
   ['offered', 'offered (pkts)'],
   ['packets', 'packets'],
   ['drops', 'drops'],
@@ -92,6 +203,7 @@ const rows: [keyof PerfFigures, string][] = [
   ['rps', 'requests/s'],
   ['bps', 'bits/s'],
   ['cpuSecondsPerMpkt', 'CPU s / Mpkt'],
+  ['cpuUsPerRequest', 'CPU us / request'],
   ['p50_us', 'p50 (us)'],
   ['p99_us', 'p99 (us)'],
   ['p999_us', 'p99.9 (us)'],
@@ -99,25 +211,29 @@ const rows: [keyof PerfFigures, string][] = [
 ];
 
 /** The side-by-side table: engine, baseline, and engine/baseline. */
-export function formatTable(result: PerfResult): string {
-  const base = result.baseline;
+export function formatTable(line: ResultLine): string {
+  const base = line.baseline;
   const header = ['', 'xdpnet', base ? base.name : '', base ? 'ratio' : ''];
   const lines = [header];
   for (const [key, label] of rows) {
-    const a = result[key];
-    const b = base?.[key];
+    const a = numberOrUndefined(line[key]);
+    const b = numberOrUndefined(base?.[key]);
     if (a === undefined && b === undefined) continue;
     const ratio = a !== undefined && b !== undefined && b !== 0 ? `${round(a / b, 2)}x` : '';
     lines.push([label, fmt(a), fmt(b), ratio]);
   }
   const widths = header.map((_, c) => Math.max(...lines.map((l) => l[c].length)));
-  const busy = result.busyPoll ? `, busy polling ${result.busyPoll.usecs} µs` : '';
-  const title = `xdpnet perf ${result.mode}: ${result.workers} worker(s), XDP ${result.xdpMode ?? '-'}, ${
-    result.zeroCopy ? 'zero-copy' : 'copy mode'
+  const busy = line.busyPoll ? `, busy polling ${line.busyPoll.usecs} µs` : '';
+  const title = `xdpnet perf ${line.mode}: ${line.workers} worker(s), XDP ${line.xdpMode ?? '-'}, ${
+    line.zeroCopy ? 'zero-copy' : 'copy mode'
   }${busy}`;
   return [title, ...lines.map((l) => l.map((cell, c) => cell.padStart(widths[c])).join('  '))].join(
     '\n',
   );
+}
+
+function numberOrUndefined(x: unknown): number | undefined {
+  return typeof x === 'number' ? x : undefined;
 }
 
 function fmt(x: number | undefined): string {

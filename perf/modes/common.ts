@@ -3,6 +3,8 @@
 import { flood, type FloodReport } from '../harness/peer-tool.js';
 import { BaselineProcess } from '../harness/bed-engine.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
+import type { ProgressLog, Side } from '../harness/progress.js';
+import type { Histogram } from '../harness/latency.js';
 
 export interface PerfOptions {
   seconds: number;
@@ -24,11 +26,23 @@ export interface PerfOptions {
   dstMac?: string;
   dstIp?: string;
   srcIp?: string;
+  /** Seconds between progress lines on stderr; 0 or absent: none (samples still kept). */
+  interval?: number;
+  /** Write the HTML report here. */
+  report?: string;
+  /** Save the latency histograms here (beside the report by default). */
+  histogramDir?: string;
+  /** Capture the engine's frames into this pcap file (the modes that read it: mode-catalogue). */
+  pcap?: string;
 }
 
 export interface PerfTarget {
   bed?: TestBed;
   options: PerfOptions;
+  /** Where every phase's progress goes (see ProgressLog.during). */
+  progress: ProgressLog;
+  /** The latency modes' histograms, engine and baseline. */
+  histograms: Partial<Record<Side, Histogram>>;
 }
 
 /** The port the load is sent to (discard). */
@@ -81,6 +95,7 @@ export function bindingOptions(target: PerfTarget) {
     xdpMode: options.xdpMode,
     bindMode: options.bindMode,
     busyPoll: options.busyPoll,
+    pcap: options.pcap,
   };
 }
 

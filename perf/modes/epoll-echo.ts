@@ -2,10 +2,11 @@
 // API) under many concurrent connections, beside Node's `net` echo on the kernel stack driven by
 // the same load in the same run. The load is `xdpnet-peer tcp-echo` in the peer namespace (one
 // epoll loop): CONNS connections, each with one 64-byte request outstanding at a time (a request
-// is answered when all 64 bytes are back); bounded by a request count and by --seconds.
+// is answered when all 64 bytes are back); bounded by a request count and by --seconds. Its
+// packets are the segments the server received (the peer's tx), its latencies the peer's.
 import path from 'node:path';
 import { requireBed, type PerfTarget } from './common.js';
-import { appVersusBaseline } from './app-versus-baseline.js';
+import { appVersusBaseline, type Measured } from './app-versus-baseline.js';
 import { latencyFigures, type LatencyReport } from './tcp-rr.js';
 import {
   examplesDir,
@@ -22,7 +23,7 @@ const REQUEST_BYTES = 64;
 const MAX_REQUESTS = 5_000_000;
 
 function driver(bed: TestBed, seconds: number) {
-  return async (dst: string, cpu: () => number): Promise<TcpFigures> => {
+  return async (dst: string, cpu: () => number): Promise<Measured<TcpFigures>> => {
     const cpu0 = cpu();
     const load: PeerLoad = {
       load: 'echo',
@@ -45,6 +46,7 @@ export async function epollEcho(target: PerfTarget): Promise<TcpPerfResult> {
     mode: 'epoll-echo',
     app: path.join(examplesDir, 'epoll-echo.js'),
     drive: driver(bed, seconds),
+    counter: 'tx',
     baseline: {
       name: 'node-net-echo',
       script: 'net-echo',

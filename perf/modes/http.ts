@@ -1,15 +1,18 @@
 // perf http, https and express: `wrk -t1 -c32 -d<S>s --latency` from the peer namespace against
 // an app module of perf/apps on the engine, then against the same module on Node's kernel stack
 // in the same run (perf/baselines/app-server.ts loads it there). Requests/s, latency p50/p99
-// (wrk's --latency distribution), socket errors and non-2xx answers, CPU per request.
+// (wrk's --latency distribution), socket errors and non-2xx answers, CPU per request, and every
+// latency wrk recorded (a Lua done() hook prints them) as the side's histogram. Its packets are
+// the segments the server received (the peer's tx).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../../ts/dev/xdp/native.js';
 import { selfSignedCertificate } from '../../ts/testbed/certificate.js';
 import { round } from '../harness/perf-result.js';
+import { WRK_HISTOGRAM_SCRIPT, wrkHistogram } from '../harness/latency.js';
 import { requireBed, type PerfTarget } from './common.js';
-import { appVersusBaseline } from './app-versus-baseline.js';
+import { appVersusBaseline, type Measured } from './app-versus-baseline.js';
 import { perRequest, type TcpFigures, type TcpPerfResult } from './tcp-common.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
 
@@ -38,7 +41,7 @@ export function parseWrk(text: string, cpuSeconds: number): TcpFigures {
     (non2xx ? Number(non2xx[1]) : 0);
   return {
     rps: Math.round(requests / seconds),
-    packets: requests,
+    requests,
     seconds: round(seconds, 3),
     errors,
     p50_us: durationUs(text, '50%'),
@@ -47,16 +50,31 @@ export function parseWrk(text: string, cpuSeconds: number): TcpFigures {
   };
 }
 
-function driver(bed: TestBed, seconds: number, scheme: 'http' | 'https') {
-  return async (dst: string, cpu: () => number): Promise<TcpFigures> => {
+function driver(bed: TestBed, seconds: number, scheme: 'http' | 'https', script: string) {
+  return async (dst: string, cpu: () => number): Promise<Measured<TcpFigures>> => {
     const cpu0 = cpu();
     const url = `${scheme}://${dst}:${HTTP_PORT}/`;
-    const argv = ['wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url];
+    const argv = [
+      'wrk',
+      '-t1',
+      `-c${CONNECTIONS}`,
+      `-d${seconds}s`,
+      '--latency',
+      '-s',
+      script,
+      url,
+    ];
     const r = await bed.exec(argv, { timeoutMs: (seconds + 30) * 1000 });
     if (r.code !== 0) {
       throw Object.assign(new Error(`wrk failed: ${r.stderr}`), { code: 'EPEER' });
     }
-    return parseWrk(r.stdout, cpu() - cpu0);
+    const histogram = wrkHistogram(r.stdout);
+    const figures = parseWrk(r.stdout, cpu() - cpu0);
+    // wrk prints no p99.9; its histogram has it.
+    if (histogram.totalCount > 0) {
+      figures.p999_us = round(histogram.getValueAtPercentile(99.9) / 1000, 1);
+    }
+    return { figures, histogram };
   };
 }
 
@@ -74,19 +92,27 @@ async function appOnBothSides(
   const seconds = target.options.seconds;
   const module = `perf/apps/${app}.js`;
   process.env.XDPNET_PERF_PORT = String(HTTP_PORT);
-  const result = await appVersusBaseline(bed, target, {
-    mode,
-    app: path.join(packageRoot, 'dist', module),
-    drive: driver(bed, seconds, scheme),
-    baseline: {
-      name: `node-${mode}`,
-      script: 'app-server',
-      port: HTTP_PORT,
-      maxSeconds: seconds + 30,
-      args: ['--app', module],
-    },
-  });
-  return { ...result, app: module, baseline: { ...result.baseline, app: module } };
+  const scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), 'xdpnet-perf-wrk-'));
+  const script = path.join(scriptDir, 'histogram.lua');
+  fs.writeFileSync(script, WRK_HISTOGRAM_SCRIPT);
+  try {
+    const result = await appVersusBaseline(bed, target, {
+      mode,
+      app: path.join(packageRoot, 'dist', module),
+      drive: driver(bed, seconds, scheme, script),
+      counter: 'tx',
+      baseline: {
+        name: `node-${mode}`,
+        script: 'app-server',
+        port: HTTP_PORT,
+        maxSeconds: seconds + 30,
+        args: ['--app', module],
+      },
+    });
+    return { ...result, app: module, baseline: { ...result.baseline, app: module } };
+  } finally {
+    fs.rmSync(scriptDir, { recursive: true, force: true });
+  }
 }
 
 /** Node's http server with one handler (perf/apps/http-app.ts), engine against kernel. */

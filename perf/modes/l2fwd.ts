@@ -1,6 +1,7 @@
 // perf l2fwd: the kernel peer floods UDP at the engine, which swaps the MAC addresses in place and
 // sends each frame back; delivered = frames the peer's interface received. The baseline is Node's
-// dgram echoing the same flood on the kernel stack.
+// dgram echoing the same flood on the kernel stack. Progress on the bed is what the peer's
+// interface received (on a real NIC, what the workers sent).
 import { peerRxPackets } from '../harness/peer-counters.js';
 import { withEngine } from '../harness/bed-engine.js';
 import { loopsUnderLoad } from '../harness/loops-under-load.js';
@@ -26,7 +27,16 @@ export async function l2fwd(target: PerfTarget): Promise<PerfResult> {
       { mode: 'l2fwd', seconds: options.seconds + 5 },
       () =>
         bed ? floodLoad(bed, bed.engineIpv4, options) : sleepThenUndefined(options.seconds * 1000),
-      { label: 'xdpnet fwd', sample: async () => (await workers.progress()).txPackets },
+      {
+        log: target.progress,
+        phase: {
+          side: 'engine',
+          label: 'xdpnet fwd',
+          packets: bed
+            ? () => peerRxPackets(bed)
+            : async () => (await workers.progress()).txPackets,
+        },
+      },
     );
     const delivered = bed ? (await peerRxPackets(bed)) - rx0 : undefined;
     return { ...measured, delivered, facts: engine.binding.facts };
@@ -63,7 +73,12 @@ async function dgramEchoBaseline(
     options.seconds + 10,
   );
   const rx0 = await peerRxPackets(bed);
-  const load = await floodLoad(bed, address, options);
+  const phase = {
+    side: 'baseline' as const,
+    label: 'node dgram echo',
+    packets: () => peerRxPackets(bed),
+  };
+  const load = await target.progress.during(phase, () => floodLoad(bed, address, options));
   const got = await echo.result<{ echoed: number; cpuSeconds: number }>(
     (options.seconds + 15) * 1000,
   );
@@ -72,6 +87,7 @@ async function dgramEchoBaseline(
   const bytes = delivered * (options.size + 42);
   return {
     name: 'node-dgram-echo',
+    workers: 1,
     ...packetFigures(delivered, bytes, load.sent, load.seconds, got.cpuSeconds),
   };
 }

@@ -5,7 +5,7 @@
 // Data segments are what A's stack sent while the bytes moved (B sends no data, so A sends no
 // bare ACKs; retransmissions, if any, count, as in Linux's data_segs_out). CPU is this thread's.
 import { packetFigures, round } from '../harness/perf-result.js';
-import { Progress } from '../harness/progress.js';
+import type { ProgressLog } from '../harness/progress.js';
 import { threadCpuSeconds } from '../../ts/worker/thread-cpu.js';
 import { TcpEvent } from '../../ts/socket/tcp/host.js';
 import {
@@ -54,9 +54,8 @@ function streamFigures(
 }
 
 /** Our stack: moves `total` bytes A to B; throws EBADMSG on a byte that differs. */
-async function engineStream(total: number): Promise<StreamFigures> {
+async function engineStream(total: number, progress: ProgressLog): Promise<StreamFigures> {
   const pair = new MemTcpPair();
-  const progress = new Progress();
   try {
     const { client, server } = await pair.connect();
     const pattern = streamPattern();
@@ -91,23 +90,40 @@ async function engineStream(total: number): Promise<StreamFigures> {
         received += n;
       }
     };
-    progress.start('mem-tcp-stream (ours)', () => Promise.resolve(pair.frames));
-    const segs0 = pair.a.tcp.stats.outSegs;
+    const segments = () => pair.a.tcp.stats.outSegs;
+    const phase = { side: 'engine' as const, label: 'xdpnet tcp in memory', packets: segments };
+    const segs0 = segments();
     const cpu0 = threadCpuSeconds();
     const t0 = performance.now();
-    fill();
-    await pair.run(
-      () => received >= total,
-      () => received,
-      'the stream',
-    );
+    await progress.during(phase, async () => {
+      fill();
+      await pair.run(
+        () => received >= total,
+        () => received,
+        'the stream',
+      );
+    });
     const seconds = (performance.now() - t0) / 1000;
     const cpu = threadCpuSeconds() - cpu0;
     return streamFigures(received, pair.a.tcp.stats.outSegs - segs0, seconds, cpu);
   } finally {
-    progress.stop();
     pair.close();
   }
+}
+
+/** The smoltcp baseline moving `total` bytes, with its progress (data segments). */
+function smoltcpStream(total: number, progress: ProgressLog): Promise<SmoltcpStream> {
+  // At 1 Gbit/s or better, the baseline is done long before this.
+  const timeoutMs = STALL_MS + (total / 1e8) * 1000 * 10;
+  let segments = 0;
+  const phase = { side: 'baseline' as const, label: 'smoltcp in memory', packets: () => segments };
+  return progress.during(phase, async () => {
+    const args = ['stream', '--bytes', String(total)];
+    const report = await runSmoltcpBench<SmoltcpStream>(args, timeoutMs, (n) => (segments = n));
+    // The last sample has the final count, also when the bench ended before its first line.
+    segments = report.dataSegments;
+    return report;
+  });
 }
 
 export async function memTcpStream(target: PerfTarget): Promise<MemStreamResult> {
@@ -118,19 +134,15 @@ export async function memTcpStream(target: PerfTarget): Promise<MemStreamResult>
     });
   }
   process.stderr.write(`mem-tcp-stream: ${total} bytes, ours then smoltcp\n`);
-  const ours = await engineStream(total);
-  // At 1 Gbit/s or better, the baseline is done long before this.
-  const timeoutMs = STALL_MS + (total / 1e8) * 1000 * 10;
-  const base = await runSmoltcpBench<SmoltcpStream>(
-    ['stream', '--bytes', String(total)],
-    timeoutMs,
-  );
+  const ours = await engineStream(total, target.progress);
+  const base = await smoltcpStream(total, target.progress);
   return {
     mode: 'mem-tcp-stream',
     workers: 1,
     ...ours,
     baseline: {
       name: 'smoltcp',
+      workers: 1,
       ...streamFigures(base.bytes, base.dataSegments, base.seconds, base.cpuSeconds),
       bps: Math.round(base.bps),
     },

@@ -35,12 +35,15 @@ export async function rssRxdrop(target: PerfTarget): Promise<PerfResult> {
   const options = target.options;
   const load = () => floodLoad(bed, bed.engineIpv4, options, FLOWS);
   const engine = await dispatched();
-  const direct = (await rxdropOnPortWorkers(target, load)).figures;
+  const direct = await rxdropOnPortWorkers(target, load, {
+    side: 'baseline',
+    label: 'xdpnet direct rx',
+  });
   return {
     mode: 'rss-rxdrop',
     ...engine.figures,
     workers: WORKERS,
-    ...engine.binding,
+    ...bindingFields(engine.facts),
     baseline: { name: 'xdpnet-direct-1-worker', ...direct },
   };
 
@@ -54,9 +57,10 @@ export async function rssRxdrop(target: PerfTarget): Promise<PerfResult> {
     try {
       workers = await RssWorkers.start(binding, options.batch);
       const w = workers;
+      const received = async () => (await w.progress()).rxPackets;
       const run = await loopsUnderLoad(w, { mode: 'rxdrop', seconds: options.seconds + 5 }, load, {
-        label: 'xdpnet rss rx',
-        sample: async () => (await w.progress()).rxPackets,
+        log: target.progress,
+        phase: { side: 'engine', label: 'xdpnet rss rx', packets: received },
       });
       const packets = run.reports.reduce((s, r) => s + r.rxPackets, 0);
       const stats = binding.stats();
@@ -75,7 +79,7 @@ export async function rssRxdrop(target: PerfTarget): Promise<PerfResult> {
       assertFramesAccounted([audit]);
       return {
         figures: receivedFigures(run.reports, run.load, run.cpuSeconds),
-        binding: bindingFields(binding.xdp.facts),
+        facts: binding.xdp.facts,
       };
     } finally {
       await workers?.close();

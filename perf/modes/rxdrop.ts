@@ -9,7 +9,7 @@ import {
   type PerfFigures,
   type PerfResult,
 } from '../harness/perf-result.js';
-import type { BindingFacts } from '../../ts/dev/xdp/xdp-binding.js';
+import type { Side } from '../harness/progress.js';
 import {
   startBaselineServer,
   bindingOptions,
@@ -23,41 +23,35 @@ export async function rxdrop(target: PerfTarget): Promise<PerfResult> {
   const { bed, options } = target;
   const load = () =>
     bed ? floodLoad(bed, bed.engineIpv4, options) : sleepThenUndefined(options.seconds * 1000);
-  const engine = await rxdropOnPortWorkers(target, load, 'xdpnet rx');
-  const result: PerfResult = {
-    mode: 'rxdrop',
-    ...engine.figures,
-    workers: engine.workers,
-    ...bindingFields(engine.facts),
-  };
+  const engine = await rxdropOnPortWorkers(target, load, { side: 'engine', label: 'xdpnet rx' });
+  const result: PerfResult = { mode: 'rxdrop', ...engine };
   if (bed) result.baseline = await dgramBaseline(target);
   return result;
 }
 
 /**
  * rxdrop on the direct path, a port worker per queue of the binding, while `load` runs (none on
- * a real NIC, where it comes from outside); frames are audited after. With `progress`, the packets
- * received are printed once a second under that label.
+ * a real NIC, where it comes from outside), as `phase` (the packets the workers received); frames
+ * are audited after.
  */
 export async function rxdropOnPortWorkers(
   target: PerfTarget,
   load: () => Promise<FloodReport | undefined>,
-  progress?: string,
-): Promise<{ figures: PerfFigures; workers: number; facts: BindingFacts }> {
+  phase: { side: Side; label: string },
+): Promise<PerfFigures & { workers: number }> {
   const { value, audits } = await withEngine(bindingOptions(target), async (engine) => {
     const workers = engine.workers;
+    const packets = async () => (await workers.progress()).rxPackets;
     const run = await loopsUnderLoad(
       workers,
       { mode: 'rxdrop', seconds: target.options.seconds + 5 },
       load,
-      progress === undefined
-        ? undefined
-        : { label: progress, sample: async () => (await workers.progress()).rxPackets },
+      { log: target.progress, phase: { ...phase, packets } },
     );
     return {
-      figures: receivedFigures(run.reports, run.load, run.cpuSeconds),
+      ...receivedFigures(run.reports, run.load, run.cpuSeconds),
       workers: run.reports.length,
-      facts: engine.binding.facts,
+      ...bindingFields(engine.binding.facts),
     };
   });
   assertFramesAccounted(audits);
@@ -88,7 +82,12 @@ async function dgramBaseline(target: PerfTarget): Promise<PerfResult['baseline']
     LOAD_PORT,
     options.seconds + 10,
   );
-  const load = await floodLoad(bed, address, options);
+  const phase = {
+    side: 'baseline' as const,
+    label: 'node dgram rx',
+    packets: () => sink.progress(),
+  };
+  const load = await target.progress.during(phase, () => floodLoad(bed, address, options));
   const got = await sink.result<{ received: number; bytes: number; cpuSeconds: number }>(
     (options.seconds + 15) * 1000,
   );
@@ -96,6 +95,7 @@ async function dgramBaseline(target: PerfTarget): Promise<PerfResult['baseline']
   const bytes = got.bytes + got.received * 42;
   return {
     name: 'node-dgram',
+    workers: 1,
     ...packetFigures(got.received, bytes, load.sent, load.seconds, got.cpuSeconds),
   };
 }

@@ -24,16 +24,19 @@ export async function steeredRxdrop(target: PerfTarget): Promise<PerfResult> {
       : await TestBed.up({ queues: QUEUES, staticNeighbours: true });
   const bed = own ?? given;
   const options = target.options;
-  const onBed: PerfTarget = { bed, options };
+  const onBed: PerfTarget = { ...target, bed };
   const load = () => floodLoad(bed, bed.engineIpv4, options, FLOWS);
   try {
     const engine = await steered();
-    const direct = (await rxdropOnPortWorkers(onBed, load)).figures;
+    const direct = await rxdropOnPortWorkers(onBed, load, {
+      side: 'baseline',
+      label: 'xdpnet unsteered rx',
+    });
     return {
       mode: 'steered-rxdrop',
       ...engine.figures,
       workers: QUEUES,
-      ...engine.binding,
+      ...bindingFields(engine.facts),
       baseline: { name: 'xdpnet-unsteered-2-workers', ...direct },
     };
   } finally {
@@ -46,9 +49,10 @@ export async function steeredRxdrop(target: PerfTarget): Promise<PerfResult> {
     try {
       workers = await SteeredWorkers.start(binding, { batch: options.batch });
       const w = workers;
+      const received = async () => (await w.progress()).rxPackets;
       const run = await loopsUnderLoad(w, { mode: 'rxdrop', seconds: options.seconds + 5 }, load, {
-        label: 'xdpnet steered rx',
-        sample: async () => (await w.progress()).rxPackets,
+        log: target.progress,
+        phase: { side: 'engine', label: 'xdpnet steered rx', packets: received },
       });
       const reports = run.reports;
       const packets = reports.reduce((s, r) => s + r.rxPackets, 0);
@@ -67,7 +71,7 @@ export async function steeredRxdrop(target: PerfTarget): Promise<PerfResult> {
       assertFramesAccounted(await w.audit());
       return {
         figures: receivedFigures(reports, run.load, run.cpuSeconds),
-        binding: bindingFields(binding.facts),
+        facts: binding.facts,
       };
     } finally {
       await workers?.close();

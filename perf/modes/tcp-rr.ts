@@ -1,10 +1,12 @@
 // perf tcp-rr: 1-byte request/response latency on one TCP_NODELAY connection. xdpnet-peer tcp-rr
 // in the peer namespace does round trips (bounded by count and --seconds) against examples/tcp-echo
-// on the engine, then against Node's net echo server on the kernel stack in the same run.
+// on the engine, then against Node's net echo server on the kernel stack in the same run. Its
+// packets are the segments the echo server received (the peer's tx), its latencies the peer's.
 import path from 'node:path';
 import { round } from '../harness/perf-result.js';
+import { decodeHistogram } from '../harness/latency.js';
 import { requireBed, type PerfTarget } from './common.js';
-import { appVersusBaseline } from './app-versus-baseline.js';
+import { appVersusBaseline, type Measured } from './app-versus-baseline.js';
 import {
   examplesDir,
   peerLoad,
@@ -24,13 +26,15 @@ export interface LatencyReport {
   p50_us: number | null;
   p99_us: number | null;
   p999_us: number | null;
+  /** Every latency: an encoded HdrHistogram in nanoseconds. */
+  histogram: string;
 }
 
-/** Figures from a latency report and the server's CPU time over it. */
-export function latencyFigures(r: LatencyReport, cpuSeconds: number): TcpFigures {
-  return {
+/** Figures and latencies from a latency report and the server's CPU time over it. */
+export function latencyFigures(r: LatencyReport, cpuSeconds: number): Measured<TcpFigures> {
+  const figures = {
     rps: r.rps,
-    packets: r.requests,
+    requests: r.requests,
     seconds: round(r.seconds, 3),
     errors: r.errors,
     p50_us: r.p50_us ?? undefined,
@@ -38,6 +42,7 @@ export function latencyFigures(r: LatencyReport, cpuSeconds: number): TcpFigures
     p999_us: r.p999_us ?? undefined,
     cpuUsPerRequest: perRequest(cpuSeconds, r.requests),
   };
+  return { figures, histogram: decodeHistogram(r.histogram) };
 }
 
 export async function tcpRr(target: PerfTarget): Promise<TcpPerfResult> {
@@ -66,7 +71,7 @@ export interface EchoLatencyLoad {
 export async function echoLatency(target: PerfTarget, o: EchoLatencyLoad): Promise<TcpPerfResult> {
   const bed = requireBed(target, o.mode);
   const seconds = target.options.seconds;
-  const drive = async (dst: string, cpu: () => number): Promise<TcpFigures> => {
+  const drive = async (dst: string, cpu: () => number): Promise<Measured<TcpFigures>> => {
     const cpu0 = cpu();
     const load = { load: o.load, dst, port: ECHO_PORT, count: o.count, seconds };
     const r = await peerLoad<LatencyReport>(bed, load, (seconds + o.loadSlackSeconds) * 1000);
@@ -76,6 +81,7 @@ export async function echoLatency(target: PerfTarget, o: EchoLatencyLoad): Promi
     mode: o.mode,
     app: path.join(examplesDir, 'tcp-echo.js'),
     drive,
+    counter: 'tx',
     baseline: {
       name: 'node-net-echo',
       script: 'net-echo',

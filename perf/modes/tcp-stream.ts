@@ -1,12 +1,12 @@
 // perf tcp-stream: bulk throughput. The kernel peer (xdpnet-peer tcp-stream) sends for --seconds
 // on one connection to a sink (perf/modes/tcp-sink-app on the engine, then Node's net sink on the
-// kernel stack), half-closes and waits for the sink's FIN, so every byte counted arrived. The peer's interface
-// counters give the segments, for CPU seconds per Mpkt.
+// kernel stack), half-closes and waits for the sink's FIN, so every byte counted arrived. Its
+// packets are the segments the sink received (the peer's tx), for pps and CPU seconds per Mpkt.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { packetFigures } from '../harness/perf-result.js';
+import { round } from '../harness/perf-result.js';
 import { requireBed, type PerfTarget } from './common.js';
-import { appVersusBaseline } from './app-versus-baseline.js';
+import { appVersusBaseline, type Measured } from './app-versus-baseline.js';
 import { peerLoad, type TcpFigures, type TcpPerfResult } from './tcp-common.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
 
@@ -19,21 +19,12 @@ interface StreamReport {
   bps: number;
 }
 
-async function peerTxPackets(bed: TestBed): Promise<number> {
-  const file = `/sys/class/net/${bed.peerIf}/statistics/tx_packets`;
-  const r = await bed.exec(['cat', file], { timeoutMs: 5000 });
-  return Number(r.stdout.trim());
-}
-
+/** The peer's report; packets (the segments it sent) are counted around the drive. */
 function driver(bed: TestBed, seconds: number) {
-  return async (dst: string, cpu: () => number): Promise<TcpFigures> => {
-    const tx0 = await peerTxPackets(bed);
-    const cpu0 = cpu();
+  return async (dst: string): Promise<Measured<TcpFigures>> => {
     const load = { load: 'stream' as const, dst, port: SINK_PORT, seconds };
     const r = await peerLoad<StreamReport>(bed, load, (seconds + 30) * 1000);
-    const used = cpu() - cpu0;
-    const segments = (await peerTxPackets(bed)) - tx0;
-    return { ...packetFigures(segments, r.bytes, undefined, r.seconds, used), bps: r.bps };
+    return { figures: { seconds: round(r.seconds, 3), bps: r.bps } };
   };
 }
 
@@ -44,6 +35,7 @@ export async function tcpStream(target: PerfTarget): Promise<TcpPerfResult> {
     mode: 'tcp-stream',
     app: sinkApp,
     drive: driver(bed, seconds),
+    counter: 'tx',
     baseline: {
       name: 'node-net-sink',
       script: 'net-sink',

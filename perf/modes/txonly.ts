@@ -1,9 +1,10 @@
 // perf txonly: the engine builds UDP datagrams in UMEM and sends them to the kernel peer, which
-// counts what arrives; then Node's dgram on the kernel stack sends to the same sink.
+// counts what arrives; then Node's dgram on the kernel stack sends to the same sink. Progress on
+// the bed is what the peer's interface received (on a real NIC, what the workers sent).
 import { runPeerTool, type SinkReport } from '../harness/peer-tool.js';
 import { BaselineProcess, measureCpu, withEngine } from '../harness/bed-engine.js';
 import { bindingFields, packetFigures, type PerfResult } from '../harness/perf-result.js';
-import { Progress } from '../harness/progress.js';
+import { peerRxPackets } from '../harness/peer-counters.js';
 import { assertFramesAccounted } from './rxdrop.js';
 import { addBaselineAddress, bindingOptions, LOAD_PORT, type PerfTarget } from './common.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
@@ -25,13 +26,15 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function txonly(target: PerfTarget): Promise<PerfResult> {
   const { bed, options } = target;
-  const progress = new Progress();
   const { value: run, audits } = await withEngine(bindingOptions(target), async (engine) => {
     const sink = bed ? startSink(bed, options.seconds + 2) : undefined;
     await settle(500);
-    progress.start('xdpnet tx', async () => (await engine.workers.progress()).txPackets);
-    try {
-      return await measureCpu(async () => {
+    const packets = bed
+      ? () => peerRxPackets(bed)
+      : async () => (await engine.workers.progress()).txPackets;
+    const phase = { side: 'engine' as const, label: 'xdpnet tx', packets };
+    return measureCpu(() =>
+      target.progress.during(phase, async () => {
         const reports = await engine.workers.run(() => ({
           mode: 'txonly',
           seconds: options.seconds,
@@ -45,10 +48,8 @@ export async function txonly(target: PerfTarget): Promise<PerfResult> {
           rate: options.rate,
         }));
         return { reports, sink: await sink, engine };
-      });
-    } finally {
-      progress.stop();
-    }
+      }),
+    );
   });
   assertFramesAccounted(audits);
   const { reports, sink, engine } = run.value;
@@ -85,13 +86,21 @@ async function dgramSendBaseline(
     '--seconds',
     String(options.seconds),
   ]);
-  const sent = await sender.result<{ sent: number; seconds: number; cpuSeconds: number }>(
-    (options.seconds + 10) * 1000,
+  const phase = {
+    side: 'baseline' as const,
+    label: 'node dgram tx',
+    packets: () => peerRxPackets(bed),
+  };
+  const sent = await target.progress.during(phase, () =>
+    sender.result<{ sent: number; seconds: number; cpuSeconds: number }>(
+      (options.seconds + 10) * 1000,
+    ),
   );
   const got = await sink;
   const bytes = got.received * (options.size + 42);
   return {
     name: 'node-dgram',
+    workers: 1,
     ...packetFigures(got.received, bytes, sent.sent, sent.seconds, sent.cpuSeconds),
   };
 }

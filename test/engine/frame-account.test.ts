@@ -1,6 +1,7 @@
 // The live frame account of a running engine (issue 13): engine.stats() and `xdpnet netstat -s`
 // say where every UMEM frame is (free, fill ring, RX ring, the app, queued, TX ring, completion
-// ring) while the kernel peer sends traffic, and the places add up to the frames there are.
+// ring) while the kernel peer sends traffic, and the places add up to the frames there are; for
+// one worker, and per worker for two steered workers on a two-queue bed.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,5 +78,47 @@ describe('engine: the live frame account', function () {
       assert.equal(typeof device[key], 'number', key);
     }
     assert.equal(device.FramesTotal, idle.frames);
+  });
+});
+
+describe('engine: the live frame account of steered workers', function () {
+  this.timeout(60_000);
+  let bed: TestBed;
+  let engine: Engine | undefined;
+
+  before(async function () {
+    bed = await TestBed.up({ queues: 2 });
+    engine = await Engine.start({
+      ifname: bed.engineIf,
+      ipv4: [`${bed.engineIpv4}/${bed.ipv4Prefix}`],
+      app: echoApp,
+      workers: 2,
+    });
+  });
+
+  after(async function () {
+    try {
+      await engine?.stop(); // steered engines are not audited at stop (engine.ts)
+    } finally {
+      engine = undefined;
+      await bed?.down();
+    }
+  });
+
+  it('finds every frame of each worker in one place, idle and under a UDP burst', async function () {
+    assert.equal(engine!.mode, 'steered');
+    const idle = (await engine!.stats()).map((s, w) => checkAccount(s.frames, `worker ${w} idle`));
+    const blast = bed.exec(['python3', '-c', PY_BLAST, bed.engineIpv4], { timeoutMs: 30_000 });
+    for (let i = 0; i < 20; i++) {
+      const stats = await engine!.stats();
+      stats.forEach((s, w) => checkAccount(s.frames, `worker ${w} during the burst (${i})`));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal((await blast).code, 0);
+    const after = await engine!.stats();
+    after.forEach((s, w) => {
+      assert.equal(checkAccount(s.frames, `worker ${w} after`).frames, idle[w].frames);
+      assert.ok(s.rings !== undefined, `worker ${w} reports its rings`);
+    });
   });
 });

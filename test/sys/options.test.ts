@@ -21,7 +21,7 @@ import { epollEvents } from '../../ts/api/sys/epoll.js';
 import { Errno } from '../../ts/api/sys/errno.js';
 import { currentSys } from '../../ts/api/sys/index.js';
 import type { Sys } from '../../ts/api/sys/sys.js';
-import { runWorkerStopHooks, setWorkerStack } from '../../ts/runtime/worker-stack.js';
+import { runWorkerStopHooks, setWorkerStack } from '../../ts/api/worker-stack.js';
 import { TcpState } from '../../ts/socket/tcp/state.js';
 import { A4, B4, SysFixture, type SysBed } from './harness.js';
 

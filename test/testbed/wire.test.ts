@@ -168,7 +168,7 @@ describe('TestBed wire (userspace netem relay, needs root)', function () {
     assert.ok(clean.minMs < 20, `still delayed after clearNetem: ${clean.minMs} ms`);
   });
 
-  it('loses about lossPct of the frames in the chosen direction', async () => {
+  it('loses about lossPct of the frames in the chosen direction', async function () {
     this.timeout(40_000);
     bed = await TestBed.up({ wire: true });
     await addEngineSideAddresses(bed);
@@ -195,7 +195,7 @@ describe('TestBed wire (userspace netem relay, needs root)', function () {
     assert.ok(stats.toEngine.duplicated > 0 && stats.toPeer.duplicated > 0, JSON.stringify(stats));
   });
 
-  it('reorders a numbered UDP stream: reordered frames overtake delayed ones', async () => {
+  it('reorders a numbered UDP stream: reordered frames overtake delayed ones', async function () {
     this.timeout(40_000);
     bed = await TestBed.up({ wire: true });
     await addEngineSideAddresses(bed);

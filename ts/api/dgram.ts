@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import { IfaceErrno } from '../iface/errno.js';
 import type { RxDatagram } from '../iface/transport.js';
 import { formatIpv4Address, formatIpv6Address } from '../wire/address.js';
-import { workerStack } from '../runtime/worker-stack.js';
+import { workerStack } from './worker-stack.js';
 import { UdpPcb, type UdpReceiver } from '../socket/udp/udp-pcb.js';
 import { ERRNO_EADDRINUSE, rethrowLater, type UdpStack } from '../socket/udp/udp-stack.js';
 import { Destination, formatDestination, parseDestination } from './dgram-address.js';
@@ -33,7 +33,11 @@ export interface SocketOptions {
   signal?: AbortSignal;
   /** 'message' gets a view of the frame, valid only during the listener; no copy. */
   zeroCopy?: boolean;
-  /** The UDP stack to use; default this worker's (workerStack().udp). */
+  /**
+   * The UDP stack to use; default this worker's (workerStack().udp).
+   * @internal A stack built outside an engine worker (tests, perf tools); the public API has no
+   * way to build one.
+   */
   stack?: UdpStack;
 }
 

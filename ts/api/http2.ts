@@ -2,6 +2,7 @@
 export {
   createHttp2Server as createServer,
   createSecureHttp2Server as createSecureServer,
+  type Http2Handler,
 } from './http/server.js';
 export { constants, Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 export type {

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
-import { workerStack } from '../runtime/worker-stack.js';
+import { workerStack } from './worker-stack.js';
 import type { TcpConn, TcpListener } from '../socket/tcp/tcp-conn.js';
 import type { TcpStack } from '../socket/tcp/tcp-stack.js';
 import { TcpState } from '../socket/tcp/state.js';
@@ -30,7 +30,11 @@ const readSlab = new ReadSlab();
 export interface SocketOptions {
   allowHalfOpen?: boolean;
   signal?: AbortSignal;
-  /** The TCP stack to use; default this worker's (workerStack().tcp). */
+  /**
+   * The TCP stack to use; default this worker's (workerStack().tcp).
+   * @internal A stack built outside an engine worker (tests, perf tools); the public API has no
+   * way to build one.
+   */
   stack?: TcpStack;
   readableHighWaterMark?: number;
   writableHighWaterMark?: number;
@@ -279,7 +283,10 @@ export class Socket extends Duplex implements TcpHandleUser {
     return this;
   }
 
-  /** For Server: a connection taken off a listener's accept queue. */
+  /**
+   * For Server: a connection taken off a listener's accept queue.
+   * @internal
+   */
   attachAccepted(c: TcpConn, stack: TcpStack): void {
     this.stack = stack;
     this.handle.adopt(c);
@@ -294,6 +301,7 @@ export class Socket extends Duplex implements TcpHandleUser {
 
   // ---- events from the stack (batched to after the current poll) -----------------------------
 
+  /** @internal The TcpHandle's events (TcpHandleUser). */
   onHandleEvents(ev: number): void {
     const h = this.handle;
     const c = h.conn;
@@ -549,6 +557,11 @@ export interface ServerOptions {
   noDelay?: boolean;
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
+  /**
+   * The TCP stack to use; default this worker's (workerStack().tcp).
+   * @internal A stack built outside an engine worker (tests, perf tools); the public API has no
+   * way to build one.
+   */
   stack?: TcpStack;
 }
 

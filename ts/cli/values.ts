@@ -3,6 +3,7 @@
 import net from 'node:net';
 import { usageError } from './usage-error.js';
 import { closest } from './suggest.js';
+import { parseMetricsAddress } from '../runtime/metrics/address.js';
 
 export type ValueCheck<T> = (raw: string, flag: string) => T;
 
@@ -93,3 +94,13 @@ export function addressList(family: 4 | 6): ValueCheck<string[]> {
 function integerOk(raw: string, max: number): boolean {
   return /^\d+$/.test(raw) && Number(raw) <= max;
 }
+
+/** Where to serve metrics: HOST:PORT, [IPv6]:PORT (runtime/metrics/address.ts says what fits). */
+export const metricsAddress: ValueCheck<string> = (raw, flag) => {
+  try {
+    parseMetricsAddress(raw);
+  } catch (err) {
+    throw usageError(`--${flag}: ${(err as Error).message}`);
+  }
+  return raw;
+};

@@ -23,11 +23,50 @@ const TCP_EXT_NAMES: Record<string, string> = {
   ackSkippedChallenges: 'TCPACKSkippedChallenge',
 };
 
+/** Interface counters (IfaceStats) in the Ip section, by the name netstat gives them. */
+const IP_FROM_IFACE: Record<string, string> = {
+  InDelivers: 'deliveredToTransport',
+  ReasmReqds: 'fragmentsReceived',
+  ReasmOKs: 'reassembled',
+  FragCreates: 'fragmentsSent',
+  PmtuUpdates: 'pmtuUpdates',
+  ArpRequestsSent: 'arpRequestsSent',
+  ArpRepliesSent: 'arpRepliesSent',
+  NeighbourSolicitsSent: 'neighbourSolicitsSent',
+  NeighbourAdvertsSent: 'neighbourAdvertsSent',
+};
+
+/** Interface counters in the Icmp section, by the name netstat gives them. */
+const ICMP_FROM_IFACE: Record<string, string> = {
+  InErrorMsgs: 'icmpErrorsReceived',
+  OutEchoReps: 'echoRepliesSent',
+  OutErrorMsgs: 'icmpErrorsSent',
+  OutRateLimited: 'icmpRateLimited',
+};
+
+/** The interface counters the Ip and Icmp sections show (the metrics export the rest apart). */
+export const IFACE_COUNTERS_IN_SECTIONS: ReadonlySet<string> = new Set([
+  ...Object.values(IP_FROM_IFACE),
+  ...Object.values(ICMP_FROM_IFACE),
+]);
+
 function n(rec: Record<string, number>, key: string): number {
   return rec[key] ?? 0;
 }
 
-/** Sum of the drop counters whose reason name starts with one of `prefixes`. */
+function fromIface(
+  iface: Record<string, number>,
+  names: Record<string, string>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, key] of Object.entries(names)) out[name] = n(iface, key);
+  return out;
+}
+
+/**
+ * Sum of the drop counters whose reason name starts with one of `prefixes`. Reason names are
+ * snake_case (DROP_REASON_NAMES: 'ipv4_bad_checksum').
+ */
 function dropsStarting(drops: Record<string, number>, ...prefixes: string[]): number {
   let sum = 0;
   for (const [k, v] of Object.entries(drops)) if (prefixes.some((p) => k.startsWith(p))) sum += v;
@@ -39,15 +78,20 @@ function snmpName(key: string): string {
   return key.charAt(0).toUpperCase() + key.slice(1);
 }
 
+/** A drop reason's snake_case name in the Device section's style (ipv4_bad_checksum -> Ipv4BadChecksum). */
+function pascalReason(reason: string): string {
+  return reason.split('_').map(snmpName).join('');
+}
+
 /** One worker's counters in netstat's sections. */
 export function netstatCounters(s: StackWorkerStats): NetstatCounters {
   const { iface, drops, tcp, udp } = s;
   const Tcp: Record<string, number> = {};
   for (const [k, v] of Object.entries(tcp)) Tcp[snmpName(k)] = v;
-  Tcp.InCsumErrors = n(drops, 'TcpBadChecksum');
+  Tcp.InCsumErrors = n(drops, 'tcp_bad_checksum');
   const Udp: Record<string, number> = {};
   for (const [k, v] of Object.entries(udp)) Udp[snmpName(k)] = v;
-  Udp.InCsumErrors = n(drops, 'UdpBadChecksum');
+  Udp.InCsumErrors = n(drops, 'udp_bad_checksum');
   const TcpExt: Record<string, number> = {};
   for (const [k, v] of Object.entries(s.tcpExt)) TcpExt[TCP_EXT_NAMES[k] ?? snmpName(k)] = v;
   const Device: Record<string, number> = {
@@ -64,27 +108,13 @@ export function netstatCounters(s: StackWorkerStats): NetstatCounters {
       Device[k === 'frames' ? 'FramesTotal' : `Frames${snmpName(k)}`] = v;
     }
   }
-  for (const [k, v] of Object.entries(drops)) if (v !== 0) Device[`Drop${k}`] = v;
+  for (const [k, v] of Object.entries(drops)) if (v !== 0) Device[`Drop${pascalReason(k)}`] = v;
   return {
-    Ip: {
-      InHdrErrors: dropsStarting(drops, 'Ipv4', 'Ipv6'),
-      InDelivers: n(iface, 'deliveredToTransport'),
-      ReasmReqds: n(iface, 'fragmentsReceived'),
-      ReasmOKs: n(iface, 'reassembled'),
-      FragCreates: n(iface, 'fragmentsSent'),
-      PmtuUpdates: n(iface, 'pmtuUpdates'),
-      ArpRequestsSent: n(iface, 'arpRequestsSent'),
-      ArpRepliesSent: n(iface, 'arpRepliesSent'),
-      NeighbourSolicitsSent: n(iface, 'neighbourSolicitsSent'),
-      NeighbourAdvertsSent: n(iface, 'neighbourAdvertsSent'),
-    },
+    Ip: { InHdrErrors: dropsStarting(drops, 'ipv4_', 'ipv6_'), ...fromIface(iface, IP_FROM_IFACE) },
     Icmp: {
-      InErrors: dropsStarting(drops, 'Icmpv4', 'Icmpv6', 'Nd'),
-      InCsumErrors: n(drops, 'Icmpv4BadChecksum') + n(drops, 'Icmpv6BadChecksum'),
-      InErrorMsgs: n(iface, 'icmpErrorsReceived'),
-      OutEchoReps: n(iface, 'echoRepliesSent'),
-      OutErrorMsgs: n(iface, 'icmpErrorsSent'),
-      OutRateLimited: n(iface, 'icmpRateLimited'),
+      InErrors: dropsStarting(drops, 'icmpv4_', 'icmpv6_', 'nd_'),
+      InCsumErrors: n(drops, 'icmpv4_bad_checksum') + n(drops, 'icmpv6_bad_checksum'),
+      ...fromIface(iface, ICMP_FROM_IFACE),
     },
     Tcp,
     TcpExt,

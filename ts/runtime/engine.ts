@@ -20,6 +20,12 @@ import type { SocketEntry } from './socket-report.js';
 import { ControlServer } from './control-server.js';
 import type { TcpConfig } from '../socket/tcp/config.js';
 import { onGracefulStop, releaseThreadsSignalHandlers } from './signals.js';
+import { parseMetricsAddress, type MetricsOption } from './metrics/address.js';
+import { MetricsServer } from './metrics/server.js';
+import { engineRegistry } from './metrics/registry.js';
+import { engineSnapshot } from './metrics/snapshot.js';
+import type { EngineSnapshot } from './metrics/families.js';
+import { CaptureFiles } from '../dev/pcap/capture-files.js';
 
 // threads' own SIGINT/SIGTERM handlers would exit(0) past the graceful stop (signals.ts).
 releaseThreadsSignalHandlers();
@@ -72,6 +78,20 @@ export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
    * the signals to the application.
    */
   handleSignals?: boolean;
+  /**
+   * Serve Prometheus metrics (every worker's counters, drops by reason, the frame account, the
+   * AF_XDP statistics) at http://HOST:PORT/metrics: 'HOST:PORT' ('[::1]:9464' for IPv6) or
+   * { host, port } (host 127.0.0.1 by default; port 0 picks a free one, see `metricsUrl`).
+   * Only that address is bound. Closed when the engine stops.
+   */
+  metrics?: MetricsOption;
+  /**
+   * Capture every frame the stacks receive and send into this pcap file (tshark, Wireshark,
+   * tcpdump -r), flushed every second. One worker writes FILE itself; with more, each writes
+   * FILE.worker<N> while running and stop() merges them into FILE in time order, then removes
+   * them.
+   */
+  pcap?: string;
 }
 
 type Binding =
@@ -144,6 +164,8 @@ export interface EngineAudit {
 export class Engine {
   private closed = false;
   private control: ControlServer | undefined;
+  private metrics: MetricsServer | undefined;
+  private capture: CaptureFiles | undefined;
   private unregisterStop: (() => void) | undefined;
 
   private constructor(
@@ -152,6 +174,9 @@ export class Engine {
   ) {}
 
   static async start(opts: EngineOptions): Promise<Engine> {
+    // A bad address fails before anything is set up.
+    const metricsAddress =
+      opts.metrics === undefined ? undefined : parseMetricsAddress(opts.metrics);
     const info = nodeXdp().interfaceInfo(opts.ifname);
     const queues = Math.max(info.rxQueues, 1);
     const workers = opts.workers ?? (opts.softwareRss ? os.availableParallelism() : queues);
@@ -160,6 +185,7 @@ export class Engine {
         code: 'EINVAL',
       });
     }
+    const capture = opts.pcap === undefined ? undefined : CaptureFiles.open(opts.pcap, workers);
     const ipv4 = (opts.ipv4 ?? []).map(hostPart);
     const ipv6 = (opts.ipv6 ?? []).map(hostPart);
     if (ipv6.length > 0) {
@@ -181,6 +207,7 @@ export class Engine {
     const bound = bind(workers, queues, common);
     const threads: ModuleThread<StackWorkerApi>[] = [];
     const engine = new Engine(bound, threads);
+    engine.capture = capture;
     if (opts.handleSignals !== false) engine.unregisterStop = onGracefulStop(() => engine.stop());
     try {
       const shared = createSharedInterfaceState();
@@ -202,6 +229,7 @@ export class Engine {
           app: opts.app,
           tcp: opts.tcp,
           ephemeralPorts: opts.ephemeralPorts,
+          pcap: capture?.workerFile(w),
         };
         const thread = await spawn<StackWorkerApi>(new Worker(workerPath), { timeout: 30000 });
         threads.push(thread);
@@ -216,6 +244,13 @@ export class Engine {
         engine.control = await ControlServer.start(
           target,
           typeof opts.control === 'string' ? opts.control : undefined,
+        );
+      }
+      if (metricsAddress) {
+        const source = () => engine.snapshot();
+        engine.metrics = await MetricsServer.start(
+          engineRegistry(source, await source()),
+          metricsAddress,
         );
       }
     } catch (err) {
@@ -235,6 +270,21 @@ export class Engine {
     return (await Promise.all(this.threads.map((t) => t.sockets()))).flat();
   }
 
+  /** Everything a metrics scrape reads, from the workers and the main thread's sockets. */
+  private async snapshot(): Promise<EngineSnapshot> {
+    const workers = await this.stats();
+    const bound = this.bound;
+    if (bound.kind === 'dispatch') {
+      return engineSnapshot(this.mode, workers, bound.binding.xdp, bound.binding.stats());
+    }
+    return engineSnapshot(this.mode, workers, bound.binding);
+  }
+
+  /** Where the metrics are served (http://HOST:PORT/metrics), when the engine serves them. */
+  get metricsUrl(): string | undefined {
+    return this.metrics?.url;
+  }
+
   /** The control socket's path, when the engine has one. */
   get controlPath(): string | undefined {
     return this.control?.path;
@@ -242,6 +292,14 @@ export class Engine {
 
   get workers(): number {
     return this.threads.length;
+  }
+
+  /**
+   * How the XDP program attached and whether the sockets bound zero-copy: the same facts as
+   * {@link Engine.xdp} (bind mode and why, need_wakeup, busy polling included).
+   */
+  get bindingFacts(): BindingFacts {
+    return this.xdp;
   }
 
   /** How frames reach the workers: 'xdp' (direct), 'steered' or 'dispatch' (software RSS). */
@@ -266,6 +324,7 @@ export class Engine {
    */
   async stop(): Promise<EngineAudit> {
     this.unregisterStop?.();
+    await this.metrics?.close();
     await this.control?.close();
     const threads = this.threads.splice(0);
     const reports = await Promise.allSettled(
@@ -282,6 +341,7 @@ export class Engine {
       this.closed = true;
       this.bound.binding.close();
     }
+    this.capture?.finish(); // the workers have closed their files
     return audit;
   }
 

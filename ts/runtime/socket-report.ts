@@ -4,7 +4,7 @@ import { formatIpv4Address, formatIpv6Address } from '../wire/address.js';
 import { TcpState } from '../socket/tcp/state.js';
 import type { TcpConn, TcpListener } from '../socket/tcp/tcp-conn.js';
 import type { UdpPcb } from '../socket/udp/udp-pcb.js';
-import type { WorkerStack } from './worker-stack.js';
+import type { WorkerStack } from '../api/worker-stack.js';
 
 /** The timer a socket waits on, named as Linux's ss names them. */
 export interface SocketTimer {

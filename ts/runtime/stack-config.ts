@@ -2,6 +2,7 @@
 // the state every worker of the interface shares, RSS facts and the app to load. Plain data.
 import type { FrameAccount } from '../dev/frame-device.js';
 import type { QueueAssignment } from '../dev/xdp/xdp-binding.js';
+import type { RingCounts } from '../dev/xdp/native.js';
 import type { DispatchWorkerConfig } from '../dev/dispatch/dispatch-layout.js';
 import type { SteeringLayout } from '../dev/steering/index.js';
 import type { InterfaceConfig } from '../iface/config.js';
@@ -29,6 +30,13 @@ export interface StackWorkerConfig {
   tcp?: Partial<TcpConfig>;
   /** The ports connect() picks from (Linux ip_local_port_range), inclusive. */
   ephemeralPorts?: readonly [number, number];
+  /** A pcap file this worker writes every frame its stack receives and sends into. */
+  pcap?: string;
+}
+
+/** The kernel's rings of one queue's AF_XDP socket, as a worker reads them. */
+export interface QueueRings extends RingCounts {
+  queue: number;
 }
 
 /** What a stack worker reports. */
@@ -41,6 +49,14 @@ export interface StackWorkerStats {
   /** Loss-detection counters (TcpContext.stats, ext-stats.ts): netstat's TcpExt section. */
   tcpExt: Record<string, number>;
   loop: { passes: number; parks: number; naps: number; cpuSeconds: number };
-  /** Where every frame of the worker's device is now (absent for devices without a ledger). */
+  /**
+   * Where every frame of the worker's own AF_XDP queue is now (absent for dispatched workers,
+   * whose frames the dispatcher shares out).
+   */
   frames?: FrameAccount;
+  /**
+   * Entries in the kernel's rings of each AF_XDP socket the worker reads, by queue number (absent
+   * when dispatched).
+   */
+  rings?: QueueRings[];
 }

@@ -3,12 +3,13 @@
 // through postMessage.
 import { pathToFileURL } from 'node:url';
 import { expose } from 'threads/worker';
-import type { FrameDevice } from '../dev/frame-device.js';
+import type { FrameAccount, FrameDevice } from '../dev/frame-device.js';
 import { XdpDevice } from '../dev/xdp/xdp-device.js';
 import { MultiQueueDevice } from '../dev/xdp/multi-queue-device.js';
 import type { QueueAssignment } from '../dev/xdp/xdp-binding.js';
 import { DispatchedDevice } from '../dev/dispatch/dispatched-device.js';
 import { SteeredDevice } from '../dev/steering/index.js';
+import { PcapTap, PcapWriter } from '../dev/pcap/index.js';
 import { Interface } from '../iface/interface.js';
 import { UdpStack } from '../socket/udp/udp-stack.js';
 import { TcpStack } from '../socket/tcp/tcp-stack.js';
@@ -18,16 +19,47 @@ import { threadCpuSeconds } from '../worker/thread-cpu.js';
 import { drainDevice } from '../worker/loops/packet-loop.js';
 import type { FrameAudit } from '../dev/xdp/xdp-device.js';
 import type { WorkerHoldings } from '../dev/dispatch/dispatched-device.js';
-import { runWorkerStopHooks, setWorkerStack, type WorkerStack } from './worker-stack.js';
+import { runWorkerStopHooks, setWorkerStack, type WorkerStack } from '../api/worker-stack.js';
 import { socketReport, type SocketEntry } from './socket-report.js';
 import { StackLoop, type PollTarget } from './stack-loop.js';
-import type { DeviceSpec, StackWorkerConfig, StackWorkerStats } from './stack-config.js';
+import type {
+  DeviceSpec,
+  QueueRings,
+  StackWorkerConfig,
+  StackWorkerStats,
+} from './stack-config.js';
 
 interface Running {
   stack: WorkerStack;
   opened: OpenDevice;
   loop: StackLoop;
   cpu0: number;
+  capture?: Capture;
+}
+
+/** A pcap capture of the stack's frames, and the timer that keeps its file current. */
+interface Capture {
+  writer: PcapWriter;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * How often a capture's buffered records go to its file: the file lags the wire by a second at
+ * most, so it can be read while the engine runs. The packet path itself makes no system call.
+ */
+const CAPTURE_FLUSH_MS = 1000;
+
+function startCapture(file: string): Capture {
+  const writer = new PcapWriter(file);
+  const timer = setInterval(() => writer.flush(), CAPTURE_FLUSH_MS);
+  timer.unref();
+  return { writer, timer };
+}
+
+function stopCapture(capture: Capture | undefined): void {
+  if (!capture) return;
+  clearInterval(capture.timer);
+  capture.writer.close();
 }
 
 let running: Running | undefined;
@@ -41,6 +73,10 @@ export type ShutdownReport =
 interface OpenDevice {
   device: FrameDevice;
   park(ms: number): void;
+  /** Where every frame of the worker's own AF_XDP queues is now (not for dispatched devices). */
+  frameAccount?(): FrameAccount;
+  /** Entries in the kernel's rings of each AF_XDP socket the worker reads, now. */
+  rings?(): QueueRings[];
   /** Drains what is in flight and reports where every frame is; then closes the data path. */
   shutdown(): ShutdownReport;
 }
@@ -61,6 +97,12 @@ function openQueues(queues: QueueAssignment[], batch: number): XdpDevice | Multi
     : new MultiQueueDevice(queues, batch);
 }
 
+/** Each queue's kernel rings now, by queue number. One native call per queue. */
+function ringsOf(queues: QueueAssignment[], device: XdpDevice | MultiQueueDevice): QueueRings[] {
+  const devices = device instanceof MultiQueueDevice ? device.queues : [device];
+  return devices.map((d, i) => ({ queue: queues[i].queue, ...d.ringOccupancy() }));
+}
+
 function openDevice(spec: DeviceSpec, workerId: number): OpenDevice {
   switch (spec.kind) {
     case 'xdp': {
@@ -68,6 +110,8 @@ function openDevice(spec: DeviceSpec, workerId: number): OpenDevice {
       return {
         device,
         park: (ms) => void device.waitReadable(parkFor(device, ms)),
+        frameAccount: () => device.frameAccount(),
+        rings: () => ringsOf(spec.queues, device),
         shutdown() {
           drainDevice(device);
           const audit = device.audit();
@@ -84,6 +128,10 @@ function openDevice(spec: DeviceSpec, workerId: number): OpenDevice {
       return {
         device,
         park: (ms) => void device.waitReadable(parkFor(queue, ms)),
+        // The queue device's books: a frame lent to another worker counts as held by the app
+        // until it comes back, so this worker's places still add up to its frames.
+        frameAccount: () => queue.frameAccount(),
+        rings: () => ringsOf(spec.queues, queue),
         shutdown() {
           queue.close();
           return { kind: 'steered' };
@@ -147,7 +195,10 @@ const api = {
     if (running)
       throw Object.assign(new Error('stack worker already started'), { code: 'EISCONN' });
     const opened = openDevice(config.device, config.workerId);
-    const { device, park } = opened;
+    const { park } = opened;
+    const capture = config.pcap === undefined ? undefined : startCapture(config.pcap);
+    // The stack sees the device through the tap, so the capture has what the stack had.
+    const device = capture ? new PcapTap(opened.device, capture.writer) : opened.device;
     const iface = new Interface(device, config.iface, {
       neighbours: config.shared.neighbours,
       pmtu: config.shared.pmtu,
@@ -200,7 +251,7 @@ const api = {
       },
     };
     const loop = new StackLoop(target, device.batch);
-    running = { stack, opened, loop, cpu0: threadCpuSeconds() };
+    running = { stack, opened, loop, cpu0: threadCpuSeconds(), capture };
     setWorkerStack(stack);
     loop.start();
     if (config.app) {
@@ -225,7 +276,8 @@ const api = {
         naps: loop.backoff.naps,
         cpuSeconds: threadCpuSeconds() - running.cpu0,
       },
-      frames: running.opened.device.frameAccount?.(),
+      frames: running.opened.frameAccount?.(),
+      rings: running.opened.rings?.(),
     };
   },
 
@@ -242,7 +294,7 @@ const api = {
    */
   async stop(graceMs = 1000): Promise<ShutdownReport | undefined> {
     if (!running) return undefined;
-    const { loop, stack, opened } = running;
+    const { loop, stack, opened, capture } = running;
     running = undefined;
     runWorkerStopHooks(); // the app's descriptors close (FINs go out) while the loop still runs
     await closeGracefully(stack.tcp, graceMs);
@@ -250,7 +302,9 @@ const api = {
     setWorkerStack(undefined);
     stack.tcp.close();
     stack.iface.close();
-    return opened.shutdown();
+    const report = opened.shutdown();
+    stopCapture(capture);
+    return report;
   },
 };
 

@@ -116,8 +116,8 @@ async function configureEngineEnd(cfg: VethConfig): Promise<void> {
   const dev = cfg.names.engineIf;
   await mustRun(['ip', 'link', 'set', 'dev', dev, 'addrgenmode', 'none']);
   writeSysctl(`net/ipv6/conf/${dev}/disable_ipv6`, '1');
-  // Frames the XDP program passes up must not be routed on out of the host (design.md: traffic
-  // never leaves the pair), whatever net.ipv4.ip_forward says.
+  // Frames the XDP program passes up must not be routed on out of the host (traffic never
+  // leaves the pair: docs/architecture.md#the-test-bed), whatever net.ipv4.ip_forward says.
   writeSysctl(`net/ipv4/conf/${dev}/forwarding`, '0');
   await mustRun(['ip', 'link', 'set', 'dev', dev, 'mtu', String(cfg.mtu)]);
   // Only kernel traffic (addKernelAddressOnEngineSide) uses offloads here; the relay must see it
@@ -135,7 +135,7 @@ async function configurePeerEnd(cfg: VethConfig): Promise<void> {
   await mustRun(inNetns(netns, ['sysctl', '-qw', `net.ipv6.conf.${dev}.accept_dad=0`]));
   await mustRun(ipn.concat(['link', 'set', 'dev', dev, 'mtu', String(cfg.mtu)]));
   // With TX checksum offload the kernel sends partial checksums, which reach AF_XDP as invalid
-  // (design.md, verified facts).
+  // (docs/architecture.md#verified-platform-facts).
   await mustRun(inNetns(netns, ['ethtool', '-K', dev, 'tx', 'off']));
   if (cfg.wire) await mustRun(inNetns(netns, ['ethtool', '-K', dev, 'tso', 'off', 'gso', 'off']));
   await mustRun(ipn.concat(['addr', 'add', `${a.peerIpv4}/${a.ipv4Prefix}`, 'dev', dev]));

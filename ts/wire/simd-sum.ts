@@ -16,7 +16,12 @@ const WASM_PAGE = 65536;
 
 // The few members of the WebAssembly JS API used here: TypeScript's lib declares them only with
 // "dom", and @types/node 20 not at all.
-interface WasmMemory {
+
+/**
+ * Packet memory as other threads receive it: a shared WebAssembly.Memory, whose `buffer` is a
+ * SharedArrayBuffer (only the member used here is declared).
+ */
+export interface PacketMemory {
   readonly buffer: ArrayBufferLike;
 }
 interface WasmModule {
@@ -24,7 +29,7 @@ interface WasmModule {
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule;
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => PacketMemory;
   Instance: new (
     module: WasmModule,
     imports: Record<string, Record<string, unknown>>,
@@ -35,9 +40,6 @@ const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 /** wat2wasm --enable-threads ts/wire/simd-sum.wat, as base64. */
 const MODULE_BASE64 =
   'AGFzbQEAAAABBwFgAn9/AX8CDQEBbQNtZW0CAwGAgAQDAgEABwcBA3N1bQAACsUBAcIBAgJ7AX8gACABaiEEAkADQCAAQSBqIARLDQEgAiAA/QAEAP1//a4BIQIgAyAA/QAEEP1//a4BIQMgAEEgaiEADAALCyAAQRBqIARNBEAgAiAA/QAEAP1//a4BIQILIAL9DP//AAD//wAA//8AAP//AAD9TiACQRD9rQH9rgEhAiAD/Qz//wAA//8AAP//AAD//wAA/U4gA0EQ/a0B/a4BIQMgAiAD/a4BIQIgAv0bACAC/RsBaiAC/RsCIAL9GwNqags=';
-
-/** Packet memory as other threads receive it (a shared WebAssembly.Memory). */
-export type PacketMemory = WasmMemory;
 
 /** Sums `n` (a multiple of 16, at most MAX_SIMD_RUN) bytes at byte address `p`: see simd-sum.wat. */
 export type SimdSum = (p: number, n: number) => number;

@@ -3,6 +3,8 @@
 // never go through postMessage.
 import { expose } from 'threads/worker';
 import { XdpDevice, type FrameAudit } from '../dev/xdp/xdp-device.js';
+import type { FrameDevice } from '../dev/frame-device.js';
+import { PcapTap, PcapWriter } from '../dev/pcap/index.js';
 import type { QueueAssignment } from '../dev/xdp/xdp-binding.js';
 import { drainDevice, type PacketLoop } from './loops/packet-loop.js';
 import { RxDropLoop } from './loops/rxdrop.js';
@@ -15,16 +17,27 @@ import type { LoopReport, LoopSpec } from './loop-spec.js';
 import { parseIpv4Address, parseMac } from '../wire/index.js';
 
 const state = new LoopWorkerState<XdpDevice>('port worker');
+/** The pcap file the loops' frames are written to, when open() was given one. */
+let capture: PcapWriter | undefined;
+
+/** The device a loop sees: the queue's, or a tap on it that records every frame. */
+function loopDevice(dev: XdpDevice): FrameDevice {
+  return capture ? new PcapTap(dev, capture) : dev;
+}
 
 function makeLoop(dev: XdpDevice, spec: LoopSpec): PacketLoop {
   switch (spec.mode) {
     case 'rxdrop':
-      return new RxDropLoop(dev);
+      return new RxDropLoop(loopDevice(dev));
     case 'rxcheck':
-      return new RxCheckLoop(dev, spec.expect, spec.port);
+      return new RxCheckLoop(loopDevice(dev), spec.expect, spec.port);
     case 'l2fwd':
-      return new L2FwdLoop(dev);
+      return new L2FwdLoop(loopDevice(dev));
     case 'txonly':
+      // It needs the queue's own TX bookkeeping (pendingTx, txInFlight), which a tap hides.
+      if (capture) {
+        throw Object.assign(new Error('txonly loops cannot be captured'), { code: 'EINVAL' });
+      }
       return new TxOnlyLoop(dev, {
         flow: {
           srcMac: parseMac(spec.srcMac),
@@ -42,7 +55,8 @@ function makeLoop(dev: XdpDevice, spec: LoopSpec): PacketLoop {
 }
 
 const api = {
-  open(assignment: QueueAssignment, batch: number): void {
+  /** Opens the queue's data path; with `pcap`, its loops' frames are captured into that file. */
+  open(assignment: QueueAssignment, batch: number, pcap?: string): void {
     state.open(
       () =>
         new XdpDevice({
@@ -53,6 +67,7 @@ const api = {
           batch,
         }),
     );
+    if (pcap !== undefined) capture = new PcapWriter(pcap);
   },
 
   async run(spec: LoopSpec): Promise<LoopReport> {
@@ -93,6 +108,8 @@ const api = {
 
   close(): void {
     state.close()?.close();
+    capture?.close();
+    capture = undefined;
   },
 };
 

@@ -7,11 +7,17 @@
 //!
 //!   stream --bytes N   A sends N bytes to B; B checks every byte against the pattern.
 //!   rr --seconds S     1-byte request, 1-byte response on one connection, for S seconds
-//!      [--count N]     (or N round trips).
+//!      [--count N]     (or N round trips); every latency goes out as an encoded HdrHistogram.
+//!
+//! With `--interval S`, a line `progress <packets>` goes to stderr every S seconds: data segments
+//! sent (stream) or frames both ends sent (rr), so far.
 //!
 //! Prints one JSON object on stdout; on failure `{"error":..,"code":..}` and exit status 1
 //! (2 for a usage error).
 
+// The peer tool's encoding, so the perf harness decodes the two tools' histograms alike.
+#[path = "../../xdpnet-peer/src/histogram.rs"]
+mod histogram;
 mod wire;
 
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
@@ -52,6 +58,7 @@ struct Args {
     bytes: u64,
     seconds: f64,
     count: u64,
+    interval: f64,
     mtu: usize,
     rx_buffer: usize,
     tx_buffer: usize,
@@ -60,13 +67,14 @@ struct Args {
 fn parse_args() -> Result<Args, Failure> {
     let mut argv = std::env::args().skip(1);
     let Some(command) = argv.next() else {
-        return fail("EUSAGE", "usage: xdpnet-smoltcp-bench <stream|rr> [--bytes N] [--seconds S] [--count N] [--mtu M] [--rx-buffer B] [--tx-buffer B]");
+        return fail("EUSAGE", "usage: xdpnet-smoltcp-bench <stream|rr> [--bytes N] [--seconds S] [--count N] [--interval S] [--mtu M] [--rx-buffer B] [--tx-buffer B]");
     };
     let mut args = Args {
         command,
         bytes: 1 << 30,
         seconds: 5.0,
         count: 0,
+        interval: 0.0,
         mtu: 1500,
         rx_buffer: 128 * 1024,
         tx_buffer: 256 * 1024,
@@ -83,6 +91,7 @@ fn parse_args() -> Result<Args, Failure> {
             "--bytes" => args.bytes = value.parse().map_err(|_| bad())?,
             "--seconds" => args.seconds = value.parse().map_err(|_| bad())?,
             "--count" => args.count = value.parse().map_err(|_| bad())?,
+            "--interval" => args.interval = value.parse().map_err(|_| bad())?,
             "--mtu" => args.mtu = value.parse().map_err(|_| bad())?,
             "--rx-buffer" => args.rx_buffer = value.parse().map_err(|_| bad())?,
             "--tx-buffer" => args.tx_buffer = value.parse().map_err(|_| bad())?,
@@ -106,6 +115,32 @@ fn elapsed() -> Duration {
 
 fn now() -> Instant {
     Instant::from_micros(elapsed().as_micros() as i64)
+}
+
+/// `progress <packets>` lines on stderr, one per interval (none for interval 0).
+struct Progress {
+    every: Option<Duration>,
+    next: Duration,
+}
+
+impl Progress {
+    fn new(interval: f64) -> Progress {
+        let every = (interval > 0.0).then(|| Duration::from_secs_f64(interval));
+        Progress {
+            every,
+            next: elapsed() + every.unwrap_or_default(),
+        }
+    }
+
+    /// Prints `packets()` when the interval has passed.
+    fn tick(&mut self, packets: impl FnOnce() -> u64) {
+        let Some(every) = self.every else { return };
+        let now = elapsed();
+        if now >= self.next {
+            eprintln!("progress {}", packets());
+            self.next = now + every;
+        }
+    }
 }
 
 fn thread_cpu_seconds() -> f64 {
@@ -212,9 +247,11 @@ fn stream(args: &Args) -> Result<String, Failure> {
     let cpu0 = thread_cpu_seconds();
     let segments0 = a.end.data_segments;
     let mut last_progress = t0;
+    let mut progress = Progress::new(args.interval);
     while received < total {
         a.poll();
         b.poll();
+        progress.tick(|| a.end.data_segments - segments0);
         let socket = a.socket();
         while sent < total && socket.can_send() {
             let at = (sent % PERIOD as u64) as usize;
@@ -281,8 +318,11 @@ fn rr(args: &Args) -> Result<String, Failure> {
     let mut asked_at = Duration::ZERO;
     let t0 = elapsed();
     let cpu0 = thread_cpu_seconds();
+    let frames0 = a.end.frames + b.end.frames;
+    let mut progress = Progress::new(args.interval);
     let mut one = [0u8; 1];
     loop {
+        progress.tick(|| a.end.frames + b.end.frames - frames0);
         let t = elapsed();
         if !outstanding {
             let done = if args.count > 0 {
@@ -331,6 +371,8 @@ fn rr(args: &Args) -> Result<String, Failure> {
     }
     let seconds = (elapsed() - t0).as_secs_f64();
     let cpu = thread_cpu_seconds() - cpu0;
+    let frames = a.end.frames + b.end.frames - frames0;
+    let encoded = histogram::encode_ns(&latencies_ns);
     latencies_ns.sort_unstable();
     let pct = |p: f64| -> f64 {
         if latencies_ns.is_empty() {
@@ -340,10 +382,11 @@ fn rr(args: &Args) -> Result<String, Failure> {
         latencies_ns[i - 1] as f64 / 1e3
     };
     Ok(format!(
-        "{{\"workload\":\"rr\",\"requests\":{requests},\"seconds\":{seconds:.6},\"cpuSeconds\":{cpu:.6},\"rps\":{:.0},\"p50_us\":{:.3},\"p99_us\":{:.3},\"mtu\":{},\"rxBuffer\":{},\"txBuffer\":{}}}",
+        "{{\"workload\":\"rr\",\"requests\":{requests},\"seconds\":{seconds:.6},\"cpuSeconds\":{cpu:.6},\"rps\":{:.0},\"p50_us\":{:.3},\"p99_us\":{:.3},\"p999_us\":{:.3},\"frames\":{frames},\"histogram\":\"{encoded}\",\"mtu\":{},\"rxBuffer\":{},\"txBuffer\":{}}}",
         requests as f64 / seconds,
         pct(0.5),
         pct(0.99),
+        pct(0.999),
         args.mtu,
         args.rx_buffer,
         args.tx_buffer,

@@ -28,6 +28,8 @@ pub struct End {
     ip_mtu: usize,
     /// TCP segments with payload this end sent (retransmissions included).
     pub data_segments: u64,
+    /// Every frame this end sent.
+    pub frames: u64,
 }
 
 /// Both ends of a new pair whose IP MTU is `ip_mtu`.
@@ -38,6 +40,7 @@ pub fn pair(ip_mtu: usize) -> (End, End) {
         is_a,
         ip_mtu,
         data_segments: 0,
+        frames: 0,
     };
     (end(true), end(false))
 }
@@ -109,6 +112,7 @@ impl phy::TxToken for TxToken<'_> {
         buffer.clear();
         buffer.resize(len, 0);
         let r = f(&mut buffer);
+        end.frames += 1;
         if carries_tcp_data(&buffer) {
             end.data_segments += 1;
         }

@@ -5,11 +5,13 @@
 //! and the peer.
 //!
 //! Every command ends by printing exactly one JSON line on stdout (on failure
-//! `{"error":..,"code":..}`); progress and diagnostics go to stderr.
+//! `{"error":..,"code":..}`); progress and diagnostics go to stderr. The latency commands
+//! (`udp-rr`, `tcp-rr`, `tcp-crr`, `tcp-echo`) add every sample as an encoded HdrHistogram.
 
 mod cli;
 mod cmd;
 mod error;
+mod histogram;
 mod json;
 mod mmsg;
 mod net;

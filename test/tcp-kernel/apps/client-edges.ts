@@ -10,7 +10,7 @@
 //   active-close   send 'x', end() first (our FIN leads), wait for the server's FIN
 import { writeFileSync } from 'node:fs';
 import { net } from '../../../ts/index.js';
-import { workerStack } from '../../../ts/runtime/worker-stack.js';
+import { workerStack } from '../../../ts/api/worker-stack.js';
 import type { TcpStack } from '../../../ts/socket/tcp/tcp-stack.js';
 
 const scenario = process.env.XDPNET_B1_SCENARIO ?? '';

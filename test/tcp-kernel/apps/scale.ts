@@ -14,7 +14,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { net } from '../../../ts/index.js';
-import { workerStack } from '../../../ts/runtime/worker-stack.js';
+import { workerStack } from '../../../ts/api/worker-stack.js';
 import { TcpState } from '../../../ts/socket/tcp/state.js';
 import type { TcpStack } from '../../../ts/socket/tcp/tcp-stack.js';
 

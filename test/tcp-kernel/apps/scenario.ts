@@ -7,7 +7,7 @@
 //   echo               port 7004: echo server (reset-before-accept, many connections)
 import { writeFileSync } from 'node:fs';
 import { net } from '../../../ts/index.js';
-import { workerStack } from '../../../ts/runtime/worker-stack.js';
+import { workerStack } from '../../../ts/api/worker-stack.js';
 import type { TcpStack } from '../../../ts/socket/tcp/tcp-stack.js';
 
 const scenario = process.env.XDPNET_TK_SCENARIO ?? '';

@@ -7,7 +7,7 @@
 // each step returned to XDPNET_TW_RESULT.
 import { writeFileSync } from 'node:fs';
 import { sys } from '../../../ts/index.js';
-import { workerStack } from '../../../ts/runtime/worker-stack.js';
+import { workerStack } from '../../../ts/api/worker-stack.js';
 
 const [host, portText] = (process.env.XDPNET_TW_SERVER ?? '').split(':');
 const server = { family: sys.AF_INET, address: host, port: Number(portText) };

@@ -5,7 +5,7 @@
 // port whose RSS hash leads to this worker.
 import { writeFileSync } from 'node:fs';
 import { net } from '../../../ts/index.js';
-import { workerStack } from '../../../ts/runtime/worker-stack.js';
+import { workerStack } from '../../../ts/api/worker-stack.js';
 
 const target = /^\[?([^\]]+?)\]?:(\d+)$/.exec(process.env.XDPNET_TW_TARGET ?? '');
 const count = Number(process.env.XDPNET_TW_COUNT ?? 0);

@@ -8,11 +8,15 @@ import type { Duplex } from 'node:stream';
 import { dial } from './dial.js';
 import { connect as tlsConnect, type ConnectionOptions } from './tls.js';
 
-type CreateCallback = (err: Error | null, stream: Duplex) => void;
+/** The callback of Agent.createConnection, as Node's (unused: the connection is returned). */
+export type CreateConnectionCallback = (err: Error | null, stream: Duplex) => void;
 
 /** Node's http.Agent; its connections are engine TCP connections (hosts: IP literals). */
 export class Agent extends nodeHttp.Agent {
-  override createConnection(options: nodeHttp.ClientRequestArgs, _cb?: CreateCallback): Duplex {
+  override createConnection(
+    options: nodeHttp.ClientRequestArgs,
+    _cb?: CreateConnectionCallback,
+  ): Duplex {
     return dial(options, 80);
   }
 }
@@ -26,7 +30,10 @@ interface SessionCache {
 
 /** Node's https.Agent; TLS (Node's) runs over engine TCP connections. */
 export class HttpsAgent extends nodeHttps.Agent {
-  override createConnection(options: nodeHttps.RequestOptions, _cb?: CreateCallback): Duplex {
+  override createConnection(
+    options: nodeHttps.RequestOptions,
+    _cb?: CreateConnectionCallback,
+  ): Duplex {
     // As Node's https.Agent: resume the last session with this host when there is one.
     const key = (options as { _agentKey?: string })._agentKey;
     const cache = this as unknown as SessionCache;

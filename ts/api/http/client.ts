@@ -7,11 +7,13 @@ import * as nodeHttp from 'node:http';
 import * as nodeHttps from 'node:https';
 import { Agent, HttpsAgent, globalAgent, httpsGlobalAgent } from './agent.js';
 
-type Url = string | URL;
+/** Where a request goes: a URL string or a URL. */
+export type RequestUrl = string | URL;
 /** https's options are http's plus TLS's: one type serves both. */
 type Options = nodeHttps.RequestOptions;
-type Callback = (res: nodeHttp.IncomingMessage) => void;
-type RequestArgs = [Url | Options, (Options | Callback)?, Callback?];
+/** Called with the response (Node's 'response' event). */
+export type ResponseCallback = (res: nodeHttp.IncomingMessage) => void;
+type RequestArgs = [RequestUrl | Options, (Options | ResponseCallback)?, ResponseCallback?];
 
 /** The agent a request uses: the one it names, else `fallback` (a fresh one for agent: false). */
 function engineAgent(
@@ -37,9 +39,13 @@ function withAgent(args: RequestArgs, fallback: Agent | HttpsAgent): RequestArgs
   return [{ ...first, agent: engineAgent(first, fallback) }, cb];
 }
 
-export function request(url: Url, options?: Options, cb?: Callback): nodeHttp.ClientRequest;
-export function request(url: Url, cb?: Callback): nodeHttp.ClientRequest;
-export function request(options: Options, cb?: Callback): nodeHttp.ClientRequest;
+export function request(
+  url: RequestUrl,
+  options?: Options,
+  cb?: ResponseCallback,
+): nodeHttp.ClientRequest;
+export function request(url: RequestUrl, cb?: ResponseCallback): nodeHttp.ClientRequest;
+export function request(options: Options, cb?: ResponseCallback): nodeHttp.ClientRequest;
 /** As Node's http.request; connections go through the engine. */
 export function request(...args: RequestArgs): nodeHttp.ClientRequest {
   return (nodeHttp.request as (...a: RequestArgs) => nodeHttp.ClientRequest)(
@@ -47,9 +53,13 @@ export function request(...args: RequestArgs): nodeHttp.ClientRequest {
   );
 }
 
-export function get(url: Url, options?: Options, cb?: Callback): nodeHttp.ClientRequest;
-export function get(url: Url, cb?: Callback): nodeHttp.ClientRequest;
-export function get(options: Options, cb?: Callback): nodeHttp.ClientRequest;
+export function get(
+  url: RequestUrl,
+  options?: Options,
+  cb?: ResponseCallback,
+): nodeHttp.ClientRequest;
+export function get(url: RequestUrl, cb?: ResponseCallback): nodeHttp.ClientRequest;
+export function get(options: Options, cb?: ResponseCallback): nodeHttp.ClientRequest;
 /** As Node's http.get: a GET request, ended. */
 export function get(...args: RequestArgs): nodeHttp.ClientRequest {
   const req = (request as (...a: RequestArgs) => nodeHttp.ClientRequest)(...args);
@@ -57,9 +67,13 @@ export function get(...args: RequestArgs): nodeHttp.ClientRequest {
   return req;
 }
 
-export function httpsRequest(url: Url, options?: Options, cb?: Callback): nodeHttp.ClientRequest;
-export function httpsRequest(url: Url, cb?: Callback): nodeHttp.ClientRequest;
-export function httpsRequest(options: Options, cb?: Callback): nodeHttp.ClientRequest;
+export function httpsRequest(
+  url: RequestUrl,
+  options?: Options,
+  cb?: ResponseCallback,
+): nodeHttp.ClientRequest;
+export function httpsRequest(url: RequestUrl, cb?: ResponseCallback): nodeHttp.ClientRequest;
+export function httpsRequest(options: Options, cb?: ResponseCallback): nodeHttp.ClientRequest;
 /** As Node's https.request; TLS over engine connections. */
 export function httpsRequest(...args: RequestArgs): nodeHttp.ClientRequest {
   return (nodeHttps.request as (...a: RequestArgs) => nodeHttp.ClientRequest)(
@@ -67,9 +81,13 @@ export function httpsRequest(...args: RequestArgs): nodeHttp.ClientRequest {
   );
 }
 
-export function httpsGet(url: Url, options?: Options, cb?: Callback): nodeHttp.ClientRequest;
-export function httpsGet(url: Url, cb?: Callback): nodeHttp.ClientRequest;
-export function httpsGet(options: Options, cb?: Callback): nodeHttp.ClientRequest;
+export function httpsGet(
+  url: RequestUrl,
+  options?: Options,
+  cb?: ResponseCallback,
+): nodeHttp.ClientRequest;
+export function httpsGet(url: RequestUrl, cb?: ResponseCallback): nodeHttp.ClientRequest;
+export function httpsGet(options: Options, cb?: ResponseCallback): nodeHttp.ClientRequest;
 /** As Node's https.get. */
 export function httpsGet(...args: RequestArgs): nodeHttp.ClientRequest {
   const req = (httpsRequest as (...a: RequestArgs) => nodeHttp.ClientRequest)(...args);

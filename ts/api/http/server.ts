@@ -150,34 +150,36 @@ function servedByEngine<T extends NodeNetServer>(server: T): T {
   return server;
 }
 
-type HttpHandler = http.RequestListener;
-
 /** As Node's http.createServer; the server's listen() listens on the engine. */
-export function createHttpServer(handler?: HttpHandler): http.Server;
-export function createHttpServer(options: http.ServerOptions, handler?: HttpHandler): http.Server;
+export function createHttpServer(handler?: http.RequestListener): http.Server;
 export function createHttpServer(
-  options?: http.ServerOptions | HttpHandler,
-  handler?: HttpHandler,
+  options: http.ServerOptions,
+  handler?: http.RequestListener,
+): http.Server;
+export function createHttpServer(
+  options?: http.ServerOptions | http.RequestListener,
+  handler?: http.RequestListener,
 ): http.Server {
   if (typeof options === 'function') return servedByEngine(http.createServer(options));
   return servedByEngine(http.createServer(options ?? {}, handler));
 }
 
 /** As Node's https.createServer; the server's listen() listens on the engine. */
-export function createHttpsServer(handler?: HttpHandler): https.Server;
+export function createHttpsServer(handler?: http.RequestListener): https.Server;
 export function createHttpsServer(
   options: https.ServerOptions,
-  handler?: HttpHandler,
+  handler?: http.RequestListener,
 ): https.Server;
 export function createHttpsServer(
-  options?: https.ServerOptions | HttpHandler,
-  handler?: HttpHandler,
+  options?: https.ServerOptions | http.RequestListener,
+  handler?: http.RequestListener,
 ): https.Server {
   if (typeof options === 'function') return servedByEngine(https.createServer(options));
   return servedByEngine(https.createServer(options ?? {}, handler));
 }
 
-type Http2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
+/** The request handler of an HTTP/2 server (Node's http2 'request' event). */
+export type Http2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
 
 /** As Node's http2.createServer (cleartext); the server's listen() listens on the engine. */
 export function createHttp2Server(handler?: Http2Handler): http2.Http2Server;

@@ -3,7 +3,7 @@
 // descriptor table (descriptors are per worker, like per process), created on first use.
 // Tests and tools with stacks of their own construct a Sys directly.
 
-import { onWorkerStop, workerStack } from '../../runtime/worker-stack.js';
+import { onWorkerStop, workerStack } from '../worker-stack.js';
 import { Sys, type SysOptions } from './sys.js';
 
 export * from './constants.js';
@@ -13,6 +13,7 @@ export { sockAddr, type SockAddr } from './sockaddr.js';
 export type { Linger, OptValue } from './socket-file.js';
 export { Sys, type MsgHdr, type PollFd, type SysOptions } from './sys.js';
 export type { FdTable } from './fd-table.js';
+export type { SysFile, FileWatch } from './file.js';
 
 let current: Sys | null = null;
 let currentFor: object | null = null;

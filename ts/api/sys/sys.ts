@@ -82,6 +82,11 @@ export class Sys {
   watchCount = 0;
   private readonly net: NetContext;
 
+  /**
+   * A Sys over stacks of its own; apps get this worker's from currentSys().
+   * @internal A stack built outside an engine worker (tests, perf tools); the public API has no
+   * way to build one.
+   */
   constructor(stacks: { tcp: TcpStack; udp: UdpStack }, options: SysOptions = {}) {
     this.net = {
       tcp: stacks.tcp,

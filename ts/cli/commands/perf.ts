@@ -10,7 +10,7 @@ import {
   type Values,
 } from '../args.js';
 import { groupUsageOf, printHelp, usageOf } from '../help.js';
-import { integerIn, ipv4Address, macAddress, oneOf, positiveNumber } from '../values.js';
+import { integerIn, ipv4Address, macAddress, numberIn, oneOf, positiveNumber } from '../values.js';
 import { usageError } from '../usage-error.js';
 import { ENGINE, requireBedPrivileges, requirePrivileges } from '../privileges.js';
 import { PERF_MODES, type PerfModeName } from '../../../perf/mode-catalogue.js';
@@ -48,7 +48,21 @@ const flags = {
   'dst-mac': { value: 'MAC', help: 'on a real NIC: the MAC to send to', check: macAddress },
   'dst-ip': { value: 'IP', help: 'on a real NIC: the IPv4 address to send to', check: ipv4Address },
   'src-ip': { value: 'IP', help: "on a real NIC: the engine's IPv4 address", check: ipv4Address },
+  interval: {
+    value: 'S',
+    help: 'a progress line on stderr every S seconds, in every phase (default 1; 0: none)',
+    check: numberIn(0),
+  },
+  report: { value: 'FILE', help: 'write an HTML report: throughput over time, latency curves' },
+  'histogram-dir': {
+    value: 'DIR',
+    help: 'save the latency histograms (HdrHistogram text) here (default: beside --report)',
+  },
+  pcap: { value: 'FILE', help: "capture the engine's frames into FILE (pcap, for tshark)" },
 } satisfies Flags;
+
+/** The flags of the harness itself, which every mode takes. */
+const HARNESS_FLAGS = ['interval', 'report', 'histogram-dir'] as const;
 
 /** The flag of each PerfOptions field: the type makes a field without a flag an error. */
 const FLAG_OF: Record<keyof PerfOptions, keyof typeof flags> = {
@@ -65,6 +79,10 @@ const FLAG_OF: Record<keyof PerfOptions, keyof typeof flags> = {
   dstMac: 'dst-mac',
   dstIp: 'dst-ip',
   srcIp: 'src-ip',
+  interval: 'interval',
+  report: 'report',
+  histogramDir: 'histogram-dir',
+  pcap: 'pcap',
 };
 
 const SITE_NOTES = {
@@ -79,7 +97,7 @@ function modeSubcommand(mode: PerfModeName): Subcommand {
     mode === 'txonly' ? 'On a real NIC it needs --dst-mac, --dst-ip and --src-ip.\n' : '';
   return {
     summary: info.summary,
-    takes: info.reads.map((option) => FLAG_OF[option]),
+    takes: [...info.reads.map((option) => FLAG_OF[option]), ...HARNESS_FLAGS],
     notes: SITE_NOTES[info.site] + txonlyNote,
   };
 }
@@ -112,6 +130,10 @@ function perfOptions(values: Values<typeof flags>): PerfOptions {
     dstMac: values['dst-mac'],
     dstIp: values['dst-ip'],
     srcIp: values['src-ip'],
+    interval: values.interval ?? 1,
+    report: values.report,
+    histogramDir: values['histogram-dir'],
+    pcap: values.pcap,
   };
 }
 

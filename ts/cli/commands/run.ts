@@ -5,7 +5,14 @@
 import path from 'node:path';
 import { parseCommand, type Command, type Flags, type Values } from '../args.js';
 import { printHelp, usageOf } from '../help.js';
-import { addressList, integerIn, ipv4Address, ipv6Address, numberIn } from '../values.js';
+import {
+  addressList,
+  integerIn,
+  ipv4Address,
+  ipv6Address,
+  metricsAddress,
+  numberIn,
+} from '../values.js';
 import { ENGINE, requireBedPrivileges, requirePrivileges } from '../privileges.js';
 import type { EngineOptions } from '../../runtime/engine.js';
 import type { BindingFacts } from '../../dev/xdp/xdp-binding.js';
@@ -51,6 +58,12 @@ const flags = {
     check: numberIn(0),
   },
   'busy-poll': BUSY_POLL_FLAG,
+  metrics: {
+    value: 'HOST:PORT',
+    help: 'serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (port 0: any)',
+    check: metricsAddress,
+  },
+  pcap: { value: 'FILE', help: 'capture every frame the workers receive and send into FILE' },
 } satisfies Flags;
 
 export const command: Command<typeof flags> = {
@@ -71,6 +84,8 @@ function engineOptions(app: string, values: Values<typeof flags>, bed?: TestBed)
     workers: values.workers,
     softwareRss: values['software-rss'] === true,
     busyPoll: values['busy-poll'],
+    metrics: values.metrics,
+    pcap: values.pcap,
     // This command stops the engine itself, after printing its counters.
     handleSignals: false,
   };
@@ -114,6 +129,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(
         `xdpnet: ${app} running on ${opts.ifname} (${opts.ipv4?.join(', ')} ${opts.ipv6?.join(', ')}), ` +
           `${engine.workers} worker(s), ${engine.mode}, ${xdpSummary(engine.xdp)}` +
+          (engine.metricsUrl ? `; metrics at ${engine.metricsUrl}` : '') +
           (bed
             ? `; kernel peer in namespace ${bed.netns} at ${bed.peerIpv4}, ${bed.peerIpv6}`
             : '') +

@@ -4,7 +4,7 @@
 //
 // Resizing the worker set remaps RETA buckets; flows registered as open whose bucket moved stay
 // pinned to their old owner until closeFlow(), so no connection or handshake is reset (the
-// SO_REUSEPORT failure shared/design.md describes).
+// SO_REUSEPORT failure docs/architecture.md#rss-and-flow-ownership describes).
 import { XdpBinding, type XdpBindingOptions } from '../xdp/xdp-binding.js';
 import {
   DEFAULT_RSS_KEY,

@@ -174,8 +174,8 @@ export class DispatchedDevice extends UmemDevice implements FrameDevice {
   /**
    * Parks until the dispatcher publishes a received frame or a TX completion, or `timeoutMs`
    * passes; returns the entries waiting. The dispatcher is a native thread and cannot notify an
-   * Atomics.wait (shared/design.md), so the park is a native futex wait that the dispatcher
-   * wakes (rings/README.md "Native wake-ups").
+   * Atomics.wait (docs/architecture.md#verified-platform-facts), so the park is a native futex
+   * wait that the dispatcher wakes (rings/README.md "Native wake-ups").
    */
   waitForWork(timeoutMs: number): number {
     // Completions already waiting would end every park at once: take them first.

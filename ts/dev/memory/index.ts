@@ -6,4 +6,9 @@ export { defaultFaults, type Faults } from './faults.js';
 export { counterNames, type MemoryCounters } from './counters.js';
 export { realClock, VirtualClock, type Clock } from './clock.js';
 export { Xoshiro128 } from './prng.js';
-export { custodyNames, type CustodyCensus } from './custody-ledger.js';
+export {
+  custodyNames,
+  type Custody,
+  type CustodyCensus,
+  type CustodyLedger,
+} from './custody-ledger.js';

@@ -2,6 +2,11 @@
 // wraps into a pcap file, so a stack can be captured without knowing it (like tcpdump on an
 // interface). Sent packets are recorded as the stack handed them over, before any fault of a
 // memory port touches them.
+//
+// A tap passes on the device's receive-side checksum verdicts (rxChecksumOk) but not its offer
+// to fill TCP checksums when sending (txTcpChecksum): the device would fill them after the tap
+// recorded the segment, and the capture would show every TCP segment with a bad checksum. With
+// a tap the stack computes them itself, as it does for devices without the offer.
 import type { FrameDevice } from '../frame-device.js';
 import type { PcapWriter } from './pcap-writer.js';
 
@@ -20,6 +25,7 @@ export class PcapTap<D extends FrameDevice = FrameDevice> implements FrameDevice
   readonly txDataOffset: number;
   readonly batch: number;
   readonly rxDesc: Uint32Array;
+  readonly rxChecksumOk?: Uint8Array;
   private readonly rx: boolean;
   private readonly tx: boolean;
 
@@ -36,6 +42,7 @@ export class PcapTap<D extends FrameDevice = FrameDevice> implements FrameDevice
     this.txDataOffset = device.txDataOffset;
     this.batch = device.batch;
     this.rxDesc = device.rxDesc;
+    this.rxChecksumOk = device.rxChecksumOk;
     this.rx = options.rx ?? true;
     this.tx = options.tx ?? true;
   }

@@ -254,6 +254,11 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
     };
   }
 
+  /** Entries in the kernel's fill, RX, TX and completion rings now. One native call. */
+  ringOccupancy(): RingCounts {
+    return this.port.occupancy();
+  }
+
   /** Releases the data path; the socket itself is closed by whoever created it. */
   close(): void {
     this.port.close();

@@ -31,6 +31,15 @@ function copyRange(
 const NO_STORAGE = new Uint8Array(0);
 /** The first allocation: request/response traffic mostly fits without growing. */
 const FIRST_STORAGE = 4096;
+/**
+ * First-size storages given back by rings that emptied (releaseStorage), for the next ring that
+ * needs one: a connection per request (tcp-crr, HTTP without keep-alive) would otherwise
+ * allocate two ArrayBuffers per connection, and every allocation adds external memory that
+ * brings the next garbage collection closer. Per thread, as each stack is; bounded, so a burst
+ * of 20,000 connections does not leave 80 MB parked here.
+ */
+const storagePool: Uint8Array[] = [];
+const STORAGE_POOL_MAX = 1024;
 
 export class ByteRing {
   private buf: Uint8Array = NO_STORAGE;
@@ -112,6 +121,8 @@ export class ByteRing {
    */
   alignNextWrite(offset: number, src: Uint8Array, srcOff: number): void {
     if (this.length !== 0) return;
+    // Storage comes now rather than in writeAt, so the first write after releaseStorage lines up.
+    if (this.buf.length === 0) this.reserve(1);
     const want = (src.byteOffset + srcOff - offset - this.buf.byteOffset) & 7;
     if (want < this.buf.length) this.head = want;
   }
@@ -189,6 +200,20 @@ export class ByteRing {
     if (first < len) this.buf.set(src.subarray(first, len), 0);
   }
 
+  /**
+   * Give first-size storage back to the pool while nothing is held (the owner knows: parked
+   * bytes past the committed ones count as held): an idle connection then holds no storage, as
+   * an idle Linux socket holds no skbs. Storage that grew stays: the connection moves bulk data
+   * and would only grow it again.
+   */
+  releaseStorage(): void {
+    if (this.length !== 0 || this.buf.length !== FIRST_STORAGE) return;
+    if (storagePool.length < STORAGE_POOL_MAX) storagePool.push(this.buf);
+    this.buf = NO_STORAGE;
+    this.head = 0;
+    this.copiedSinceRotation = 0;
+  }
+
   /** Drop `n` bytes from the head. */
   consume(n: number): void {
     if (n === 0) return; // keeps head a number while there is no storage
@@ -218,7 +243,13 @@ export class ByteRing {
     const old = this.buf;
     let size = Math.max(FIRST_STORAGE, 2 * old.length);
     while (size < need) size *= 2;
-    const next = new Uint8Array(Math.min(size, this.cap));
+    size = Math.min(size, this.cap);
+    if (old.length === 0 && size === FIRST_STORAGE && storagePool.length > 0) {
+      this.buf = storagePool.pop() as Uint8Array;
+      this.head = 0;
+      return;
+    }
+    const next = new Uint8Array(size);
     const at = (this.head & 7) + old.length <= next.length ? this.head & 7 : 0;
     next.set(old.subarray(this.head), at);
     next.set(old.subarray(0, this.head), at + old.length - this.head);

@@ -61,6 +61,7 @@ export class ReceiveBuffer {
   read(dst: Uint8Array, dstOff: number, len: number): number {
     const n = this.ring.read(dst, dstOff, len);
     this.copiedSinceMark += n;
+    if (this.ring.length === 0 && this.writtenPast === 0) this.ring.releaseStorage();
     return n;
   }
 

@@ -55,6 +55,7 @@ export class SendBuffer {
     const n = Math.min(Math.max(0, seqSub(seq, this.startSeq)), this.ring.length);
     this.ring.consume(n);
     this.startSeq = seqAdd(this.startSeq, n);
+    if (this.ring.length === 0) this.ring.releaseStorage();
     return n;
   }
 }

@@ -1,9 +1,10 @@
 //! Native wake-ups for rings whose producer is a native thread (the dispatcher).
 //!
 //! V8 keeps its own wait lists for `Atomics.wait`, so the dispatcher cannot wake a worker parked
-//! there (shared/design.md). Instead the worker parks in a native call, `RingWaiter.wait`, which
-//! blocks on a Linux futex; the dispatcher wakes it with `FUTEX_WAKE`. The futex word is the
-//! rx ring's consumer need-wakeup word (rings/README.md, "Native wake-ups"):
+//! there (docs/architecture.md#verified-platform-facts). Instead the worker parks in a native
+//! call, `RingWaiter.wait`, which blocks on a Linux futex; the dispatcher wakes it with
+//! `FUTEX_WAKE`. The futex word is the rx ring's consumer need-wakeup word (rings/README.md,
+//! "Native wake-ups"):
 //!
 //! - waiter: store `NEED_WAKEUP` (seq-cst); re-check its rings; if empty, `FUTEX_WAIT` while the
 //!   word is still `NEED_WAKEUP`; on return store 0;

@@ -3,6 +3,7 @@
 
 use crate::cli::Options;
 use crate::error::{Context, Failure};
+use crate::histogram;
 use crate::json::JsonLine;
 use crate::percentile;
 use crate::sys;
@@ -60,10 +61,12 @@ pub fn read_byte(stream: &mut TcpStream) -> io::Result<Option<u8>> {
     }
 }
 
-/// The JSON line of tcp-rr and tcp-crr: completed requests, failed ones, wall time, rate and
-/// latency percentiles in microseconds (null without samples).
+/// The JSON line of tcp-rr, tcp-crr and tcp-echo: completed requests, failed ones, wall time,
+/// rate, latency percentiles in microseconds (null without samples) and every latency as an
+/// encoded HdrHistogram in nanoseconds (`histogram`).
 pub fn latency_report(latencies_ns: &mut [u64], errors: u64, seconds: f64) -> String {
     let requests = latencies_ns.len() as u64;
+    let encoded = histogram::encode_ns(latencies_ns);
     let summary = percentile::summarise(latencies_ns);
     let us = |pick: fn(&percentile::Summary) -> u64| {
         summary
@@ -83,6 +86,7 @@ pub fn latency_report(latencies_ns: &mut [u64], errors: u64, seconds: f64) -> St
         .num("p50_us", us(|s| s.p50), 1)
         .num("p99_us", us(|s| s.p99), 1)
         .num("p999_us", us(|s| s.p999), 1)
+        .string("histogram", &encoded)
         .finish()
 }
 
@@ -178,13 +182,19 @@ mod tests {
     #[test]
     fn reports_like_tcp_load_py() {
         let mut lat: Vec<u64> = (1..=1000).map(|i| i * 1000).collect();
+        let histogram = histogram::encode_ns(&lat);
         assert_eq!(
             latency_report(&mut lat, 1, 2.0),
-            r#"{"requests":1000,"errors":1,"seconds":2.000,"rps":500,"p50_us":500.0,"p99_us":990.0,"p999_us":999.0}"#
+            format!(
+                r#"{{"requests":1000,"errors":1,"seconds":2.000,"rps":500,"p50_us":500.0,"p99_us":990.0,"p999_us":999.0,"histogram":"{histogram}"}}"#
+            )
         );
+        let empty = histogram::encode_ns(&[]);
         assert_eq!(
             latency_report(&mut [], 3, 1.5),
-            r#"{"requests":0,"errors":3,"seconds":1.500,"rps":0,"p50_us":null,"p99_us":null,"p999_us":null}"#
+            format!(
+                r#"{{"requests":0,"errors":3,"seconds":1.500,"rps":0,"p50_us":null,"p99_us":null,"p999_us":null,"histogram":"{empty}"}}"#
+            )
         );
     }
 }

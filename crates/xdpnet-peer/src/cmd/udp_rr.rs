@@ -3,6 +3,7 @@
 
 use crate::cli::Options;
 use crate::error::{Context, Failure};
+use crate::histogram;
 use crate::json::JsonLine;
 use crate::net::{self, MAX_PAYLOAD};
 use crate::pattern::{self, Seq};
@@ -163,6 +164,7 @@ pub fn run(args: &[String]) -> Result<String, Failure> {
 }
 
 fn report(tally: &mut Tally, seconds: f64) -> String {
+    let encoded = histogram::encode_ns(&tally.rtts_ns);
     let summary = percentile::summarise(&mut tally.rtts_ns);
     let us = |pick: fn(&percentile::Summary) -> u64| {
         summary
@@ -186,5 +188,6 @@ fn report(tally: &mut Tally, seconds: f64) -> String {
         .num("rps", tally.replies as f64 / seconds, 1)
         .num("seconds", seconds, 6)
         .num("cpuSeconds", sys::cpu_seconds(), 6)
+        .string("histogram", &encoded)
         .finish()
 }

@@ -1,6 +1,9 @@
-// The stack of the current worker thread. The worker runtime builds it (device, interface,
-// transports) and sets it before it loads the app module, so the public APIs (`dgram`, `net`)
-// called from the app reach this worker's stack without the app passing anything around.
+// The stack of the current worker thread, as the public APIs (`dgram`, `net`, `sys`) see it.
+// This module belongs to the api layer and depends only on the layers below it (iface, socket):
+// the api says what it needs (a WorkerStack) and the worker runtime (ts/runtime/stack-worker.ts),
+// which sits above, builds one (device, interface, transports) and installs it with
+// setWorkerStack before it loads the app module. So the app's calls reach this worker's stack
+// without the app passing anything around, and ts/api never imports ts/runtime.
 import type { Interface } from '../iface/interface.js';
 import type { UdpStack } from '../socket/udp/udp-stack.js';
 import type { TcpStack } from '../socket/tcp/tcp-stack.js';
