@@ -21,11 +21,12 @@ const CHURN_END = 45 * MINUTE;
  * How long one side goes silent. Longer than an idle keep-alive connection lasts without
  * answers (idle at most 30 s, then 10 probes a second apart: net's setKeepAlive), so every such
  * connection open across a blackout dies; shorter than a connect lasts without answers (SYN
- * retransmissions 1, 3, 7, 15, 31 and 63 s after the first), so every exchange survives it.
+ * retransmissions 1, 3, 7, 15, 31 and 63 s after the first), so every exchange survives it,
+ * given that no loss period comes near it (the SYN that gets through must not be lost).
  */
 export const BLACKOUT_MS = 45 * SECOND;
-/** How long a churn client keeps trying to connect: its SYN retransmissions (Linux's 6). */
-const CHURN_RETRY_MS = 130 * SECOND;
+/** How long a client keeps trying to connect: its SYN retransmissions (Linux's 6). */
+const CONNECT_RETRY_MS = 130 * SECOND;
 /** An idle connection opened or closed this close to a blackout could go either way: none is. */
 const BLACKOUT_MARGIN_MS = 10 * SECOND;
 
@@ -102,7 +103,10 @@ function arrivals(rng: Xoshiro128, perMinute: number): number[] {
   }
 }
 
-/** Non-overlapping periods of the given length range, placed in [from, to). */
+/**
+ * Up to n periods of the given length, placed in [from, to), `gap` apart from each other and
+ * from the periods in `avoid`.
+ */
 function periods(
   rng: Xoshiro128,
   n: number,
@@ -110,13 +114,14 @@ function periods(
   to: number,
   len: () => number,
   gap: number,
+  avoid: readonly Period[] = [],
 ): Period[] {
   const out: Period[] = [];
   for (let tries = 0; out.length < n && tries < 20 * n; tries++) {
     const l = len();
     const start = uniform(rng, from, to - l);
     const p = { start, end: start + l };
-    if (!out.some((q) => overlaps(p, q, gap))) out.push(p);
+    if (![...out, ...avoid].some((q) => overlaps(p, q, gap))) out.push(p);
   }
   return out.sort((p, q) => p.start - q.start);
 }
@@ -157,6 +162,8 @@ export function planHour(rng: Xoshiro128, shape: HourShape, hour: number): HourP
     () => BLACKOUT_MS,
     2 * MINUTE,
   ).map((p, i) => ({ ...p, silent: (hour + i) % 2 === 0 ? ('a' as const) : ('b' as const) }));
+  // No loss during a blackout or the minutes after it: a connect begun in the blackout has one
+  // SYN retransmission left once it ends, and the exchanges are to survive the blackout.
   const losses = periods(
     rng,
     shape.lossPeriodsPerHour,
@@ -164,6 +171,7 @@ export function planHour(rng: Xoshiro128, shape: HourShape, hour: number): HourP
     WEATHER_END,
     () => uniform(rng, 2, 8) * MINUTE,
     MINUTE,
+    blackouts.map((b) => ({ start: b.start, end: b.end + CONNECT_RETRY_MS })),
   ).map((p) => ({ ...p, faults: lossFaults(rng) }));
   // Churn clients give up on a silent listener only after minutes: no episode near a blackout.
   const lossy = (p: Period): boolean => losses.some((l) => overlaps(p, l, 0));
@@ -175,7 +183,7 @@ export function planHour(rng: Xoshiro128, shape: HourShape, hour: number): HourP
       life: uniform(rng, 5, 40) * SECOND,
       acceptEveryMs: uniform(rng, 50, 2000),
       clients: 5 + Math.floor(rng.next() * 36),
-      lossy: lossy({ start: p.start, end: p.start + CHURN_RETRY_MS }),
+      lossy: lossy({ start: p.start, end: p.start + CONNECT_RETRY_MS }),
     }));
   return {
     exchanges: arrivals(rng, shape.exchangesPerMinute),
