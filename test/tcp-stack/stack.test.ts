@@ -1,12 +1,14 @@
 // TcpStack behaviour under stress on a memory pair (virtual time): a 10 MB transfer through
 // loss, reordering and duplication; accept-queue overflow (dropped and counted, never reset);
-// a SYN flood answered with cookies while a real client still gets through.
+// a SYN flood answered with cookies while a real client still gets through; a timer that stays
+// due does not spin the loop.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, connect, type Socket } from '../../ts/api/net.js';
 import { InputResult, type RxDatagram, type TransportHandler } from '../../ts/iface/transport.js';
 import { TcpFlag, TcpHeader, setTcp4Checksum, writeTcpHeader } from '../../ts/wire/tcp.js';
 import { parseIpv4Address } from '../../ts/wire/address.js';
+import type { TcpConn } from '../../ts/socket/tcp/tcp-conn.js';
 import { A4, B4, TcpFixture } from './harness.js';
 import { pattern } from '../support/byte-pattern.js';
 
@@ -51,6 +53,37 @@ describe('tcp-stack: stack behaviour', function () {
     assert.equal(reply, `${total} ${want.digest('hex')}`);
     const st = bed.b.tcp.stats;
     assert.ok(st.retransSegs > 0, 'losses were repaired by retransmission');
+  });
+
+  it('runs a connection whose timer stays due at most once per clock reading', async () => {
+    const bed = fx.open();
+    const l = bed.b.tcp.listen({ port: 9020, is4: true });
+    assert.ok(typeof l === 'object');
+    const c = bed.a.tcp.connect({
+      is4: true,
+      addr4: parseIpv4Address(B4),
+      addr6: new Uint8Array(16),
+      port: 9020,
+    }) as TcpConn;
+    assert.ok(await bed.until(() => c.established));
+    // A TCB whose timer re-arms for the moment it fired at and, as every call into a TCB does,
+    // says its deadline moved (the soak found keep-alive doing this, test/soak).
+    const tcb = c.tcb;
+    const due = bed.clock.now();
+    let runs = 0;
+    tcb.nextDeadline = () => due;
+    tcb.onTimer = () => {
+      runs++;
+      bed.a.tcp.deadlineChanged(tcb);
+    };
+    bed.a.tcp.deadlineChanged(tcb);
+    for (let i = 0; i < 5; i++) bed.a.tcp.runTimers(due);
+    assert.equal(runs, 1, 'not again at the same time: the stack defers it');
+    bed.a.tcp.runTimers(due + 1);
+    assert.equal(runs, 2, 'but again once the clock has moved on');
+    // Back to the class's own methods for the audit's resets.
+    delete (tcb as Partial<typeof tcb>).nextDeadline;
+    delete (tcb as Partial<typeof tcb>).onTimer;
   });
 
   it('close() closes every listener, several on one port included', () => {

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { TcpFlag } from '../../ts/wire/tcp.js';
 import { TcpState } from '../../ts/socket/tcp/state.js';
+import { KeepAlive, KeepAliveAction } from '../../ts/socket/tcp/keepalive.js';
 import { CLEAN_LINK, Network, type Sent } from './harness.js';
 
 const isProbe = (s: Sent): boolean => s.len === 0 && s.flags === TcpFlag.Ack;
@@ -67,5 +68,19 @@ describe('tcp keep-alive', () => {
     const t0 = net.clock.t;
     net.run(t0 + 60_000);
     assert.equal(net.a.tcb.error, 'ETIMEDOUT');
+  });
+
+  it('probes at its deadline when the idle period spans a power of two of the clock', () => {
+    // 2^26 ms lies between the last segment heard and the deadline, so their sum rounds down
+    // and the deadline lies a hair under idleMs after it. The check at the deadline must still
+    // find the idle time up (the soak's virtual clock found it re-arming for the same instant).
+    const k = new KeepAlive(15_000, 1000, 10);
+    k.set(true);
+    const heard = 67_097_057.158362485;
+    k.start(heard);
+    assert.ok(k.deadline - heard < 15_000, 'a sum that rounds down');
+    const at = k.deadline;
+    assert.equal(k.fire(at, true), KeepAliveAction.Probe);
+    assert.equal(k.deadline, at + 1000);
   });
 });

@@ -117,6 +117,26 @@ describe('tcp loss recovery', () => {
     assert.ok(err.time - t0 >= 3000 && err.time - t0 < 8000, `gave up at ${err.time - t0}`);
   });
 
+  it('gives up once at the user timeout when its end spans a power of two of the clock', () => {
+    // The first retransmission plus the user timeout can round down across 2^26 ms; the timer
+    // clamped to that sum must then end the connection, not resend again for the same instant.
+    let spanned = 0;
+    for (let i = 0; i < 200; i++) {
+      const net = new Network({ ...CLEAN_LINK, delayMs: 10 }, 1, { userTimeoutMs: 3000 });
+      net.clock.t = 2 ** 26 - 3300 + i * 0.7312345;
+      net.establish();
+      net.filter = (from, s) => !(from.name === 'A' && s.len > 0);
+      net.a.tcb.write(new Uint8Array(10), 0, 10);
+      net.run(net.clock.t + 60_000);
+      assert.equal(net.a.tcb.error, 'ETIMEDOUT');
+      const sends = net.segmentsFrom('A', (s) => s.len > 0).map((s) => s.time);
+      assert.equal(new Set(sends).size, sends.length, `case ${i}: resent twice at one instant`);
+      const first = (net.a.tcb as unknown as { firstRtxTime: number }).firstRtxTime;
+      if (first + 3000 - first < 3000) spanned++;
+    }
+    assert.ok(spanned > 0, 'some cases have a sum that rounds down');
+  });
+
   it('recovers when the fast retransmission itself is lost (RTO, then go-back from SND.UNA)', () => {
     const net = bigWindowNet({ noDelay: true });
     const timeouts = net.countTimeouts(net.a);

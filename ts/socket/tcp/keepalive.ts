@@ -55,8 +55,13 @@ export class KeepAlive {
       this.deadline = nowMs + this.idleMs;
       return KeepAliveAction.None;
     }
-    if (this.probes === 0 && nowMs - this.lastHeard < this.idleMs) {
-      this.deadline = this.lastHeard + this.idleMs; // heard from the peer since arming
+    // The same sum the deadline was set to, not nowMs - lastHeard < idleMs: where the sum
+    // rounds down (lastHeard and the deadline on either side of a power of two), the difference
+    // falls short of idleMs at the deadline itself, and the timer would re-arm for the moment it
+    // fired at, forever on a clock that does not move by itself (a virtual clock).
+    const idleEnd = this.lastHeard + this.idleMs;
+    if (this.probes === 0 && idleEnd > nowMs) {
+      this.deadline = idleEnd; // heard from the peer since arming
       return KeepAliveAction.None;
     }
     if (this.probes >= this.count) return KeepAliveAction.Dead;

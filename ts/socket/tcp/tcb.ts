@@ -1461,7 +1461,9 @@ export class Tcb {
     this.retransmits++;
     if (this.firstRtxTime < 0) this.firstRtxTime = now;
     const ut = this.config.userTimeoutMs;
-    if (this.retransmits > this.config.maxRetries || (ut > 0 && now - this.firstRtxTime >= ut)) {
+    // now >= the deadline's own sum, not now - firstRtxTime >= ut: the sum can round down (across
+    // a power of two), and then the clamped timer below would fire again and again at this time.
+    if (this.retransmits > this.config.maxRetries || (ut > 0 && now >= this.firstRtxTime + ut)) {
       this.sendReset(this.sndNxt);
       this.fail(this.softError ?? 'ETIMEDOUT'); // Linux tcp_write_err
       return;

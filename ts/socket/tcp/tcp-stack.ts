@@ -330,6 +330,7 @@ export class TcpStack implements TransportHandler, TcpHost {
     const moved = this.moved;
     for (let i = 0; i < moved.length; i++) {
       const c = moved[i];
+      if (!c.deadlineMoved) continue; // re-filed since (runTimers files what onTimer moved)
       c.deadlineMoved = false;
       this.refile(c);
     }
@@ -405,6 +406,9 @@ export class TcpStack implements TransportHandler, TcpHost {
       heap.remove(c);
       c.deadline = Infinity;
       c.tcb.onTimer();
+      // Whatever onTimer moved is filed here, once: left in `moved`, it would be filed again
+      // at the next look under its own deadline, undoing the guard below.
+      c.deadlineMoved = false;
       this.refile(c);
       if (c.inTable && c.deadline <= now) heap.set(c, now + 1); // never spin on one TCB
     }
