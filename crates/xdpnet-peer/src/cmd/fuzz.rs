@@ -301,7 +301,7 @@ impl Counts {
 
 /// `--dump`: each frame of units first..first+units as `unit class hex` lines, nothing sent.
 fn dump(cfg: &Config, generator: &Generator) -> String {
-    let mut sessions = Sessions::new(cfg.sessions);
+    let mut sessions = Sessions::starting_at(cfg.sessions, cfg.first);
     let mut counts = Counts::default();
     let units = cfg.units.unwrap_or(100);
     let mut out = std::io::stdout().lock();
@@ -460,7 +460,7 @@ pub fn run(args: &[String]) -> Result<String, Failure> {
     let iface = cfg.iface.clone().unwrap_or_default();
     let mut sender = Sender::new(PacketSocket::open(&iface)?);
     let t = &generator.targets;
-    let mut sessions = Sessions::new(cfg.sessions);
+    let mut sessions = Sessions::starting_at(cfg.sessions, cfg.first);
     let mut counts = Counts::default();
     let mut queue: VecDeque<Outgoing> = VecDeque::new();
     let start = Instant::now();

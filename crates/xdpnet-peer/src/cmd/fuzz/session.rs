@@ -33,6 +33,9 @@ struct Session {
     iss: u32,
     snd_nxt: u32,
     rcv_nxt: u32,
+    /// The highest ACK the engine sent: its RCV.NXT as far as we know, where a RST must be to
+    /// close the connection (our snd_nxt can be ahead of it when a data segment was lost).
+    peer_ack: u32,
     /// The engine's last TSval, when timestamps were agreed.
     ts_recent: Option<u32>,
     my_ts: u32,
@@ -68,6 +71,10 @@ pub struct Sessions {
     pub tally: Tally,
 }
 
+/// Source ports of sessions: 20000..60000, from where a run starts (see Sessions::starting_at).
+const PORT_BASE: u32 = 20000;
+const PORT_SPAN: u32 = 40000;
+
 const WINDOW: u16 = 65535;
 const SEGMENT_LIMIT: usize = 512;
 
@@ -86,6 +93,7 @@ impl Sessions {
                 iss: 0,
                 snd_nxt: 0,
                 rcv_nxt: 0,
+                peer_ack: 0,
                 ts_recent: None,
                 my_ts: 0,
                 tries: 0,
@@ -98,9 +106,17 @@ impl Sessions {
         }
     }
 
+    /// Sessions whose ports start where unit `first` puts them, so that a run continuing the
+    /// stream of units (--first) does not reuse the ports of the run before it.
+    pub fn starting_at(count: usize, first: u64) -> Self {
+        let mut s = Self::new(count);
+        s.ports = (first % u64::from(PORT_SPAN)) as u32;
+        s
+    }
+
     fn next_port(&mut self) -> u16 {
         self.ports = self.ports.wrapping_add(1);
-        20000 + (self.ports % 40000) as u16
+        (PORT_BASE + self.ports % PORT_SPAN) as u16
     }
 
     /// A segment of session `s` to the engine's open port.
@@ -154,8 +170,7 @@ impl Sessions {
                     let s = &mut self.list[i];
                     s.state = State::Closed;
                     self.tally.reset_by_us += 1;
-                    let seg = Tcp::new(s.sport, t.tcp_port, s.snd_nxt, 0, flags::RST);
-                    return vec![Self::frame(t, s, &seg, &[])];
+                    return Self::resets(t, s);
                 }
                 self.inject(i, g)
             }
@@ -256,11 +271,11 @@ impl Sessions {
                 flags::RST,
                 Vec::new(),
             ),
-            // RST at exactly the next sequence number: the connection is gone.
+            // RST at exactly the engine's next expected sequence number: the connection is gone.
             73..=74 => {
                 s.state = State::Closed;
                 self.tally.reset_by_us += 1;
-                (nxt, 0, flags::RST, Vec::new())
+                (s.peer_ack, 0, flags::RST, Vec::new())
             }
             // SYN on an open connection, in the window or anywhere: a challenge ACK.
             75..=80 => {
@@ -336,12 +351,25 @@ impl Sessions {
         Self::frame(t, s, &seg, &[])
     }
 
+    /// RSTs that close `s` in the engine: at its RCV.NXT as we know it, and at our snd_nxt if
+    /// that differs. One not at RCV.NXT draws a challenge ACK (RFC 5961 3.2), which, the
+    /// session being closed, is answered with a RST at the ACK it carries.
+    fn resets(t: &Targets, s: &Session) -> Vec<Frame> {
+        let mut out = Vec::new();
+        for seq in [s.peer_ack, s.snd_nxt] {
+            if out.is_empty() || seq != s.peer_ack {
+                let seg = Tcp::new(s.sport, t.tcp_port, seq, 0, flags::RST);
+                out.push(Self::frame(t, s, &seg, &[]));
+            }
+        }
+        out
+    }
+
     /// Resets every open connection (the end of a run), so no engine state outlives it.
     pub fn reset_all(&mut self, t: &Targets, out: &mut Vec<Frame>) {
         for s in &mut self.list {
             if matches!(s.state, State::Established | State::FinSent) {
-                let seg = Tcp::new(s.sport, t.tcp_port, s.snd_nxt, 0, flags::RST);
-                out.push(Self::frame(t, s, &seg, &[]));
+                out.extend(Self::resets(t, s));
                 self.tally.reset_by_us += 1;
             }
             s.state = State::Closed;
@@ -374,7 +402,16 @@ impl Sessions {
                     return;
                 };
                 match l3[9] {
-                    PROTO_TCP => self.on_tcp(t, false, src, &l3[ihl..], out),
+                    PROTO_TCP => {
+                        let mut engine = [0u8; 16];
+                        engine[..4].copy_from_slice(&l3[12..16]);
+                        let from = Peer {
+                            v6: false,
+                            src,
+                            engine,
+                        };
+                        self.on_tcp(t, &from, &l3[ihl..], out)
+                    }
                     PROTO_UDP => self.tally.from_engine_udp += 1,
                     PROTO_ICMP => self.tally.from_engine_icmp4 += 1,
                     _ => self.tally.from_engine_other += 1,
@@ -395,7 +432,16 @@ impl Sessions {
                     return;
                 };
                 match next {
-                    PROTO_TCP => self.on_tcp(t, true, src, body, out),
+                    PROTO_TCP => {
+                        let mut engine = [0u8; 16];
+                        engine.copy_from_slice(&l3[8..24]);
+                        let from = Peer {
+                            v6: true,
+                            src,
+                            engine,
+                        };
+                        self.on_tcp(t, &from, body, out)
+                    }
                     PROTO_UDP => self.tally.from_engine_udp += 1,
                     PROTO_ICMPV6 => self.tally.from_engine_icmp6 += 1,
                     _ => self.tally.from_engine_other += 1,
@@ -456,7 +502,8 @@ impl Sessions {
 
     /// The engine's TCP to fuzz source `src`: moves the session on and ACKs, or resets what
     /// belongs to no session.
-    fn on_tcp(&mut self, t: &Targets, v6: bool, src: usize, seg: &[u8], out: &mut Vec<Frame>) {
+    fn on_tcp(&mut self, t: &Targets, from: &Peer, seg: &[u8], out: &mut Vec<Frame>) {
+        let (v6, src) = (from.v6, from.src);
         if seg.len() < 20 {
             return;
         }
@@ -484,7 +531,7 @@ impl Sessions {
         });
         let Some(i) = found.filter(|_| sport == t.tcp_port) else {
             if fl & flags::RST == 0 {
-                out.push(reset_for(t, v6, src, seg, seq, ack, fl, seglen));
+                out.push(reset_for(t, from, seg, seq, ack, fl, seglen));
                 self.tally.rsts_sent += 1;
             }
             return;
@@ -506,12 +553,16 @@ impl Sessions {
             {
                 s.state = State::Established;
                 s.snd_nxt = ack;
+                s.peer_ack = ack;
                 s.rcv_nxt = seq.wrapping_add(1);
                 self.tally.established += 1;
                 out.push(Self::ack(t, s));
                 self.tally.acks_sent += 1;
             }
             return;
+        }
+        if fl & flags::ACK != 0 && seq_after(ack, s.peer_ack) {
+            s.peer_ack = ack;
         }
         // The engine acknowledged past our next byte: it had out-of-order data of ours.
         if fl & flags::ACK != 0
@@ -579,12 +630,19 @@ fn timestamp(options: &[u8]) -> Option<u32> {
     None
 }
 
-/// The RST a host with no such connection sends (RFC 9293 3.10.7.1).
-#[allow(clippy::too_many_arguments)]
-fn reset_for(
-    t: &Targets,
+/// Who sent a segment to a fuzz source: the engine at `engine` (its first 4 bytes for IPv4; it
+/// may be its link-local address), to fuzz source `src` of the family.
+struct Peer {
     v6: bool,
     src: usize,
+    engine: [u8; 16],
+}
+
+/// The RST a host with no such connection sends (RFC 9293 3.10.7.1), to the address the
+/// segment came from.
+fn reset_for(
+    t: &Targets,
+    from: &Peer,
     seg: &[u8],
     seq: u32,
     ack: u32,
@@ -606,17 +664,14 @@ fn reset_for(
     };
     let eth = Eth::new(t.engine_mac, t.my_mac);
     let bytes = rst.segment(&[]);
-    if v6 {
-        let ip = Ip6::new(t.src6[src], t.dst6);
+    if from.v6 {
+        let ip = Ip6::new(t.src6[from.src], from.engine);
         frame6(&eth, &ip, &[], PROTO_TCP, &bytes, true)
     } else {
-        frame4(
-            &eth,
-            &Ip4::new(t.src4[src], t.dst4, 0),
-            PROTO_TCP,
-            &bytes,
-            true,
-        )
+        let mut engine = [0u8; 4];
+        engine.copy_from_slice(&from.engine[..4]);
+        let ip = Ip4::new(t.src4[from.src], engine, 0);
+        frame4(&eth, &ip, PROTO_TCP, &bytes, true)
     }
 }
 
