@@ -143,7 +143,17 @@ describe('tcp-stack paths: RetransSegs, path MTU, unreachable next hops', functi
   // connection; every full-size segment then failed with EMSGSIZE and the connection stalled,
   // retransmitting, until it timed out. Linux's TCP follows the destination's path MTU (its
   // per-destination route exception) whoever learnt it.
-  it('follows a path MTU lowered by an ICMP about another flow to the same host', async () => {
+  for (const [reported, mtu] of [
+    [1000, 1000],
+    // A forged 68 (RFC 1191's minimum) goes no lower than 552 (Linux's min_pmtu).
+    [68, 552],
+  ]) {
+    it(`follows a path MTU lowered to ${reported} by an ICMP about another flow to the same host`, async () => {
+      await lowerMtuByAnotherFlow(reported, mtu);
+    });
+  }
+
+  async function lowerMtuByAnotherFlow(reported: number, mtu: number): Promise<void> {
     const bed = fx.open();
     const l = listen(bed.a, 7003);
     const c = dial(bed.b, A4, 7003);
@@ -158,10 +168,9 @@ describe('tcp-stack paths: RetransSegs, path MTU, unreachable next hops', functi
         return got.length >= 100_000;
       }, 50_000),
     );
-    const mtu = 1000;
     bed.pair.b.setFaults({ mtu });
     // The quote is of a segment of no connection of B's: only the path MTU cache learns it.
-    sendIcmp4Unreachable(bed.a, B4, 4, mtu, {
+    sendIcmp4Unreachable(bed.a, B4, 4, reported, {
       src: B4,
       dst: A4,
       sport: 1,
@@ -179,7 +188,7 @@ describe('tcp-stack paths: RetransSegs, path MTU, unreachable next hops', functi
     assert.ok(Buffer.from(got).equals(data), 'byte-exact');
     assert.equal(c.tcb.sendMss, mtu - 40, 'MSS = new path MTU - 40');
     assert.equal(bed.b.tcp.ctx.stats.pmtuMssReductions, 1);
-  });
+  }
 
   it('fails a connect with EHOSTUNREACH when the next hop never answers ARP, at once when known failed', async () => {
     const bed = fx.open();

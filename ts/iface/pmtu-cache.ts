@@ -12,6 +12,12 @@ const LIVE = 1;
 export const MIN_PMTU4 = 68;
 export const MIN_PMTU6 = 1280;
 /**
+ * The least IPv4 path MTU an ICMP error may set: Linux's net.ipv4.route.min_pmtu (552). RFC 1191
+ * allows 68, but a forged "fragmentation needed" of 68 would leave TCP (headers and timestamps
+ * take 52 of those bytes) unable to send a full segment with DF at all.
+ */
+export const PMTU4_FLOOR = 552;
+/**
  * The largest MTU worth recording: no interface here goes above 65535 (config.ts), so a larger
  * report can never lower a path. It also keeps the value inside the table's int32 word, where a
  * Packet Too Big MTU of 2^31 or more (a 32-bit field, RFC 4443 3.2) would turn negative.
