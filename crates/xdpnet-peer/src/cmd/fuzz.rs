@@ -395,6 +395,25 @@ impl Sender {
         }
     }
 
+    /// Only answers (and sends what is queued) until `end`.
+    fn answer_until(
+        &mut self,
+        end: Instant,
+        t: &Targets,
+        sessions: &mut Sessions,
+        queue: &mut VecDeque<Outgoing>,
+        counts: &mut Counts,
+    ) {
+        while Instant::now() < end && !sys::stop_requested() {
+            self.receive(t, sessions, queue);
+            if queue.is_empty() {
+                std::thread::sleep(Duration::from_millis(2));
+            } else {
+                self.send(queue, counts, t);
+            }
+        }
+    }
+
     /// Sends the front of `queue` (one sendmmsg). A frame the interface refuses (one too short
     /// for the link, say) is counted as a send error and dropped; a full queue waits for room.
     fn send(&mut self, queue: &mut VecDeque<Outgoing>, counts: &mut Counts, t: &Targets) {
@@ -485,6 +504,7 @@ pub fn run(args: &[String]) -> Result<String, Failure> {
         let allowed = pacer.allowance(now, sent_so_far);
         // Generate while the queue is short and the pacer allows.
         let mut room = allowed.saturating_sub(queue.len() as u64).min(BATCH as u64);
+        sessions.now_ms = start.elapsed().as_millis() as u64;
         while room > 0 && !done && taken < cfg.count && next_unit < last_unit {
             let unit = generator.unit(next_unit, &mut sessions);
             next_unit += 1;
@@ -520,11 +540,20 @@ pub fn run(args: &[String]) -> Result<String, Failure> {
         }
         sender.send(&mut queue, &mut counts, t);
     }
-    // Close every connection we hold, then keep answering for a moment (ARP for the RSTs' path,
-    // the engine's last segments).
+    // The end: first a quiet half of --linger-ms, answering only, so the engine acknowledges
+    // what is in flight and its last ACK on each connection is its RCV.NXT; then a RST there for
+    // every connection we hold, and the other half answering (the RSTs' ARP, the last segments,
+    // the challenge ACK of any RST that missed).
+    queue.retain(|o| o.class.is_none());
+    sender.answer_until(
+        Instant::now() + cfg.linger / 2,
+        t,
+        &mut sessions,
+        &mut queue,
+        &mut counts,
+    );
     let mut closing = Vec::new();
     sessions.reset_all(t, &mut closing);
-    queue.retain(|o| o.class.is_none());
     for f in closing {
         queue.push_back(Outgoing {
             bytes: f.bytes,
@@ -532,15 +561,13 @@ pub fn run(args: &[String]) -> Result<String, Failure> {
             expect: None,
         });
     }
-    let linger_end = Instant::now() + cfg.linger;
-    while Instant::now() < linger_end && !sys::stop_requested() {
-        sender.receive(t, &mut sessions, &mut queue);
-        if queue.is_empty() {
-            std::thread::sleep(Duration::from_millis(2));
-        } else {
-            sender.send(&mut queue, &mut counts, t);
-        }
-    }
+    sender.answer_until(
+        Instant::now() + cfg.linger / 2,
+        t,
+        &mut sessions,
+        &mut queue,
+        &mut counts,
+    );
     let seconds = start.elapsed().as_secs_f64();
     let sent = counts.total();
     let k = &sessions.tally;

@@ -281,7 +281,10 @@ impl Generator {
         };
         let mut mutated = 0;
         for f in &mut frames {
-            if g.r.chance(chance) {
+            // A session's RSTs stay whole: a mangled one would leave its connection open in the
+            // engine for good, the session having moved on.
+            let keep = class == Class::TcpSession && is_reset(f);
+            if !keep && g.r.chance(chance) {
                 mutate(&mut g.r, f, self.max_len);
                 mutated += 1;
             }
@@ -293,6 +296,13 @@ impl Generator {
             mutated,
         }
     }
+}
+
+/// Whether `f` is a TCP segment with RST set.
+fn is_reset(f: &Frame) -> bool {
+    f.l4.is_some_and(|l4| {
+        l4.proto == PROTO_TCP && f.bytes.get(l4.off + 13).is_some_and(|b| b & 0x04 != 0)
+    })
 }
 
 /// One unit's generation: the targets and the unit's own stream.

@@ -39,8 +39,8 @@ struct Session {
     /// The engine's last TSval, when timestamps were agreed.
     ts_recent: Option<u32>,
     my_ts: u32,
-    /// SYNs sent for this port, or units spent waiting for the engine's FIN.
-    tries: u8,
+    /// When (Sessions::now_ms) the SYN or our FIN went: how long the engine has had to answer.
+    since_ms: u64,
 }
 
 /// What the answering side saw and did (the JSON line's `answered` and `fromEngine`).
@@ -69,7 +69,13 @@ pub struct Sessions {
     list: Vec<Session>,
     ports: u32,
     pub tally: Tally,
+    /// The sender's clock (ms since it started), set before each batch of units: a session
+    /// waits this long for a SYN-ACK or the engine's FIN before giving up on it.
+    pub now_ms: u64,
 }
+
+/// How long a SYN or a FIN of ours waits for the engine's answer.
+const ANSWER_WAIT_MS: u64 = 1000;
 
 /// Source ports of sessions: 20000..60000, from where a run starts (see Sessions::starting_at).
 const PORT_BASE: u32 = 20000;
@@ -96,13 +102,14 @@ impl Sessions {
                 peer_ack: 0,
                 ts_recent: None,
                 my_ts: 0,
-                tries: 0,
+                since_ms: 0,
             })
             .collect();
         Self {
             list,
             ports: 0,
             tally: Tally::default(),
+            now_ms: 0,
         }
     }
 
@@ -152,30 +159,34 @@ impl Sessions {
         let i = g.r.below(self.list.len() as u64) as usize;
         let t = g.t;
         let state = self.list[i].state;
+        let waited = self.now_ms.saturating_sub(self.list[i].since_ms);
         match state {
             State::Closed => self.open(i, g),
-            State::SynSent => {
-                self.list[i].tries += 1;
-                if self.list[i].tries > 3 {
-                    return self.open(i, g);
-                }
-                let s = &self.list[i];
-                let seg = syn(s.sport, t.tcp_port, s.iss, g);
-                vec![Self::frame(t, s, &seg, &[])]
+            // No SYN-ACK in time: a new connection on a new port.
+            State::SynSent if waited >= ANSWER_WAIT_MS => self.open(i, g),
+            // Still waiting: this unit goes to another open connection, or into none.
+            State::SynSent => match self.established_after(i) {
+                Some(j) => self.inject(j, g),
+                None => g.tcp_blind(),
+            },
+            State::FinSent if waited >= ANSWER_WAIT_MS => {
+                // The engine never finished: reset it and start again.
+                let s = &mut self.list[i];
+                s.state = State::Closed;
+                self.tally.reset_by_us += 1;
+                Self::resets(t, s)
             }
-            State::FinSent => {
-                self.list[i].tries += 1;
-                if self.list[i].tries > 8 {
-                    // The engine never finished: reset it and start again.
-                    let s = &mut self.list[i];
-                    s.state = State::Closed;
-                    self.tally.reset_by_us += 1;
-                    return Self::resets(t, s);
-                }
-                self.inject(i, g)
-            }
-            State::Established => self.inject(i, g),
+            // Half closed: what follows our FIN is also something to test.
+            State::FinSent | State::Established => self.inject(i, g),
         }
+    }
+
+    /// The first established session after `i` (cyclically), if any.
+    fn established_after(&self, i: usize) -> Option<usize> {
+        let n = self.list.len();
+        (1..n)
+            .map(|k| (i + k) % n)
+            .find(|&j| self.list[j].state == State::Established)
     }
 
     fn open(&mut self, i: usize, g: &mut G) -> Vec<Frame> {
@@ -185,7 +196,7 @@ impl Sessions {
         s.sport = port;
         s.iss = g.r.u32();
         s.state = State::SynSent;
-        s.tries = 1;
+        s.since_ms = self.now_ms;
         s.ts_recent = None;
         s.my_ts = g.r.u32();
         self.tally.opened += 1;
@@ -197,6 +208,7 @@ impl Sessions {
     /// RFC 2018 SACK), or ordinary data the echo app sends back.
     fn inject(&mut self, i: usize, g: &mut G) -> Vec<Frame> {
         let t = g.t;
+        let now_ms = self.now_ms;
         let s = &mut self.list[i];
         let (nxt, ack) = (s.snd_nxt, s.rcv_nxt);
         let mut tsval = None;
@@ -302,7 +314,7 @@ impl Sessions {
                 if s.state == State::Established {
                     s.snd_nxt = nxt.wrapping_add(1);
                     s.state = State::FinSent;
-                    s.tries = 0;
+                    s.since_ms = now_ms;
                 }
                 (nxt, ack, flags::FIN | flags::ACK, Vec::new())
             }
