@@ -96,6 +96,12 @@ export const PERF_MODES = {
     site: 'bed',
     reads: ['seconds', ...BINDING, ...CAPTURE],
   },
+  fuzz: {
+    summary:
+      'seeded malformed frames of every protocol while a client checks its echoes; then the checks',
+    site: 'bed',
+    reads: ['count', 'seed', 'rate', ...BINDING],
+  },
   'mem-tcp-stream': {
     summary: 'TCP stack alone, 1 GiB in memory: bps, CPU ns/segment; vs smoltcp',
     site: 'memory',

@@ -16,6 +16,7 @@ import { epollEcho } from './modes/epoll-echo.js';
 import { tcpCrr } from './modes/tcp-crr.js';
 import { tcpStream } from './modes/tcp-stream.js';
 import { expressPerf, httpPerf, httpsPerf } from './modes/http.js';
+import { fuzz } from './modes/fuzz.js';
 import { memTcpStream } from './modes/mem-tcp-stream.js';
 import { memTcpRr } from './modes/mem-tcp-rr.js';
 import type { PerfOptions, PerfTarget } from './modes/common.js';
@@ -40,6 +41,7 @@ export const perfModes: Record<PerfModeName, (target: PerfTarget) => Promise<Per
   http: httpPerf,
   https: httpsPerf,
   express: expressPerf,
+  fuzz,
   'mem-tcp-stream': memTcpStream,
   'mem-tcp-rr': memTcpRr,
 };
@@ -54,6 +56,7 @@ const withStack = new Set([
   'http',
   'https',
   'express',
+  'fuzz',
 ]);
 
 /** Modes that need a queue per worker get a multi-queue bed. */

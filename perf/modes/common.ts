@@ -15,6 +15,10 @@ export interface PerfOptions {
   batch: number;
   /** Bytes a bulk transfer moves (mem-tcp-stream); the mode's default when absent. */
   bytes?: number;
+  /** Frames the fuzzer sends (fuzz); the mode's default when absent. */
+  count?: number;
+  /** The fuzzer's seed (fuzz; default 1). */
+  seed?: number;
   /** On a real NIC: interface and queue. */
   iface?: string;
   queue?: number;

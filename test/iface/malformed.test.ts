@@ -126,7 +126,29 @@ function defects(): [string, Uint8Array, DropReason][] {
     while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
     write16(oddFrag, 14 + 10, ~sum & 0xffff);
   }
+  // Martian sources, as Linux drops them (found by xdpnet-peer fuzz: each became a SYN-RECV whose
+  // SYN-ACKs went nowhere, or to the whole subnet).
+  const from4 = (src: string): Uint8Array =>
+    eth(
+      ENGINE_MAC,
+      PEER_MAC,
+      EtherType.Ipv4,
+      ipv4(src, ENGINE_IP4, IpProtocol.Icmp, icmp4(Icmpv4Type.EchoRequest, 0, 1, pattern(8))),
+    );
+  const mapped = ip6('::ffff:198.18.7.2');
+  const synFromMapped = eth(
+    ENGINE_MAC,
+    PEER_MAC,
+    EtherType.Ipv6,
+    ipv6(mapped, E6, IpProtocol.Tcp, new Uint8Array(20)),
+  );
   return [
+    ['source 0.0.0.0', from4('0.0.0.0'), DropReason.Ipv4BadSource],
+    ['source 0.1.2.3', from4('0.1.2.3'), DropReason.Ipv4BadSource],
+    ['source 127.0.0.1', from4('127.0.0.1'), DropReason.Ipv4BadSource],
+    ['source the subnet broadcast', from4('198.18.7.255'), DropReason.Ipv4BadSource],
+    ['source our own address', from4(ENGINE_IP4), DropReason.Ipv4BadSource],
+    ['TCP from an IPv4-mapped IPv6 source', synFromMapped, DropReason.Ipv6BadSource],
     ['runt', new Uint8Array(10), DropReason.EthTruncated],
     [
       'source MAC multicast',

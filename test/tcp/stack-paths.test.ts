@@ -138,6 +138,58 @@ describe('tcp-stack paths: RetransSegs, path MTU, unreachable next hops', functi
     assert.equal(bed.b.tcp.ctx.stats.pmtuMssReductions, 1);
   });
 
+  // Found by xdpnet-peer fuzz: an ICMP fragmentation needed quoting another packet to the same
+  // host (another port, or no connection at all) lowers the shared path MTU without telling the
+  // connection; every full-size segment then failed with EMSGSIZE and the connection stalled,
+  // retransmitting, until it timed out. Linux's TCP follows the destination's path MTU (its
+  // per-destination route exception) whoever learnt it.
+  for (const [reported, mtu] of [
+    [1000, 1000],
+    // A forged 68 (RFC 1191's minimum) goes no lower than 552 (Linux's min_pmtu).
+    [68, 552],
+  ]) {
+    it(`follows a path MTU lowered to ${reported} by an ICMP about another flow to the same host`, async () => {
+      await lowerMtuByAnotherFlow(reported, mtu);
+    });
+  }
+
+  async function lowerMtuByAnotherFlow(reported: number, mtu: number): Promise<void> {
+    const bed = fx.open();
+    const l = listen(bed.a, 7003);
+    const c = dial(bed.b, A4, 7003);
+    const server = await established(bed, l, c);
+    const data = pattern(400_000, 4);
+    const st = { sent: 0 };
+    const got: number[] = [];
+    assert.ok(
+      await bed.until(() => {
+        pump(c, data, st);
+        drain(server, got);
+        return got.length >= 100_000;
+      }, 50_000),
+    );
+    bed.pair.b.setFaults({ mtu });
+    // The quote is of a segment of no connection of B's: only the path MTU cache learns it.
+    sendIcmp4Unreachable(bed.a, B4, 4, reported, {
+      src: B4,
+      dst: A4,
+      sport: 1,
+      dport: 2,
+      seq: 0,
+    });
+    assert.ok(
+      await bed.until(() => {
+        pump(c, data, st);
+        drain(server, got);
+        return got.length === data.length;
+      }, 200_000),
+      `stalled at ${got.length} of ${data.length}`,
+    );
+    assert.ok(Buffer.from(got).equals(data), 'byte-exact');
+    assert.equal(c.tcb.sendMss, mtu - 40, 'MSS = new path MTU - 40');
+    assert.equal(bed.b.tcp.ctx.stats.pmtuMssReductions, 1);
+  }
+
   it('fails a connect with EHOSTUNREACH when the next hop never answers ARP, at once when known failed', async () => {
     const bed = fx.open();
     const errors: string[] = [];

@@ -261,7 +261,7 @@ describe('wire: malformed input', () => {
       write16(f.buf, f.ip + 6, 0x1fff);
       fixIpv4(f.buf, f.ip);
       assert.equal(parseFrame(f.buf, f.off, f.len), DropReason.Ipv4BadFragment);
-      for (const src of [0xe0000001, 0xefffffff, 0xffffffff]) {
+      for (const src of [0xe0000001, 0xefffffff, 0xffffffff, 0, 0x00010203, 0x7f000001]) {
         f = base();
         write16(f.buf, f.ip + 12, src >>> 16);
         write16(f.buf, f.ip + 14, src & 0xffff);

@@ -22,7 +22,7 @@ import { IPV4_MIN_HLEN, Ipv4Header, writeIpv4Header } from '../wire/ipv4.js';
 import { IPV6_HLEN, type Ipv6Header } from '../wire/ipv6.js';
 import { TAKEN, type IfaceContext } from './context.js';
 import type { IpOutput } from './ip-output.js';
-import { MIN_PMTU4, MIN_PMTU6 } from './pmtu-cache.js';
+import { MIN_PMTU4, MIN_PMTU6, PMTU4_FLOOR } from './pmtu-cache.js';
 import type { ReassemblyTimeoutSink } from './reassembly.js';
 import { TokenBucket } from './rate-limiter.js';
 import { newKey, setKey4, setKey6 } from './shared-table.js';
@@ -137,7 +137,7 @@ export class IcmpHandler implements ReassemblyTimeoutSink {
       // RFC 1191 5: an old router reports 0; estimate from the quoted length.
       if (mtu < MIN_PMTU4) mtu = plateauBelow(read16(buf, q + 2));
       const key = setKey4(this.key, remote);
-      if (ctx.pmtu.update(key, mtu, ctx.now, MIN_PMTU4) > 0) ctx.stats.pmtuUpdates++;
+      if (ctx.pmtu.update(key, mtu, ctx.now, PMTU4_FLOOR) > 0) ctx.stats.pmtuUpdates++;
       e.mtu = ctx.pmtu.get(key, ctx.addrs.mtu);
     }
     e.protocol = buf[q + 9];

@@ -297,6 +297,11 @@ export class Interface {
     const ip = this.ip4;
     const r = parseIpv4(b, eth.payloadOff, eth.payloadLen, ip);
     if (r !== DropReason.Ok) return r;
+    // Martian sources as Linux's fib_validate_source sees them: a broadcast address of ours or
+    // one of our own addresses never sends (answers would go to the whole subnet, or to us).
+    if (this.addresses.isBroadcast4(ip.src) || this.addresses.indexOf4(ip.src) >= 0) {
+      return DropReason.Ipv4BadSource;
+    }
     const local = this.addresses.indexOf4(ip.dst) >= 0;
     const toGroup = !local && this.addresses.isBroadcast4(ip.dst);
     if (!local && !toGroup) return DropReason.Ipv4NotForUs;
@@ -436,8 +441,12 @@ export class Interface {
         }
         return this.icmp.input6(buf, frame, ip, icmp, toGroup);
       }
-      case IpProtocol.Udp:
       case IpProtocol.Tcp:
+        // Linux's TCPv6 refuses IPv4-mapped sources (::ffff:a.b.c.d): on the wire they are a
+        // way to pose as an IPv4 peer, and no answer to one can be delivered.
+        if (isV4Mapped(buf, ip.srcOff)) return DropReason.Ipv6BadSource;
+        return this.toTransport(6, buf, frame, ip.upperProtocol, ip.upperOff, ip.upperLen, toGroup);
+      case IpProtocol.Udp:
         return this.toTransport(6, buf, frame, ip.upperProtocol, ip.upperOff, ip.upperLen, toGroup);
       case IpProtocol.Ipv6NoNextHeader:
         return DropReason.Ok; // RFC 8200 4.7: nothing follows; not an error
@@ -589,4 +598,10 @@ export class Interface {
     this.out.abortIp();
     this.link.dropAllPending();
   }
+}
+
+/** ::ffff:0:0/96, an IPv4-mapped address (RFC 4291 2.5.5.2), at `off`. */
+function isV4Mapped(b: Uint8Array, off: number): boolean {
+  for (let i = 0; i < 10; i++) if (b[off + i] !== 0) return false;
+  return b[off + 10] === 0xff && b[off + 11] === 0xff;
 }

@@ -11,6 +11,18 @@ const LIVE = 1;
 /** RFC 1191 3 / RFC 791: no IPv4 path is below 68; RFC 8200 5: no IPv6 link below 1280. */
 export const MIN_PMTU4 = 68;
 export const MIN_PMTU6 = 1280;
+/**
+ * The least IPv4 path MTU an ICMP error may set: Linux's net.ipv4.route.min_pmtu (552). RFC 1191
+ * allows 68, but a forged "fragmentation needed" of 68 would leave TCP (headers and timestamps
+ * take 52 of those bytes) unable to send a full segment with DF at all.
+ */
+export const PMTU4_FLOOR = 552;
+/**
+ * The largest MTU worth recording: no interface here goes above 65535 (config.ts), so a larger
+ * report can never lower a path. It also keeps the value inside the table's int32 word, where a
+ * Packet Too Big MTU of 2^31 or more (a 32-bit field, RFC 4443 3.2) would turn negative.
+ */
+export const MAX_PMTU = 65535;
 
 export class PmtuCache {
   readonly table: SharedTable;
@@ -50,6 +62,7 @@ export class PmtuCache {
    */
   update(key: Key, mtu: number, now: number, min: number): number {
     if (mtu < min) mtu = min;
+    if (mtu > MAX_PMTU) mtu = MAX_PMTU;
     const t = this.table;
     const slot = t.lockOrInsert(key, LIVE);
     if (slot < 0) return -1;

@@ -65,9 +65,12 @@ function optionsValid(buf: Uint8Array, off: number, len: number): boolean {
   return true;
 }
 
-// RFC 1122 3.2.1.3: a source address is never a multicast or the limited broadcast address.
+// RFC 1122 3.2.1.3: a source address is never a multicast or the limited broadcast address,
+// "this network" (0.0.0.0/8, only while a host learns its address) or loopback (127.0.0.0/8, never
+// outside the host); Linux drops all of them as martian sources.
 function isValidSource(src: number): boolean {
-  return src >>> 28 !== 0xe && src !== 0xffffffff;
+  const net = src >>> 24;
+  return net !== 0 && net !== 127 && src >>> 28 !== 0xe && src !== 0xffffffff;
 }
 
 /** Parse and verify an IPv4 header at `off`, `len` bytes available (the rest of the frame). */

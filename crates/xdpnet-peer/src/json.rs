@@ -72,6 +72,13 @@ impl JsonLine {
         self
     }
 
+    /// A value that is already JSON (a nested object from another JsonLine).
+    pub fn raw(mut self, key: &str, json: &str) -> Self {
+        self.key(key);
+        self.text.push_str(json);
+        self
+    }
+
     pub fn finish(mut self) -> String {
         self.text.push('}');
         self.text

@@ -27,7 +27,7 @@ use std::process::ExitCode;
 
 fn usage() -> String {
     format!(
-        "usage: xdpnet-peer <command> [options]\n\n  {}\n  {}\n  {}\n  {}\n  {}\n  {}\n  {}\n  {}\n  {}\n\n\
+        "usage: xdpnet-peer <command> [options]\n\n  {}\n  {}\n  {}\n  {}\n  {}\n  {}\n  {}\n  {}\n  {}\n  {}\n\n\
 Payload: bytes 0..8 = sequence number (u64 big endian), byte i >= 8 = (seq + i) & 0xff.\n\
 Without --count a run stops after --seconds (default 10; 60 with --count).\n\
 Each command prints one JSON line on stdout at the end.",
@@ -39,7 +39,8 @@ Each command prints one JSON line on stdout at the end.",
         cmd::tcp_crr::USAGE,
         cmd::tcp_echo::USAGE,
         cmd::tcp_stream::USAGE,
-        cmd::wire::USAGE
+        cmd::wire::USAGE,
+        cmd::fuzz::USAGE
     )
 }
 
@@ -49,6 +50,7 @@ fn run(args: &[String]) -> Result<String, Failure> {
     };
     match command.as_str() {
         "flood" => cmd::flood::run(rest),
+        "fuzz" => cmd::fuzz::run(rest),
         "sink" => cmd::sink::run(rest),
         "udp-rr" => cmd::udp_rr::run(rest),
         "tcp-rr" => cmd::tcp_rr::run(rest),

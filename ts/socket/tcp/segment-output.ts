@@ -17,6 +17,7 @@ import {
   TCP_MIN_HLEN,
   writeTcpHeader,
 } from '../../wire/tcp.js';
+import { IP4_HLEN, IP6_HLEN } from './conn-setup.js';
 import type { TcpOutSegment } from './host.js';
 import { fillResetFor } from './reset.js';
 import type { Tcb } from './tcb.js';
@@ -52,6 +53,12 @@ export class SegmentOutput {
     else this.write(c.is4, at, len, seg);
     // A next hop whose resolution failed (the neighbour entry is FAILED): tell the TCB.
     if (this.lastTxError === IfaceErrno.EHOSTUNREACH) tcb.linkFailed('EHOSTUNREACH');
+    // Too big for the path MTU, which fell without an ICMP error about this connection.
+    if (this.lastTxError === IfaceErrno.EMSGSIZE) {
+      const iface = this.iface;
+      const mtu = c.is4 ? iface.pathMtu4(c.remote4) : iface.pathMtu6(c.remote6, 0);
+      tcb.pathMtuExceeded(mtu - (c.is4 ? IP4_HLEN : IP6_HLEN) - TCP_MIN_HLEN);
+    }
   }
 
   /** RFC 9293 3.10.7.1: a reset for a segment no connection or listener takes. */

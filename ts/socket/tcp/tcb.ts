@@ -211,6 +211,9 @@ export class Tcb {
 
   // Timers: absolute deadlines in ms, Infinity when off.
   rtxDeadline = Infinity;
+  /** A send failed on the path MTU (pathMtuExceeded): the MSS it allows, applied at this time. */
+  private pmtuMss = 0;
+  private pmtuDeadline = Infinity;
   /** Tail loss probe timeout (RFC 8985 7.2). */
   probeDeadline = Infinity;
   /** RACK reordering timer (RFC 8985 6.3). */
@@ -469,6 +472,7 @@ export class Tcb {
   nextDeadline(): number {
     return Math.min(
       this.rtxDeadline,
+      this.pmtuDeadline,
       this.probeDeadline,
       this.rackDeadline,
       this.persistDeadline,
@@ -496,6 +500,12 @@ export class Tcb {
     if (this.timeWaitDeadline <= now || this.finWait2Deadline <= now) {
       this.enterClosed(null);
       return;
+    }
+    if (this.pmtuDeadline <= now) {
+      this.pmtuDeadline = Infinity;
+      const mss = this.pmtuMss;
+      this.pmtuMss = 0;
+      this.pathMtuChanged(mss);
     }
     // A timer that closes the connection stops the others (enterClosed), so the order is safe.
     if (this.rackDeadline <= now) this.onRackTimeout(now);
@@ -1037,6 +1047,19 @@ export class Tcb {
       this.output();
     }
     this.flush();
+  }
+
+  /**
+   * A segment did not fit the path MTU (EMSGSIZE from below): the path's MTU fell without an
+   * ICMP error quoting this connection (one about another flow to the same host lowered the
+   * shared cache, as Linux's per-destination PMTU is shared). The MSS becomes `mss` at the next
+   * timer run, as pathMtuChanged would make it, not inside the send that failed.
+   */
+  pathMtuExceeded(mss: number): void {
+    const m = Math.max(MIN_SEND_MSS, mss);
+    if (m >= this.sendMss) return;
+    this.pmtuMss = this.pmtuMss > 0 ? Math.min(this.pmtuMss, m) : m;
+    this.pmtuDeadline = this.now();
   }
 
   /**
@@ -1669,6 +1692,7 @@ export class Tcb {
 
   private stopTimers(): void {
     this.rtxDeadline = Infinity;
+    this.pmtuDeadline = Infinity;
     this.probeDeadline = Infinity;
     this.rackDeadline = Infinity;
     this.persistDeadline = Infinity;

@@ -1,6 +1,7 @@
 //! One module per command; each parses its own options and returns its JSON line.
 
 pub mod flood;
+pub mod fuzz;
 pub mod sink;
 pub mod tcp_crr;
 pub mod tcp_echo;

@@ -8,9 +8,9 @@
 //! bound, so a caller knows frames are being relayed from then on.
 
 mod impairment;
-mod packet_socket;
+pub mod packet_socket;
 mod queue;
-mod rng;
+pub mod rng;
 
 use crate::cli::Options;
 use crate::error::{Context, Failure};
