@@ -33,9 +33,9 @@ import {
 const ECHO_PORT = 7;
 /** perf/apps/echo-both.ts's MEMORY_PORT (not imported: that module is the engine's app). */
 const MEMORY_PORT = 7777;
-const SYN_RETRIES = 2;
-/** How long a SYN-RECV lives with SYN_RETRIES (1 + 2 + 4 s of backoff), and some slack. */
-const HALF_OPEN_MS = 10_000;
+const SYN_RETRIES = 1;
+/** How long a SYN-RECV lives with SYN_RETRIES (1 + 2 s of backoff), and some slack. */
+const HALF_OPEN_MS = 5_000;
 const echoApp = path.join(path.dirname(fileURLToPath(import.meta.url)), '../apps/echo-both.js');
 
 /** The JSON line of `xdpnet-peer fuzz` (crates/xdpnet-peer/src/cmd/fuzz.rs). */
@@ -312,6 +312,15 @@ function stopClient(child: ChildProcess): Promise<SteadyClientReport> {
   });
 }
 
+/** Waits (up to HALF_OPEN_MS) until no connection of the engine is in SYN-RECV. */
+async function halfOpenGone(engine: Engine): Promise<void> {
+  const deadline = performance.now() + HALF_OPEN_MS;
+  while (performance.now() < deadline) {
+    if (!(await engine.sockets()).some((s) => s.state === 'SYN-RECV')) return;
+    await sleep(200);
+  }
+}
+
 /** Waits until the engine has read everything the XDP program redirected (its RX ring is empty). */
 async function settle(engine: Engine, ifname: string): Promise<void> {
   const deadline = performance.now() + 10_000;
@@ -342,9 +351,9 @@ export async function runFuzzCampaign(
     app: echoApp,
     workers: 1,
     control: false,
-    // SYN-ACKs to the unreachable sources mutations make are retried twice (7 s) instead of six
-    // times (127 s): half-open state then turns over within a pass, and what the memory check
-    // sees is growth, not a SYN queue still filling up.
+    // SYN-ACKs to the unreachable sources mutations make are retried once (3 s) instead of six
+    // times (127 s): half-open state turns over quickly, and the memory check (made once it has)
+    // sees growth, not a SYN queue still filling up.
     tcp: { synRetries: SYN_RETRIES },
     xdpMode: o.xdpMode,
     bindMode: o.bindMode,
@@ -385,6 +394,10 @@ export async function runFuzzCampaign(
       const after = await engine.stats();
       const xdp = minus(await xdpCounters(bed.engineIf), xdpBefore);
       const drops = dropDelta(after, before);
+      const sockets = await socketCounts(engine);
+      // Memory is read once the pass's half-open connections have timed out: transient state of
+      // the load, not growth (the client's connections stay).
+      await halfOpenGone(engine);
       const workerHeap = await workerMemory(bed);
       const report: FuzzPassReport = {
         pass,
@@ -396,7 +409,7 @@ export async function runFuzzCampaign(
         rssBytes: process.memoryUsage().rss,
         workerHeap,
         frames: after[0].frames,
-        sockets: await socketCounts(engine),
+        sockets,
       };
       passes.push(report);
       total.sent += fuzz.sent;

@@ -38,7 +38,7 @@ describe('engine: a seeded fuzz pass with a normal client', function () {
     // The fuzzer sent what it was asked, most of it to the engine, of every class.
     for (const p of report.passes) {
       const count = p.pass === 1 ? 100_000 : 50_000;
-      assert.equal(p.fuzz.sent + p.fuzz.refused, count);
+      assert.equal(p.fuzz.sent, count);
       assert.ok(p.fuzz.toEngine > count * 0.7, `${p.fuzz.toEngine} frames to the engine`);
       for (const [cls, n] of Object.entries(p.fuzz.classes)) assert.ok(n > 0, cls);
       assert.ok(p.fuzz.sessions.established > 0, 'TCP sessions for in-window injection');

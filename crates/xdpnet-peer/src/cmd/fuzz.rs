@@ -8,6 +8,9 @@
 //! Solicitations for them, ACKs the engine's segments on its own connections and resets any other
 //! connection the engine opens to them, so the engine sees hosts behind the fuzz addresses.
 //!
+//! `--count` is of frames on the wire: one the interface refuses (a runt it cannot send) is
+//! counted under `refused` and replaced by the next.
+//!
 //! Prints one JSON line: frames sent by protocol class, how many the engine's XDP program
 //! redirects to it (`toEngine`; the rest go to the kernel), sessions, answers, and what came
 //! back from the engine.
@@ -487,7 +490,8 @@ pub fn run(args: &[String]) -> Result<String, Failure> {
     let pacer = Pacer::new(start, cfg.rate);
     let last_unit = cfg.units.map_or(u64::MAX, |u| cfg.first.saturating_add(u));
     let mut next_unit = cfg.first;
-    // Fuzz frames taken from units (sent, refused, or waiting in the queue).
+    // Fuzz frames taken from units that went or are waiting in the queue (--count is of frames
+    // on the wire: one the interface refused is replaced by the next).
     let mut taken: u64 = 0;
     loop {
         let now = Instant::now();
@@ -495,7 +499,9 @@ pub fn run(args: &[String]) -> Result<String, Failure> {
             break;
         }
         sender.receive(t, &mut sessions, &mut queue);
-        let done = taken >= cfg.count || next_unit >= last_unit;
+        let refused: u64 = counts.refused.iter().sum();
+        let taken_now = taken - refused;
+        let done = taken_now >= cfg.count || next_unit >= last_unit;
         let fuzz_waiting = queue.iter().any(|o| o.class.is_some());
         if done && !fuzz_waiting && queue.is_empty() {
             break;
@@ -505,7 +511,8 @@ pub fn run(args: &[String]) -> Result<String, Failure> {
         // Generate while the queue is short and the pacer allows.
         let mut room = allowed.saturating_sub(queue.len() as u64).min(BATCH as u64);
         sessions.now_ms = start.elapsed().as_millis() as u64;
-        while room > 0 && !done && taken < cfg.count && next_unit < last_unit {
+        let mut taken_now = taken_now;
+        while room > 0 && !done && taken_now < cfg.count && next_unit < last_unit {
             let unit = generator.unit(next_unit, &mut sessions);
             next_unit += 1;
             if !cfg.wants(unit.class) {
@@ -514,10 +521,11 @@ pub fn run(args: &[String]) -> Result<String, Failure> {
             counts.units += 1;
             counts.mutated += unit.mutated as u64;
             for f in unit.frames {
-                if taken >= cfg.count {
+                if taken_now >= cfg.count {
                     break;
                 }
                 taken += 1;
+                taken_now += 1;
                 room = room.saturating_sub(1);
                 queue.push_back(Outgoing {
                     bytes: f.bytes,

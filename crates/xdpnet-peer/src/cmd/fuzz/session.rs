@@ -67,6 +67,9 @@ pub struct Tally {
 
 pub struct Sessions {
     list: Vec<Session>,
+    /// Connections the sessions moved on from (reset by us, timed out waiting): reset again at
+    /// the end, in case the RST that closed one was lost (a full ring at the engine drops it).
+    left: std::collections::VecDeque<Session>,
     ports: u32,
     pub tally: Tally,
     /// The sender's clock (ms since it started), set before each batch of units: a session
@@ -76,6 +79,9 @@ pub struct Sessions {
 
 /// How long a SYN or a FIN of ours waits for the engine's answer.
 const ANSWER_WAIT_MS: u64 = 1000;
+
+/// Connections remembered for the final resets (Sessions::left); the oldest are forgotten.
+const LEFT_LIMIT: usize = 1024;
 
 /// Source ports of sessions: 20000..60000, from where a run starts (see Sessions::starting_at).
 const PORT_BASE: u32 = 20000;
@@ -107,6 +113,7 @@ impl Sessions {
             .collect();
         Self {
             list,
+            left: std::collections::VecDeque::new(),
             ports: 0,
             tally: Tally::default(),
             now_ms: 0,
@@ -190,12 +197,19 @@ impl Sessions {
     }
 
     fn open(&mut self, i: usize, g: &mut G) -> Vec<Frame> {
+        if self.list[i].peer_ack != 0 {
+            if self.left.len() == LEFT_LIMIT {
+                self.left.pop_front();
+            }
+            self.left.push_back(self.list[i].clone());
+        }
         let port = self.next_port();
         let t = g.t;
         let s = &mut self.list[i];
         s.sport = port;
         s.iss = g.r.u32();
         s.state = State::SynSent;
+        s.peer_ack = 0;
         s.since_ms = self.now_ms;
         s.ts_recent = None;
         s.my_ts = g.r.u32();
@@ -377,8 +391,12 @@ impl Sessions {
         out
     }
 
-    /// Resets every open connection (the end of a run), so no engine state outlives it.
+    /// Resets every open connection (the end of a run), so no engine state outlives it, and
+    /// again those the sessions moved on from.
     pub fn reset_all(&mut self, t: &Targets, out: &mut Vec<Frame>) {
+        for s in self.left.drain(..) {
+            out.extend(Self::resets(t, &s));
+        }
         for s in &mut self.list {
             if matches!(s.state, State::Established | State::FinSent) {
                 out.extend(Self::resets(t, s));
