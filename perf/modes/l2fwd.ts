@@ -5,11 +5,12 @@
 import { peerRxPackets } from '../harness/peer-counters.js';
 import { withEngine } from '../harness/bed-engine.js';
 import { loopsUnderLoad } from '../harness/loops-under-load.js';
-import { bindingFields, packetFigures, type PerfResult } from '../harness/perf-result.js';
+import { packetFigures, type PerfResult } from '../harness/perf-result.js';
 import { assertFramesAccounted } from './rxdrop.js';
 import {
   startBaselineServer,
   bindingOptions,
+  factsOf,
   floodLoad,
   LOAD_PORT,
   sleepThenUndefined,
@@ -55,7 +56,7 @@ export async function l2fwd(target: PerfTarget): Promise<PerfResult> {
       run.cpuSeconds,
     ),
     workers: reports.length,
-    ...bindingFields(run.facts),
+    ...factsOf(run.facts),
   };
   if (bed) result.baseline = await dgramEchoBaseline(bed, target);
   return result;

@@ -3,16 +3,12 @@
 import type { FloodReport } from '../harness/peer-tool.js';
 import { withEngine } from '../harness/bed-engine.js';
 import { loopsUnderLoad } from '../harness/loops-under-load.js';
-import {
-  bindingFields,
-  packetFigures,
-  type PerfFigures,
-  type PerfResult,
-} from '../harness/perf-result.js';
+import { packetFigures, type PerfFigures, type PerfResult } from '../harness/perf-result.js';
 import type { Side } from '../harness/progress.js';
 import {
   startBaselineServer,
   bindingOptions,
+  factsOf,
   floodLoad,
   LOAD_PORT,
   sleepThenUndefined,
@@ -51,7 +47,7 @@ export async function rxdropOnPortWorkers(
     return {
       ...receivedFigures(run.reports, run.load, run.cpuSeconds),
       workers: run.reports.length,
-      ...bindingFields(engine.binding.facts),
+      ...factsOf(engine.binding.facts),
     };
   });
   assertFramesAccounted(audits);
