@@ -65,8 +65,11 @@ const unicastMac = mac.map((m) => {
 const u16 = fc.integer({ min: 0, max: 0xffff });
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const port = fc.integer({ min: 1, max: 0xffff });
-// A unicast IPv4 source: not 224.0.0.0/4, not 255.255.255.255.
-const ipv4Src = u32.filter((a) => a >>> 28 !== 0xe && a !== 0xffffffff);
+// A source parseIpv4 accepts (RFC 1122 3.2.1.3): not 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4 or
+// 255.255.255.255.
+const ipv4Src = u32.filter(
+  (a) => a >>> 24 !== 0 && a >>> 24 !== 127 && a >>> 28 !== 0xe && a !== 0xffffffff,
+);
 const ipv6Addr = fc.uint8Array({ minLength: 16, maxLength: 16 });
 const ipv6Src = ipv6Addr.map((a) => {
   if (a[0] === 0xff) a[0] = 0x20;
