@@ -4,35 +4,12 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestBed } from '../../ts/testbed/testbed.js';
+import { PY_UDP_ECHO_CLIENT } from '../support/py-udp-echo.js';
 import { Engine } from '../../ts/runtime/engine.js';
 
 const examples = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
 const echoApp = path.join(examples, 'udp-echo.js');
 const sockperfApp = path.join(examples, 'sockperf-server.js');
-
-// A kernel-stack client in the peer namespace: sends each size with a random payload, checks the
-// echo byte for byte, and prints one JSON line.
-const PY_ECHO_CLIENT = `
-import json, os, socket, sys
-family = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
-s = socket.socket(family, socket.SOCK_DGRAM)
-s.settimeout(2)
-ok = bad = lost = 0
-for size in [int(x) for x in sys.argv[2].split(',')]:
-    for attempt in range(3):
-        data = os.urandom(size)
-        s.sendto(data, (sys.argv[1], 7))
-        try:
-            got, _ = s.recvfrom(65535)
-        except socket.timeout:
-            continue
-        if got == data: ok += 1
-        else: bad += 1
-        break
-    else:
-        lost += 1
-print(json.dumps({"ok": ok, "bad": bad, "lost": lost}))
-`;
 
 const SIZES = [0, 1, 18, 64, 512, 1000, 1400, 1452, 1472].join(',');
 
@@ -52,7 +29,9 @@ describe('engine: UDP echo on the test bed with the kernel as peer', function ()
   }
 
   async function echoClient(dst: string, sizes: string) {
-    const r = await bed.exec(['python3', '-c', PY_ECHO_CLIENT, dst, sizes], { timeoutMs: 60000 });
+    const r = await bed.exec(['python3', '-c', PY_UDP_ECHO_CLIENT, dst, sizes], {
+      timeoutMs: 60000,
+    });
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as { ok: number; bad: number; lost: number };
   }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { packageRoot } from '../../ts/dev/xdp/artifacts.js';
 import { TestBed } from '../../ts/testbed/testbed.js';
+import { PY_UDP_ECHO_CLIENT } from '../support/py-udp-echo.js';
 
 const PLATFORM_PACKAGE = 'xdpnet-linux-x64-gnu';
 
@@ -115,30 +116,6 @@ console.log(JSON.stringify(Object.keys(xdpnet).sort()));
 `;
 const CJS_CHECK = `const xdpnet = require('xdpnet');
 console.log(JSON.stringify(Object.keys(xdpnet).sort()));
-`;
-
-// The kernel's UDP in the peer namespace: a few datagrams of random bytes to the engine's echo,
-// each checked byte for byte.
-const PY_ECHO_CLIENT = `
-import json, os, socket, sys
-family = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
-s = socket.socket(family, socket.SOCK_DGRAM)
-s.settimeout(2)
-ok = bad = lost = 0
-for size in (1, 64, 1000, 1400):
-    for attempt in range(3):
-        data = os.urandom(size)
-        s.sendto(data, (sys.argv[1], 7))
-        try:
-            got, _ = s.recvfrom(65535)
-        except socket.timeout:
-            continue
-        if got == data: ok += 1
-        else: bad += 1
-        break
-    else:
-        lost += 1
-print(json.dumps({"ok": ok, "bad": bad, "lost": lost}))
 `;
 
 describe('package: the packed tarballs installed into a fresh project without cargo', function () {
@@ -302,7 +279,9 @@ describe('package: the packed tarballs installed into a fresh project without ca
     assert.equal(ready, 'ready');
 
     for (const dst of [bed.engineIpv4, bed.engineIpv6]) {
-      const r = await bed.exec(['python3', '-c', PY_ECHO_CLIENT, dst], { timeoutMs: 60_000 });
+      const r = await bed.exec(['python3', '-c', PY_UDP_ECHO_CLIENT, dst, '1,64,1000,1400'], {
+        timeoutMs: 60_000,
+      });
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(JSON.parse(r.stdout), { ok: 4, bad: 0, lost: 0 }, `to ${dst}`);
     }
