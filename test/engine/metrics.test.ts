@@ -16,6 +16,7 @@ import { Engine } from '../../ts/runtime/engine.js';
 import { nodeXdp } from '../../ts/dev/xdp/native.js';
 import type { MetricsOption } from '../../ts/runtime/metrics/address.js';
 import { runPeerPython } from '../support/peer-namespace.js';
+import { PY_ECHO_TRAFFIC } from '../support/py-echo-traffic.js';
 import { sample, samples, scrape, type Scrape } from '../support/prometheus.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -24,29 +25,6 @@ const cli = path.join(here, '../../../bin/xdpnet.js');
 
 const DATAGRAMS = 300;
 const CONNECTIONS = 20;
-
-// Peer: DATAGRAMS UDP echo round trips from one socket, then CONNECTIONS TCP connections that
-// each echo 1000 bytes and close; prints how many of each came back.
-const PY_TRAFFIC = `
-import socket, sys
-host, n_udp, n_tcp = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(5)
-echoed = 0
-for i in range(n_udp):
-    u.sendto(b"d%05d" % i, (host, 7))
-    if u.recvfrom(100)[0] == b"d%05d" % i: echoed += 1
-done = 0
-for i in range(n_tcp):
-    s = socket.create_connection((host, 7), timeout=10)
-    s.sendall(b"x" * 1000); got = b""
-    while len(got) < 1000:
-        chunk = s.recv(4096)
-        if not chunk: break
-        got += chunk
-    s.close()
-    if len(got) == 1000: done += 1
-print(echoed, done)
-`;
 
 /** The sum over workers of `name`'s increase from `a` to `b`. */
 function increase(a: Scrape, b: Scrape, name: string): number {
@@ -139,9 +117,10 @@ describe('engine: the metrics endpoint', function () {
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     const first = await scrape(url);
     checkWorkers(first, 2);
-    const out = await runPeerPython(bed!, PY_TRAFFIC, [
+    const out = await runPeerPython(bed!, PY_ECHO_TRAFFIC, [
       bed!.engineIpv4,
       String(DATAGRAMS),
+      '1',
       String(CONNECTIONS),
     ]);
     assert.equal(out, `${DATAGRAMS} ${CONNECTIONS}`, 'every datagram and connection echoed');
@@ -185,7 +164,7 @@ describe('engine: the metrics endpoint', function () {
         metrics: '127.0.0.1:0',
       });
       const before = await scrape(engine.metricsUrl!);
-      await runPeerPython(oneQueue, PY_TRAFFIC, [oneQueue.engineIpv4, '50', '2']);
+      await runPeerPython(oneQueue, PY_ECHO_TRAFFIC, [oneQueue.engineIpv4, '50', '1', '2']);
       const after = await scrape(engine.metricsUrl!);
       assert.equal(sample(after, 'xdpnet_workers', { mode: 'dispatch' }), 2);
       for (const worker of ['0', '1']) {

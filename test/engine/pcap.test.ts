@@ -16,35 +16,11 @@ import { Engine } from '../../ts/runtime/engine.js';
 import { nodeXdp } from '../../ts/dev/xdp/native.js';
 import { readPcap } from '../../ts/dev/pcap/pcap-reader.js';
 import { runPeerPython } from '../support/peer-namespace.js';
+import { PY_ECHO_TRAFFIC } from '../support/py-echo-traffic.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const app = path.join(here, '../introspection/apps/echo-both.js');
 const cli = path.join(here, '../../../bin/xdpnet.js');
-
-// Peer: n_udp UDP echo round trips from each of n_flows sockets (so that flows spread over the
-// queues), then n_tcp TCP connections that each echo 1000 bytes and close; prints what came back.
-const PY_TRAFFIC = `
-import socket, sys
-host, n_udp, n_flows, n_tcp = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-echoed = 0
-for f in range(n_flows):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(5)
-    for i in range(n_udp):
-        u.sendto(b"d%05d" % i, (host, 7))
-        if u.recvfrom(100)[0] == b"d%05d" % i: echoed += 1
-    u.close()
-done = 0
-for i in range(n_tcp):
-    s = socket.create_connection((host, 7), timeout=10)
-    s.sendall(b"x" * 1000); got = b""
-    while len(got) < 1000:
-        chunk = s.recv(4096)
-        if not chunk: break
-        got += chunk
-    s.close()
-    if len(got) == 1000: done += 1
-print(echoed, done)
-`;
 
 /** tshark's fields of every frame matching `filter` (all frames without one). */
 function tshark(file: string, fields: string[], filter?: string): string[][] {
@@ -106,7 +82,7 @@ describe('engine: pcap capture', function () {
     const bed = beds[0];
     const file = path.join(dir, 'one.pcap');
     engine = await start(bed, 1, file);
-    const out = await runPeerPython(bed, PY_TRAFFIC, [bed.engineIpv4, '200', '1', '5']);
+    const out = await runPeerPython(bed, PY_ECHO_TRAFFIC, [bed.engineIpv4, '200', '1', '5']);
     assert.equal(out, '200 5');
     const [stats] = await engine.stats();
     await engine.stop();
@@ -134,7 +110,7 @@ describe('engine: pcap capture', function () {
     const file = path.join(dir, 'two.pcap');
     engine = await start(bed, 2, file);
     assert.equal(engine.mode, 'steered');
-    const out = await runPeerPython(bed, PY_TRAFFIC, [bed.engineIpv4, '50', '4', '4']);
+    const out = await runPeerPython(bed, PY_ECHO_TRAFFIC, [bed.engineIpv4, '50', '4', '4']);
     assert.equal(out, '200 4');
     const stats = await engine.stats();
     await engine.stop();
