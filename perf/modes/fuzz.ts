@@ -20,7 +20,8 @@ function summary(r: FuzzCampaignReport): string {
       `  pass ${p.pass}: units ${f.firstUnit}..${f.firstUnit + f.units - 1}, ${f.sent} frames ` +
         `(${f.toEngine} to the engine, ${f.mutated} mutated) at ${Math.round(f.pps)}/s; ` +
         `engine received ${p.rxFrames}, ${p.dropsTotal} drops by reason; ${p.xdp.rxDrops} lost at ` +
-        `a full socket ring; RSS ${(p.rssBytes / 2 ** 20).toFixed(1)} MiB, worker heap ` +
+        `a full socket ring; RSS ${(p.rssBytes / 2 ** 20).toFixed(1)} MiB ` +
+        `(${(p.ownedRssBytes / 2 ** 20).toFixed(1)} MiB anonymous), worker heap ` +
         `${p.workerHeap ? (p.workerHeap.heapUsed / 2 ** 20).toFixed(1) : '?'} MiB; sockets ` +
         JSON.stringify(p.sockets),
     );
