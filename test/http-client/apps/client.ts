@@ -89,7 +89,10 @@ function upload(url: string, body: Buffer, parts: number): Promise<Outcome> {
       req.write(body.subarray(off + size, off + 2 * size));
       process.nextTick(() => req.uncork());
     }
-    req.end();
+    // end() only once every uncork ran: Node 22's http (and Node 20's, at times) frames a chunked
+    // body wrongly when end() comes while the request is corked, on kernel sockets too (the
+    // server reads one chunk, then a last-chunk, then the rest as a new request). Node 26 is fixed.
+    process.nextTick(() => req.end());
   });
 }
 
