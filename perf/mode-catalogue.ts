@@ -18,7 +18,7 @@ export interface PerfModeInfo {
 }
 
 /** How the engine binds to its interface: every mode that runs the engine on an interface. */
-const BINDING = ['xdpMode', 'bindMode'] as const;
+const BINDING = ['xdpMode', 'bindMode', 'busyPoll'] as const;
 /** A generated UDP flood: its payload size and rate. */
 const FLOOD = ['size', 'rate'] as const;
 /** On a real NIC: the interface, its queue, and the engine's IPv4 address there. */

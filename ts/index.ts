@@ -16,6 +16,7 @@ export * as sys from './api/sys/index.js';
 export { Engine, type EngineOptions, type EngineAudit } from './runtime/engine.js';
 export type { MetricsOption } from './runtime/metrics/address.js';
 export type { BindingFacts } from './dev/xdp/xdp-binding.js';
+export type { BusyPollOptions, BusyPollFacts, KnobReport } from './dev/xdp/busy-poll.js';
 export type { StackWorkerStats, QueueRings } from './runtime/stack-config.js';
 export type { RingCounts } from './dev/xdp/native.js';
 export type { SocketEntry, SocketTimer } from './runtime/socket-report.js';

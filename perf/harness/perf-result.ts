@@ -3,6 +3,7 @@
 // under `baseline` (null on a real NIC, where nothing runs beside the engine), and
 // engine/baseline under `ratios`. Every line has the common fields (null where one does not apply
 // to the mode); the rest are the mode's own.
+import type { BindingFacts } from '../../ts/dev/xdp/xdp-binding.js';
 
 /** What a mode measures on one side, engine or baseline. */
 export interface PerfFigures {
@@ -14,6 +15,8 @@ export interface PerfFigures {
   cpuSecondsPerMpkt?: number | null;
   xdpMode?: string | null;
   zeroCopy?: boolean | null;
+  /** Busy polling on the side's AF_XDP sockets: false when off; null without AF_XDP. */
+  busyPoll?: PerfBusyPoll | false | null;
   packets?: number;
   offered?: number;
   drops?: number;
@@ -28,11 +31,43 @@ export interface PerfFigures {
   histogramFile?: string;
 }
 
+/** Busy polling as a result reports it. */
+export interface PerfBusyPoll {
+  /** SO_BUSY_POLL and SO_PREFER_BUSY_POLL as read back, SO_BUSY_POLL_BUDGET as set. */
+  usecs: number;
+  budget: number;
+  preferBusyPoll: boolean;
+  /** The device's knobs during the run; null where they could not be set. */
+  napiDeferHardIrqs: number | null;
+  groFlushTimeoutNs: number | null;
+  /** Every socket had a NAPI id, so busy polling had a NAPI to poll (veth, generic XDP: false). */
+  napiPolled: boolean;
+}
+
 /** What a mode returns; resultLine() turns it into the line. */
 export interface PerfResult extends PerfFigures {
   mode: string;
   workers: number;
   baseline?: PerfFigures & { name: string };
+}
+
+/** xdpMode, zeroCopy and busyPoll of a result, from how the engine's binding came up. */
+export function bindingFields(
+  facts: BindingFacts,
+): Pick<PerfFigures, 'xdpMode' | 'zeroCopy' | 'busyPoll'> {
+  const busy = facts.busyPoll;
+  return {
+    xdpMode: facts.xdpMode,
+    zeroCopy: facts.zeroCopy,
+    busyPoll: busy && {
+      usecs: busy.usecs,
+      budget: busy.budget,
+      preferBusyPoll: busy.preferBusyPoll,
+      napiDeferHardIrqs: busy.napiDeferHardIrqs.value,
+      groFlushTimeoutNs: busy.groFlushTimeoutNs.value,
+      napiPolled: busy.napiIds.length > 0 && busy.napiIds.every((id) => id > 0),
+    },
+  };
 }
 
 /** The fields every side of every line has. */
@@ -44,6 +79,7 @@ export interface SideLine {
   cpuSecondsPerMpkt: number | null;
   xdpMode: string | null;
   zeroCopy: boolean | null;
+  busyPoll: PerfBusyPoll | false | null;
   [figure: string]: unknown;
 }
 
@@ -92,7 +128,8 @@ function sideLine(figures: PerfFigures & Record<string, unknown>, what: string):
       code: 'EPERFRESULT',
     });
   }
-  const { workers, seconds, pps, bps, cpuSecondsPerMpkt, xdpMode, zeroCopy, ...rest } = figures;
+  const { workers, seconds, pps, bps, cpuSecondsPerMpkt, xdpMode, zeroCopy, busyPoll, ...rest } =
+    figures;
   const defined = Object.entries(rest).filter(([, v]) => v !== undefined);
   return {
     workers: workers!,
@@ -102,6 +139,7 @@ function sideLine(figures: PerfFigures & Record<string, unknown>, what: string):
     cpuSecondsPerMpkt: cpuSecondsPerMpkt ?? null,
     xdpMode: xdpMode ?? null,
     zeroCopy: zeroCopy ?? null,
+    busyPoll: busyPoll ?? null,
     ...Object.fromEntries(defined),
   };
 }
@@ -185,9 +223,10 @@ export function formatTable(line: ResultLine): string {
     lines.push([label, fmt(a), fmt(b), ratio]);
   }
   const widths = header.map((_, c) => Math.max(...lines.map((l) => l[c].length)));
+  const busy = line.busyPoll ? `, busy polling ${line.busyPoll.usecs} µs` : '';
   const title = `xdpnet perf ${line.mode}: ${line.workers} worker(s), XDP ${line.xdpMode ?? '-'}, ${
     line.zeroCopy ? 'zero-copy' : 'copy mode'
-  }`;
+  }${busy}`;
   return [title, ...lines.map((l) => l.map((cell, c) => cell.padStart(widths[c])).join('  '))].join(
     '\n',
   );

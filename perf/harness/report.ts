@@ -100,8 +100,9 @@ function sideSummary(line: ResultLine): string {
   const xdp = line.xdpMode
     ? `XDP ${line.xdpMode}, ${line.zeroCopy ? 'zero-copy' : 'copy mode'}`
     : 'no XDP';
+  const busy = line.busyPoll ? `, busy polling ${line.busyPoll.usecs} µs` : '';
   const base = line.baseline ? `; baseline: ${line.baseline.name}` : '; no baseline';
-  return `${line.workers} worker(s), ${xdp}, ${line.seconds} s${base}`;
+  return `${line.workers} worker(s), ${xdp}${busy}, ${line.seconds} s${base}`;
 }
 
 /** Every number either side has, with engine/baseline. */

@@ -5,13 +5,18 @@
 //
 // Packets are counted at the peer's interface (the mode's `counter`), for the progress lines and,
 // unless the drive counted them itself, for `packets`, `pps` and CPU per packet.
-import { packetsOver, type PerfFigures, type PerfResult } from '../harness/perf-result.js';
+import {
+  bindingFields,
+  packetsOver,
+  type PerfFigures,
+  type PerfResult,
+} from '../harness/perf-result.js';
 import { peerPackets, type PeerCounter } from '../harness/peer-counters.js';
 import type { Histogram } from '../harness/latency.js';
 import type { Side } from '../harness/progress.js';
 import { Engine } from '../../ts/runtime/engine.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
-import { factsOf, startBaselineServer, type PerfTarget } from './common.js';
+import { startBaselineServer, type PerfTarget } from './common.js';
 
 /** What one side's load measured, and its latencies when the load takes them. */
 export interface Measured<F extends PerfFigures> {
@@ -78,10 +83,10 @@ async function onEngine<F extends PerfFigures>(
     app: o.app,
     xdpMode: target.options.xdpMode,
     bindMode: target.options.bindMode,
+    busyPoll: target.options.busyPoll,
     pcap: target.options.pcap,
   });
   const workers = engine.workers; // 0 once stopped
-  const facts = factsOf(engine.bindingFacts);
   let figures: F;
   try {
     const phase = { side: 'engine' as const, label: `${o.mode} on xdpnet` };
@@ -90,6 +95,8 @@ async function onEngine<F extends PerfFigures>(
     await engine.stop();
     throw err;
   }
+  // Read while the sockets are open, after the load: their NAPI ids come with the first packets.
+  const facts = bindingFields(engine.xdp);
   const audit = await engine.stop();
   if (!audit.ok) {
     throw Object.assign(new Error(`frame accounting failed: ${audit.problems.join('; ')}`), {

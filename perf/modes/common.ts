@@ -5,8 +5,6 @@ import { BaselineProcess } from '../harness/bed-engine.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
 import type { ProgressLog, Side } from '../harness/progress.js';
 import type { Histogram } from '../harness/latency.js';
-import type { PerfFigures } from '../harness/perf-result.js';
-import type { BindingFacts } from '../../ts/dev/xdp/xdp-binding.js';
 
 export interface PerfOptions {
   seconds: number;
@@ -26,6 +24,8 @@ export interface PerfOptions {
   queue?: number;
   xdpMode?: 'auto' | 'native' | 'generic';
   bindMode?: 'auto' | 'zerocopy' | 'copy';
+  /** Busy polling, SO_BUSY_POLL's microseconds (ts/dev/xdp/busy-poll.ts); absent: off. */
+  busyPoll?: number;
   /** txonly on a real NIC: where to send. */
   dstMac?: string;
   dstIp?: string;
@@ -89,11 +89,6 @@ export async function addBaselineAddress(bed: TestBed): Promise<string> {
   return address;
 }
 
-/** The figures that say how the engine bound: XDP attach mode and zero-copy. */
-export function factsOf(facts: BindingFacts): Pick<PerfFigures, 'xdpMode' | 'zeroCopy'> {
-  return { xdpMode: facts.xdpMode, zeroCopy: facts.zeroCopy };
-}
-
 export function bindingOptions(target: PerfTarget) {
   const { bed, options } = target;
   return {
@@ -103,6 +98,7 @@ export function bindingOptions(target: PerfTarget) {
     ipv6: bed ? [bed.engineIpv6] : [],
     xdpMode: options.xdpMode,
     bindMode: options.bindMode,
+    busyPoll: options.busyPoll,
     pcap: options.pcap,
   };
 }

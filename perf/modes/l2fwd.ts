@@ -5,12 +5,11 @@
 import { peerRxPackets } from '../harness/peer-counters.js';
 import { withEngine } from '../harness/bed-engine.js';
 import { loopsUnderLoad } from '../harness/loops-under-load.js';
-import { packetFigures, type PerfResult } from '../harness/perf-result.js';
+import { bindingFields, packetFigures, type PerfResult } from '../harness/perf-result.js';
 import { assertFramesAccounted } from './rxdrop.js';
 import {
   startBaselineServer,
   bindingOptions,
-  factsOf,
   floodLoad,
   LOAD_PORT,
   sleepThenUndefined,
@@ -56,7 +55,7 @@ export async function l2fwd(target: PerfTarget): Promise<PerfResult> {
       run.cpuSeconds,
     ),
     workers: reports.length,
-    ...factsOf(run.facts),
+    ...bindingFields(run.facts),
   };
   if (bed) result.baseline = await dgramEchoBaseline(bed, target);
   return result;

@@ -4,12 +4,12 @@
 // (1 worker calling the socket's burst functions itself: `perf rxdrop`), the baseline the
 // dispatcher's cost is judged against: CPU seconds per million packets, whole process.
 import { loopsUnderLoad } from '../harness/loops-under-load.js';
-import type { PerfResult } from '../harness/perf-result.js';
+import { bindingFields, type PerfResult } from '../harness/perf-result.js';
 import { DispatchBinding } from '../../ts/dev/dispatch/dispatch-binding.js';
 import { RssWorkers } from '../../ts/worker/rss-workers.js';
 import fs from 'node:fs';
 import { assertFramesAccounted, receivedFigures, rxdropOnPortWorkers } from './rxdrop.js';
-import { bindingOptions, factsOf, floodLoad, requireBed, type PerfTarget } from './common.js';
+import { bindingOptions, floodLoad, requireBed, type PerfTarget } from './common.js';
 
 /** Flows in the flood: enough that both workers get an even share of the RETA's buckets. */
 const FLOWS = { flows: 64, srcPortBase: 20000 };
@@ -43,7 +43,7 @@ export async function rssRxdrop(target: PerfTarget): Promise<PerfResult> {
     mode: 'rss-rxdrop',
     ...engine.figures,
     workers: WORKERS,
-    ...factsOf(engine.facts),
+    ...bindingFields(engine.facts),
     baseline: { name: 'xdpnet-direct-1-worker', ...direct },
   };
 

@@ -3,12 +3,16 @@
 import type { FloodReport } from '../harness/peer-tool.js';
 import { withEngine } from '../harness/bed-engine.js';
 import { loopsUnderLoad } from '../harness/loops-under-load.js';
-import { packetFigures, type PerfFigures, type PerfResult } from '../harness/perf-result.js';
+import {
+  bindingFields,
+  packetFigures,
+  type PerfFigures,
+  type PerfResult,
+} from '../harness/perf-result.js';
 import type { Side } from '../harness/progress.js';
 import {
   startBaselineServer,
   bindingOptions,
-  factsOf,
   floodLoad,
   LOAD_PORT,
   sleepThenUndefined,
@@ -47,7 +51,7 @@ export async function rxdropOnPortWorkers(
     return {
       ...receivedFigures(run.reports, run.load, run.cpuSeconds),
       workers: run.reports.length,
-      ...factsOf(engine.binding.facts),
+      ...bindingFields(engine.binding.facts),
     };
   });
   assertFramesAccounted(audits);

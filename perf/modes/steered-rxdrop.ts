@@ -5,12 +5,12 @@
 // goes to 2 workers on the same queues without steering (`perf rxdrop` per queue): the baseline
 // steering's cost is judged against (CPU seconds per million packets, whole process).
 import { loopsUnderLoad } from '../harness/loops-under-load.js';
-import type { PerfResult } from '../harness/perf-result.js';
+import { bindingFields, type PerfResult } from '../harness/perf-result.js';
 import { XdpBinding } from '../../ts/dev/xdp/xdp-binding.js';
 import { SteeredWorkers } from '../../ts/worker/steered-workers.js';
 import { TestBed } from '../../ts/testbed/testbed.js';
 import { assertFramesAccounted, receivedFigures, rxdropOnPortWorkers } from './rxdrop.js';
-import { bindingOptions, factsOf, floodLoad, requireBed, type PerfTarget } from './common.js';
+import { bindingOptions, floodLoad, requireBed, type PerfTarget } from './common.js';
 
 const FLOWS = { flows: 1000, srcPortBase: 20000 };
 const QUEUES = 2;
@@ -36,7 +36,7 @@ export async function steeredRxdrop(target: PerfTarget): Promise<PerfResult> {
       mode: 'steered-rxdrop',
       ...engine.figures,
       workers: QUEUES,
-      ...factsOf(engine.facts),
+      ...bindingFields(engine.facts),
       baseline: { name: 'xdpnet-unsteered-2-workers', ...direct },
     };
   } finally {

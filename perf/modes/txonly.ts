@@ -3,16 +3,10 @@
 // the bed is what the peer's interface received (on a real NIC, what the workers sent).
 import { runPeerTool, type SinkReport } from '../harness/peer-tool.js';
 import { BaselineProcess, measureCpu, withEngine } from '../harness/bed-engine.js';
-import { packetFigures, type PerfResult } from '../harness/perf-result.js';
+import { bindingFields, packetFigures, type PerfResult } from '../harness/perf-result.js';
 import { peerRxPackets } from '../harness/peer-counters.js';
 import { assertFramesAccounted } from './rxdrop.js';
-import {
-  addBaselineAddress,
-  bindingOptions,
-  factsOf,
-  LOAD_PORT,
-  type PerfTarget,
-} from './common.js';
+import { addBaselineAddress, bindingOptions, LOAD_PORT, type PerfTarget } from './common.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
 
 function startSink(bed: TestBed, seconds: number): Promise<SinkReport> {
@@ -66,7 +60,7 @@ export async function txonly(target: PerfTarget): Promise<PerfResult> {
     mode: 'txonly',
     ...packetFigures(delivered, delivered * (options.size + 42), sent, seconds, run.cpuSeconds),
     workers: reports.length,
-    ...factsOf(engine.binding.facts),
+    ...bindingFields(engine.binding.facts),
   };
   if (bed) result.baseline = await dgramSendBaseline(bed, target);
   return result;

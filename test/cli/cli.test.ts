@@ -64,9 +64,16 @@ async function refused(args: string[], message: RegExp): Promise<void> {
   assert.match(r.stderr, /Run 'xdpnet[a-z -]*--help' for usage\./);
 }
 
-const PERF_FLAGS_OF_BED_OR_NIC = ['--seconds', '--size', '--rate', '--xdp-mode', '--bind-mode'];
+const PERF_FLAGS_OF_BED_OR_NIC = [
+  '--seconds',
+  '--size',
+  '--rate',
+  '--xdp-mode',
+  '--bind-mode',
+  '--busy-poll',
+];
 const NIC_FLAGS = ['--iface', '--queue', '--src-ip'];
-const TCP_MODE_FLAGS = ['--seconds', '--xdp-mode', '--bind-mode'];
+const TCP_MODE_FLAGS = ['--seconds', '--xdp-mode', '--bind-mode', '--busy-poll'];
 
 /** The flags each perf mode took before the parser, where they did anything. */
 const MODE_FLAGS: Record<string, string[]> = {
@@ -115,6 +122,7 @@ const HELP_CASES: [string[], string[]][] = [
       '--workers',
       '--software-rss',
       '--seconds',
+      '--busy-poll',
     ],
   ],
   [['perf'], ALL_PERF_FLAGS],
@@ -126,6 +134,7 @@ const HELP_CASES: [string[], string[]][] = [
   [['testbed', 'up'], TESTBED_UP_FLAGS],
   [['testbed', 'down'], ['--force']],
   [['testbed', 'list'], []],
+  [['nic'], ['--json', '--workers']],
   [['ss'], ['--pid', '--socket', '-t, --tcp', '-u, --udp', '--state', '--port', '--json']],
   [['netstat'], ['-s, --statistics', '--pid', '--socket', '--per-worker', '--json']],
 ];
@@ -157,6 +166,7 @@ describe('xdpnet CLI', function () {
       'testbed up',
       'testbed down [name]',
       'testbed list',
+      'nic <iface>',
       'ss',
       'netstat -s',
     ];
@@ -248,6 +258,8 @@ describe('xdpnet CLI', function () {
     await refused(['demo', 'extra'], /unexpected argument 'extra'/);
     await refused(['testbed', 'up', 'extra'], /unexpected argument 'extra'/);
     await refused(['run'], /^xdpnet run: missing <app-module>$/m);
+    await refused(['nic'], /^xdpnet nic: missing <iface>$/m);
+    await refused(['nic', 'lo', 'eth0'], /unexpected argument 'eth0'/);
     await refused(['netstat'], /-s is required/);
   });
 
@@ -288,11 +300,12 @@ describe('xdpnet CLI', function () {
       if (!asNobody) this.skip(); // needs root to become nobody, and nobody to read the checkout
     });
 
-    it('help and testbed list need none', async function () {
+    it('help, testbed list and nic need none', async function () {
       for (const args of [
         ['testbed', 'up', '--help'],
         ['run', '--help'],
         ['testbed', 'list'],
+        ['nic', 'lo'],
       ]) {
         const r = await xdpnet(args, { unprivileged: true });
         assert.equal(r.code, 0, `xdpnet ${args.join(' ')}: ${r.stderr}`);

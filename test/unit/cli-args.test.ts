@@ -8,6 +8,7 @@ import {
   type Group,
 } from '../../ts/cli/args.js';
 import { closest, editDistance } from '../../ts/cli/suggest.js';
+import { usageOf } from '../../ts/cli/help.js';
 import { addressList, integerIn, oneOf, positiveNumber } from '../../ts/cli/values.js';
 
 const flags = {
@@ -47,6 +48,38 @@ describe('cli: suggestions', function () {
     assert.equal(closest('sec', names), 'seconds');
     assert.equal(closest('wire', names), undefined);
     assert.equal(closest('q', names), undefined);
+  });
+});
+
+describe('cli: a flag whose value may be left out', function () {
+  const poll = {
+    'busy-poll': { value: 'USECS', implied: '20', help: 'busy', check: integerIn(1, 1000) },
+    json: { help: 'JSON' },
+  } satisfies Flags;
+  const run: Command<typeof poll> = {
+    name: 'run',
+    summary: 'implied values',
+    operands: { usage: '<app>', min: 1, max: 1 },
+    flags: poll,
+  };
+
+  it('takes the implied value alone, a number after it, and keeps other words operands', function () {
+    assert.equal(parseCommand(run, ['app.js', '--busy-poll']).values['busy-poll'], 20);
+    const r = parseCommand(run, ['--busy-poll', 'app.js', '--json']);
+    assert.deepEqual([r.operands, r.values['busy-poll'], r.values.json], [['app.js'], 20, true]);
+    assert.equal(parseCommand(run, ['--busy-poll', '50', 'app.js']).values['busy-poll'], 50);
+    assert.equal(parseCommand(run, ['app.js', '--busy-poll=7']).values['busy-poll'], 7);
+    assert.equal(parseCommand(run, ['app.js']).values['busy-poll'], undefined);
+    // After --, everything is an operand.
+    assert.deepEqual(parseCommand(run, ['--', '--busy-poll']).operands, ['--busy-poll']);
+  });
+
+  it('still checks a value given, and its usage shows the value in brackets', function () {
+    assert.throws(
+      () => parseCommand(run, ['app.js', '--busy-poll', '0']),
+      usageFailure(/--busy-poll needs a whole number from 1 to 1000, got '0'/, 'run'),
+    );
+    assert.match(usageOf(run), /^ {6}--busy-poll \[USECS\] +busy$/m);
   });
 });
 

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  bindingFields,
   formatTable,
   packetFigures,
   resultLine,
   type PerfResult,
 } from '../../perf/harness/perf-result.js';
+import type { BindingFacts } from '../../ts/dev/xdp/xdp-binding.js';
 import { packageRoot } from '../../ts/dev/xdp/native.js';
 import { validate, type Schema } from '../support/json-schema.js';
 
@@ -19,6 +21,7 @@ const rxdropResult = (): PerfResult => ({
   workers: 1,
   xdpMode: 'native',
   zeroCopy: false,
+  busyPoll: false,
   ...packetFigures(1e6, 6e7, 1e6, 1, 0.2),
   baseline: { name: 'node-dgram', workers: 1, ...packetFigures(2.5e5, 1.5e7, 1e6, 1, 0.5) },
 });
@@ -38,10 +41,50 @@ describe('perf result', function () {
     assert.match(table, /CPU s \/ Mpkt\s+0\.2\s+2\s+0\.1x/);
   });
 
+  it('reports xdpMode, zeroCopy and busyPoll from how the binding came up', function () {
+    const facts: BindingFacts = {
+      xdpMode: 'native',
+      zeroCopy: false,
+      queues: 1,
+      bindMode: 'copy',
+      bindModeWhy: 'veth does not offer xsk-zerocopy',
+      needWakeup: true,
+      busyPoll: false,
+    };
+    assert.deepEqual(bindingFields(facts), { xdpMode: 'native', zeroCopy: false, busyPoll: false });
+    const busy = bindingFields({
+      ...facts,
+      busyPoll: {
+        usecs: 20,
+        budget: 64,
+        preferBusyPoll: true,
+        napiDeferHardIrqs: { value: 2, previous: 0 },
+        groFlushTimeoutNs: { value: null, previous: null, unsupported: 'EACCES' },
+        napiIds: [0],
+        notes: [],
+      },
+    });
+    assert.deepEqual(busy.busyPoll, {
+      usecs: 20,
+      budget: 64,
+      preferBusyPoll: true,
+      napiDeferHardIrqs: 2,
+      groFlushTimeoutNs: null,
+      napiPolled: false,
+    });
+    const r: PerfResult = { mode: 'tcp-rr', workers: 1, seconds: 1, pps: 2000, ...busy };
+    const line = resultLine(r);
+    assert.deepEqual(validate(schema, line), []);
+    assert.match(
+      formatTable(line),
+      /^xdpnet perf tcp-rr: 1 worker\(s\), XDP native, copy mode, busy polling 20 µs$/m,
+    );
+  });
+
   it('makes a line of the schema: common fields first, nulls where they do not apply, ratios', function () {
     const line = resultLine(rxdropResult());
     assert.deepEqual(validate(schema, line), []);
-    assert.deepEqual(Object.keys(line).slice(0, 8), [
+    assert.deepEqual(Object.keys(line).slice(0, 9), [
       'mode',
       'workers',
       'seconds',
@@ -50,8 +93,10 @@ describe('perf result', function () {
       'cpuSecondsPerMpkt',
       'xdpMode',
       'zeroCopy',
+      'busyPoll',
     ]);
     assert.equal(line.baseline?.xdpMode, null, 'a kernel baseline has no XDP');
+    assert.equal(line.baseline?.busyPoll, null, 'nor busy polling');
     assert.deepEqual(line.ratios, { pps: 4, bps: 4, cpuSecondsPerMpkt: 0.1 });
   });
 
@@ -97,6 +142,8 @@ describe('perf result', function () {
     assert.match(problems({ mode: 'nope' }), /\$\.mode: "nope" is not one of/);
     assert.match(problems({ surprise: 1 }), /unexpected 'surprise'/);
     assert.match(problems({ zeroCopy: 'yes' }), /\$\.zeroCopy/);
+    assert.match(problems({ busyPoll: true }), /\$\.busyPoll/);
+    assert.match(problems({ busyPoll: { usecs: 20 } }), /\$\.busyPoll/);
     assert.match(problems({ workers: 1.5 }), /\$\.workers/);
     assert.match(problems({ baseline: { name: 'x' } }), /\$\.baseline/);
   });

@@ -3,7 +3,12 @@
 // not by a hash of its own) and on the loopback (which reports neither).
 import assert from 'node:assert/strict';
 import { TestBed } from '../../ts/testbed/testbed.js';
-import { isUnsupported, nicInfo, type FlowType } from '../../ts/dev/xdp/nic-info.js';
+import {
+  isUnsupported,
+  nicInfo,
+  type FlowType,
+  type OffloadInfo,
+} from '../../ts/dev/xdp/nic-info.js';
 
 const FLOWS: FlowType[] = ['tcp4', 'udp4', 'tcp6', 'udp6'];
 
@@ -39,6 +44,15 @@ describe('nicInfo: queues and RSS as the driver reports them', function () {
       assert.equal(hash.code, 'EOPNOTSUPP');
       assert.match(hash.unsupported, new RegExp(`veth does not report .* for ${flow}`));
     }
+    // Native XDP and redirect, multi-buffer RX, no AF_XDP zero-copy (netdev netlink).
+    assert.ok(!isUnsupported(info.xdp), JSON.stringify(info.xdp));
+    assert.deepEqual(info.xdp.xdpFeatures.slice(0, 2), ['basic', 'redirect']);
+    assert.ok(info.xdp.xdpFeatures.includes('rx-sg'));
+    assert.ok(!info.xdp.xdpFeatures.includes('xsk-zerocopy'));
+    assert.ok(!isUnsupported(info.offloads));
+    const offload = (name: string) => (info.offloads as OffloadInfo[]).find((o) => o.name === name);
+    assert.equal(offload('rx-checksum')?.active, true);
+    assert.equal(offload('rx-lro')?.active, false);
     // Plain data, for a --json report.
     assert.deepEqual(JSON.parse(JSON.stringify(info)), info);
   });
@@ -49,6 +63,10 @@ describe('nicInfo: queues and RSS as the driver reports them', function () {
     assert.ok(isUnsupported(info.channels));
     assert.match(info.channels.unsupported, /does not report its channel counts/);
     assert.ok(isUnsupported(info.rss));
+    // No native XDP on lo: only the kernel's generic XDP.
+    assert.ok(!isUnsupported(info.xdp));
+    assert.deepEqual(info.xdp.xdpFeatures, []);
+    assert.deepEqual(JSON.parse(JSON.stringify(info)), info);
   });
 
   it('throws ENODEV for an interface that does not exist', function () {

@@ -11,6 +11,12 @@ import type { ValueCheck } from './values.js';
 export interface Flag {
   /** The value's placeholder in the usage ('S', 'IF'); a flag without one is a switch. */
   value?: string;
+  /**
+   * The value of a flag given without one: `--busy-poll` alone reads as `--busy-poll=20`. Such a
+   * flag takes the next word as its value only if it is a number (so `run --busy-poll app.js`
+   * keeps app.js an operand); the usage shows the value in brackets.
+   */
+  implied?: string;
   /** A one-letter alias: 't' for -t. */
   short?: string;
   help: string;
@@ -76,13 +82,32 @@ function parserOptions(flags: Flags): ParserOptions {
   );
 }
 
+/**
+ * `argv` with the implied value written in for each flag that has one and was given without a
+ * value (`--busy-poll` -> `--busy-poll=20`); a number after such a flag is its value.
+ */
+function withImpliedValues(flags: Flags, argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i];
+    if (word === '--') return [...out, ...argv.slice(i)];
+    const name = word.startsWith('--') && !word.includes('=') ? word.slice(2) : '';
+    const flag = Object.hasOwn(flags, name) ? flags[name] : undefined;
+    const next = argv[i + 1];
+    const valueFollows = next !== undefined && /^\d+(\.\d+)?$/.test(next);
+    out.push(flag?.implied !== undefined && !valueFollows ? `${word}=${flag.implied}` : word);
+  }
+  return out;
+}
+
 /** The flags (still strings) and operands as given; a usage error for anything parseArgs refuses. */
 function parseStrict(
   command: string,
   flags: Flags,
-  argv: readonly string[],
+  givenArgv: readonly string[],
 ): { values: RawValues; operands: string[] } {
   const options = parserOptions(flags);
+  const argv = withImpliedValues(flags, givenArgv);
   try {
     const parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
     return { values: parsed.values as RawValues, operands: parsed.positionals };

@@ -1,6 +1,13 @@
 // The help text of commands and groups, made from the same flag tables the parser uses
 // (args.ts), so a flag cannot be accepted without being listed or listed without being accepted.
-import { HELP_FLAG, subcommandOf, type Command, type Flags, type Group } from './args.js';
+import {
+  HELP_FLAG,
+  subcommandOf,
+  type Command,
+  type Flag,
+  type Flags,
+  type Group,
+} from './args.js';
 
 /** Two columns, the first as wide as its widest cell; further lines of a cell stay indented. */
 export function columns(rows: [string, string][]): string {
@@ -12,9 +19,15 @@ export function columns(rows: [string, string][]): string {
     .concat('\n');
 }
 
+/** ' S' for a flag's value, ' [USECS]' for one it may go without. */
+function valueUsage(f: Flag): string {
+  if (!f.value) return '';
+  return f.implied === undefined ? ` ${f.value}` : ` [${f.value}]`;
+}
+
 function flagRows(flags: Flags): [string, string][] {
   return Object.entries({ ...flags, help: HELP_FLAG }).map(([name, f]) => [
-    `${f.short ? `-${f.short}, ` : '    '}--${name}${f.value ? ` ${f.value}` : ''}`,
+    `${f.short ? `-${f.short}, ` : '    '}--${name}${valueUsage(f)}`,
     f.help,
   ]);
 }

@@ -13,6 +13,7 @@ import * as perf from './commands/perf.js';
 import * as testbed from './commands/testbed.js';
 import * as ss from './commands/ss.js';
 import * as netstat from './commands/netstat.js';
+import * as nic from './commands/nic.js';
 
 interface CommandModule {
   command?: Command;
@@ -21,7 +22,7 @@ interface CommandModule {
 }
 
 /** In the order the top-level help lists them. */
-const COMMANDS: Record<string, CommandModule> = { demo, run, perf, testbed, ss, netstat };
+const COMMANDS: Record<string, CommandModule> = { demo, run, perf, testbed, nic, ss, netstat };
 
 const TOP_LEVEL_FLAGS: [string, string][] = [
   ['-h, --help', 'print this help and exit'],

@@ -5,6 +5,8 @@
 import os from 'node:os';
 import { spawn, Thread, Worker, type ModuleThread } from 'threads';
 import { XdpBinding, type BindingFacts, type XdpBindingOptions } from '../dev/xdp/xdp-binding.js';
+import type { BusyPollOptions } from '../dev/xdp/busy-poll.js';
+import { planBinding } from './binding-plan.js';
 import { DispatchBinding } from '../dev/dispatch/dispatch-binding.js';
 import { createSteeringLayout, type SteeringLayout } from '../dev/steering/index.js';
 import { nodeXdp } from '../dev/xdp/native.js';
@@ -42,9 +44,19 @@ export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
   softwareRss?: boolean;
   /** The app module loaded in every worker (an absolute path or file URL). */
   app?: string;
-  /** XDP attach mode and AF_XDP bind mode (default auto for both). */
+  /**
+   * XDP attach mode and AF_XDP bind mode (default auto for both: native where the driver has XDP,
+   * zero-copy where it offers xsk-zerocopy; copy mode when a zero-copy bind fails). `engine.xdp`
+   * says what came of them.
+   */
   xdpMode?: 'auto' | 'native' | 'generic';
   bindMode?: 'auto' | 'zerocopy' | 'copy';
+  /**
+   * Busy polling (ts/dev/xdp/busy-poll.ts): true for the defaults (SO_BUSY_POLL 20 µs, budget 64,
+   * SO_PREFER_BUSY_POLL, napi_defer_hard_irqs 2, gro_flush_timeout 200 µs), a number for
+   * SO_BUSY_POLL's microseconds, or each setting. The device's knobs are put back on stop.
+   */
+  busyPoll?: boolean | number | BusyPollOptions;
   /** Replace a foreign XDP program on the interface instead of failing. */
   force?: boolean;
   /**
@@ -87,17 +99,10 @@ type Binding =
   | { kind: 'steered'; binding: XdpBinding; layout: SteeringLayout }
   | { kind: 'dispatch'; binding: DispatchBinding };
 
-/**
- * How frames reach the workers. Every queue of the interface is bound, because the NIC spreads
- * flows over all of them and a flow on a queue nobody reads is lost: with fewer workers than
- * queues a worker reads several (MultiQueueDevice), and when there are several workers, packets
- * the NIC put on another worker's queue go to their owner through inter-worker rings
- * (steering). More workers than queues need the Rust dispatcher (software RSS), which reads one
- * queue: only an interface with one queue can have more workers than queues.
- */
+/** How frames reach the workers: the plan (binding-plan.ts), carried out. */
 function bind(workers: number, queues: number, common: Omit<XdpBindingOptions, 'queues'>): Binding {
-  if (workers > queues) {
-    if (queues > 1) throw unservedQueues(common.ifname, workers, queues);
+  const plan = planBinding(common.ifname, workers, queues);
+  if (plan.kind === 'dispatch') {
     return { kind: 'dispatch', binding: DispatchBinding.open({ ...common, workers }) };
   }
   const binding = XdpBinding.open({
@@ -105,7 +110,7 @@ function bind(workers: number, queues: number, common: Omit<XdpBindingOptions, '
     queues: Array.from({ length: queues }, (_, q) => q),
     framesPerQueue: framesPerQueue(Math.ceil(queues / workers)),
   });
-  if (workers === 1) return { kind: 'xdp', binding };
+  if (plan.kind === 'xdp') return { kind: 'xdp', binding };
   try {
     const layout = createSteeringLayout({ workers, frames: binding.umemLayout.frameCount });
     return { kind: 'steered', binding, layout };
@@ -123,19 +128,6 @@ function bind(workers: number, queues: number, common: Omit<XdpBindingOptions, '
  */
 function framesPerQueue(queuesPerWorker: number): number {
   return Math.max(4096, Math.floor(8192 / queuesPerWorker));
-}
-
-function unservedQueues(ifname: string, workers: number, queues: number): Error {
-  return Object.assign(
-    new Error(
-      `${workers} workers on ${ifname}, which has ${queues} RX queues: the software-RSS ` +
-        `dispatcher reads one queue, so flows the NIC puts on the other ${queues - 1} would be ` +
-        `lost. Run ${queues} or fewer workers (each reads its share of the queues), or give ` +
-        `${ifname} a single queue first (\`ethtool -L ${ifname} combined 1\`, or \`rx 1 tx 1\` ` +
-        'where it has no combined channels)',
-    ),
-    { code: 'ENOTSUP' },
-  );
 }
 
 function deviceSpec(bound: Binding, worker: number, workers: number): DeviceSpec {
@@ -210,6 +202,7 @@ export class Engine {
       xdpMode: opts.xdpMode,
       bindMode: opts.bindMode,
       force: opts.force,
+      busyPoll: opts.busyPoll,
     };
     const bound = bind(workers, queues, common);
     const threads: ModuleThread<StackWorkerApi>[] = [];
@@ -301,14 +294,27 @@ export class Engine {
     return this.threads.length;
   }
 
-  /** How the XDP program attached and whether the sockets bound zero-copy. */
+  /**
+   * How the XDP program attached and whether the sockets bound zero-copy: the same facts as
+   * {@link Engine.xdp} (bind mode and why, need_wakeup, busy polling included).
+   */
   get bindingFacts(): BindingFacts {
-    return this.bound.kind === 'dispatch' ? this.bound.binding.xdp.facts : this.bound.binding.facts;
+    return this.xdp;
   }
 
-  /** How frames reach the workers: 'xdp' (direct) or 'dispatch' (software RSS). */
+  /** How frames reach the workers: 'xdp' (direct), 'steered' or 'dispatch' (software RSS). */
   get mode(): string {
     return this.bound.kind;
+  }
+
+  /**
+   * How the engine is bound to its interface: XDP attach mode, AF_XDP bind mode (zero-copy or
+   * copy, and why), need_wakeup, and busy polling as the sockets read it back now (their NAPI ids
+   * appear with the first packet). After stop(), the last reading.
+   */
+  get xdp(): BindingFacts {
+    const bound = this.bound;
+    return bound.kind === 'dispatch' ? bound.binding.xdp.facts : bound.binding.facts;
   }
 
   /**

@@ -13,6 +13,19 @@ pub const ETHTOOL_GDRVINFO: u32 = 0x03;
 pub const ETHTOOL_GRXFH: u32 = 0x29;
 pub const ETHTOOL_GCHANNELS: u32 = 0x3c;
 pub const ETHTOOL_GRSSH: u32 = 0x46;
+pub const ETHTOOL_GSTRINGS: u32 = 0x1b;
+pub const ETHTOOL_GSSET_INFO: u32 = 0x37;
+pub const ETHTOOL_GFEATURES: u32 = 0x3a;
+
+/// The string set of device feature names (`enum ethtool_stringset`).
+pub const ETH_SS_FEATURES: u32 = 4;
+/// Bytes of each name in a string set, NUL-padded.
+pub const ETH_GSTRING_LEN: usize = 32;
+/// Device features are the bits of the kernel's 64-bit `netdev_features_t`, so the feature
+/// string set never has more names than this (and its count is a constant of the kernel build).
+pub const MAX_FEATURES: usize = 64;
+/// 32-feature blocks of ETHTOOL_GFEATURES that cover `MAX_FEATURES`.
+pub const FEATURE_BLOCKS: usize = MAX_FEATURES / 32;
 
 /// Flow types of ETHTOOL_GRXFH (the `flow_type` of `struct ethtool_rxnfc`).
 pub const TCP_V4_FLOW: u32 = 0x01;
@@ -142,6 +155,48 @@ pub struct RxfhRequest {
     pub rss_config: [u32; RSS_CONFIG_WORDS],
 }
 
+/// `struct ethtool_sset_info` asking about one string set: room for the one count the kernel
+/// writes after the header (and a word more, to keep the struct free of padding).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EthtoolSsetInfo {
+    pub cmd: u32,
+    pub reserved: u32,
+    pub sset_mask: u64,
+    pub data: [u32; 2],
+}
+
+/// `struct ethtool_gstrings` with room for the feature string set's names.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct FeatureStrings {
+    pub cmd: u32,
+    pub string_set: u32,
+    pub len: u32,
+    pub data: [u8; MAX_FEATURES * ETH_GSTRING_LEN],
+}
+
+/// `struct ethtool_get_features_block`: the state of 32 features.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EthtoolFeaturesBlock {
+    /// Changeable on this device.
+    pub available: u32,
+    pub requested: u32,
+    pub active: u32,
+    /// Not changeable on any device.
+    pub never_changed: u32,
+}
+
+/// `struct ethtool_gfeatures` with `FEATURE_BLOCKS` blocks.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EthtoolGfeatures {
+    pub cmd: u32,
+    pub size: u32,
+    pub features: [EthtoolFeaturesBlock; FEATURE_BLOCKS],
+}
+
 // SAFETY: `#[repr(C)]` aggregates of integers and integer arrays with no implicit padding
 // (explicit pad fields where C has some); every bit pattern is a valid value.
 unsafe impl Pod for EthtoolDrvinfo {}
@@ -150,6 +205,10 @@ unsafe impl Pod for EthtoolRxfh {}
 unsafe impl Pod for EthtoolRxFlowSpec {}
 unsafe impl Pod for EthtoolRxnfc {}
 unsafe impl Pod for RxfhRequest {}
+unsafe impl Pod for EthtoolSsetInfo {}
+unsafe impl Pod for FeatureStrings {}
+unsafe impl Pod for EthtoolFeaturesBlock {}
+unsafe impl Pod for EthtoolGfeatures {}
 
 /// The interface's driver facts (`ethtool -i`).
 pub fn drvinfo(ifname: &str) -> io::Result<EthtoolDrvinfo> {
@@ -197,6 +256,84 @@ pub fn rss_config(ifname: &str) -> io::Result<RssConfig> {
     req.head = rxfh_header(indir_size, key_size);
     rxfh(ifname, &mut req)?;
     decode_rss_config(&req)
+}
+
+/// One device feature as `ethtool -k` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Feature {
+    pub name: String,
+    pub active: bool,
+    /// Not changeable on this device (`[fixed]` in `ethtool -k`).
+    pub fixed: bool,
+}
+
+/// The ETHTOOL_GSSET_INFO query for the feature names' count.
+pub fn feature_count_request() -> EthtoolSsetInfo {
+    EthtoolSsetInfo {
+        cmd: ETHTOOL_GSSET_INFO,
+        sset_mask: 1 << ETH_SS_FEATURES,
+        ..EthtoolSsetInfo::default()
+    }
+}
+
+/// The ETHTOOL_GFEATURES query for `FEATURE_BLOCKS` blocks.
+pub fn features_request() -> EthtoolGfeatures {
+    EthtoolGfeatures {
+        cmd: ETHTOOL_GFEATURES,
+        size: FEATURE_BLOCKS as u32,
+        ..EthtoolGfeatures::default()
+    }
+}
+
+/// The device's offload features (`ethtool -k`): ETHTOOL_GSSET_INFO for the count of feature
+/// names, ETHTOOL_GSTRINGS for the names, ETHTOOL_GFEATURES for their state.
+pub fn features(ifname: &str) -> io::Result<Vec<Feature>> {
+    let mut info = feature_count_request();
+    // SAFETY: the kernel reads the header and writes one u32 count after it for the one string
+    // set asked for in `sset_mask`; `data` has room for two.
+    unsafe { sys::ethtool(ifname, &mut info) }?;
+    if info.sset_mask & (1 << ETH_SS_FEATURES) == 0 {
+        return Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP));
+    }
+    let count = info.data[0] as usize;
+    if count > MAX_FEATURES {
+        return Err(io::Error::from_raw_os_error(libc::E2BIG));
+    }
+    let mut names = Box::new(FeatureStrings::zeroed());
+    names.cmd = ETHTOOL_GSTRINGS;
+    names.string_set = ETH_SS_FEATURES;
+    // SAFETY: the kernel writes the header and then `count * ETH_GSTRING_LEN` bytes of names,
+    // where count is the set's size: a constant of the kernel (checked above to fit `data`).
+    unsafe { sys::ethtool(ifname, &mut *names) }?;
+    let mut state = features_request();
+    // SAFETY: the kernel reads `size` and writes at most that many blocks after the header.
+    unsafe { sys::ethtool(ifname, &mut state) }?;
+    decode_features(&names, &state)
+}
+
+/// Pairs the names with their bits: name i is bit i % 32 of block i / 32.
+pub fn decode_features(
+    names: &FeatureStrings,
+    state: &EthtoolGfeatures,
+) -> io::Result<Vec<Feature>> {
+    let count = names.len as usize;
+    if count > MAX_FEATURES {
+        return Err(io::Error::from_raw_os_error(libc::E2BIG));
+    }
+    Ok((0..count)
+        .map(|i| {
+            let block = &state.features[i / 32];
+            let bit = 1u32 << (i % 32);
+            let name = sys::c_field(&names.data[i * ETH_GSTRING_LEN..(i + 1) * ETH_GSTRING_LEN]);
+            Feature {
+                name,
+                active: block.active & bit != 0,
+                fixed: block.available & bit == 0 || block.never_changed & bit != 0,
+            }
+        })
+        // Unnamed bits are the kernel's spare ones.
+        .filter(|f| !f.name.is_empty())
+        .collect())
 }
 
 /// An ETHTOOL_GRSSH header asking for a table of `indir_size` entries and a `key_size` key
@@ -307,6 +444,81 @@ mod tests {
         assert_eq!(offset_of!(EthtoolRxnfc, fs), 16);
         assert_eq!(offset_of!(EthtoolRxnfc, rss_context), 184);
         assert_eq!(offset_of!(EthtoolRxnfc, rule_locs_or_pad), 188);
+    }
+
+    #[test]
+    fn feature_structs_layout() {
+        assert_eq!(size_of::<EthtoolSsetInfo>(), 24);
+        assert_eq!(offset_of!(EthtoolSsetInfo, sset_mask), 8);
+        assert_eq!(offset_of!(EthtoolSsetInfo, data), 16);
+        assert_eq!(offset_of!(FeatureStrings, len), 8);
+        assert_eq!(offset_of!(FeatureStrings, data), 12);
+        assert_eq!(size_of::<EthtoolFeaturesBlock>(), 16);
+        assert_eq!(offset_of!(EthtoolFeaturesBlock, active), 8);
+        assert_eq!(offset_of!(EthtoolGfeatures, features), 8);
+        assert_eq!(size_of::<EthtoolGfeatures>(), 8 + 16 * FEATURE_BLOCKS);
+        assert_eq!(
+            (ETHTOOL_GSTRINGS, ETHTOOL_GSSET_INFO, ETHTOOL_GFEATURES),
+            (0x1b, 0x37, 0x3a)
+        );
+        assert_eq!((ETH_SS_FEATURES, ETH_GSTRING_LEN), (4, 32));
+    }
+
+    #[test]
+    fn feature_requests_encode_the_set_and_the_block_count() {
+        let info = feature_count_request();
+        let bytes = bytes_of(&info);
+        assert_eq!(&bytes[0..4], &ETHTOOL_GSSET_INFO.to_ne_bytes());
+        assert_eq!(&bytes[8..16], &(1u64 << 4).to_ne_bytes());
+        assert!(bytes[16..].iter().all(|&b| b == 0));
+        let state = features_request();
+        let bytes = bytes_of(&state);
+        assert_eq!(&bytes[0..4], &ETHTOOL_GFEATURES.to_ne_bytes());
+        assert_eq!(&bytes[4..8], &2u32.to_ne_bytes());
+        assert!(bytes[8..].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn decodes_feature_names_and_states() {
+        let mut names = FeatureStrings::zeroed();
+        names.len = 34;
+        let mut put = |i: usize, name: &str| {
+            names.data[i * 32..i * 32 + name.len()].copy_from_slice(name.as_bytes())
+        };
+        put(0, "tx-scatter-gather");
+        put(15, "rx-lro");
+        put(33, "rx-gro-hw");
+        let mut state = features_request();
+        state.features[0] = EthtoolFeaturesBlock {
+            available: 1,
+            requested: 1,
+            active: 1 | 1 << 15,
+            never_changed: 0,
+        };
+        state.features[1].active = 1 << 1;
+        state.features[1].available = 1 << 1;
+        let features = decode_features(&names, &state).unwrap();
+        let f = |name: &str, active: bool, fixed: bool| Feature {
+            name: name.into(),
+            active,
+            fixed,
+        };
+        assert_eq!(
+            features,
+            [
+                f("tx-scatter-gather", true, false),
+                f("rx-lro", true, true),
+                f("rx-gro-hw", true, false)
+            ]
+        );
+    }
+
+    #[test]
+    fn loopback_reports_its_offloads() {
+        let features = features("lo").unwrap();
+        let rx_checksum = features.iter().find(|f| f.name == "rx-checksum").unwrap();
+        assert!(rx_checksum.active);
+        assert!(features.iter().any(|f| f.name == "rx-gro"));
     }
 
     #[test]

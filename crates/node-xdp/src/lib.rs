@@ -4,6 +4,7 @@
 //! - `error`   errno -> JS `Error` with `code` and an actionable message
 //! - `sys`     thin safe wrappers around the raw syscalls (mmap, setsockopt, ioctl)
 //! - `ethtool` the ethtool ioctl's UAPI structs, one safe call per command
+//! - `genetlink` generic netlink: the netdev family's XDP and AF_XDP features of a device
 //! - `ifinfo`  interface facts: ifindex, MAC, MTU, driver, channels, link state
 //! - `nic`     what a NIC reports about its queues and RSS (or that it does not), for JS
 //! - `umem`    UMEM registered over a JS SharedArrayBuffer
@@ -21,6 +22,7 @@ pub mod bpf;
 pub mod dispatch;
 pub mod error;
 pub mod ethtool;
+pub mod genetlink;
 pub mod ifinfo;
 pub mod l4sum;
 pub mod nic;

@@ -1,5 +1,7 @@
-//! What a NIC reports about its queues and its receive-side scaling, for JS: the channel counts,
-//! the RSS hash function, key and indirection table, and the fields hashed per flow type. Each
+//! What a NIC reports about its queues, its receive-side scaling, its XDP support and its
+//! offloads, for JS: the channel counts, the RSS hash function, key and indirection table, the
+//! fields hashed per flow type, the netdev family's XDP and AF_XDP features (zero-copy among
+//! them) and the ethtool offload features. Each
 //! reading a driver does not offer (veth offers none of the RSS ones) comes back as an
 //! `unsupported` result rather than an error, so that a caller can tell "this NIC does not say"
 //! (the engine then steers in software) from a real failure, which throws.
@@ -10,6 +12,7 @@ use napi_derive::napi;
 
 use crate::error::{self, Result};
 use crate::ethtool;
+use crate::genetlink::{self, netdev};
 use crate::ifinfo::{self, Channels};
 
 /// A reading the driver does not offer.
@@ -62,6 +65,53 @@ pub struct FlowHash {
     pub fields: Option<Vec<String>>,
     /// The raw RXH_* bits.
     pub bits: Option<u32>,
+    pub unsupported: Option<Unsupported>,
+}
+
+/// What the netdev netlink family reports about a device's XDP and AF_XDP support.
+#[napi(object)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct XdpFeatures {
+    /// NETDEV_A_DEV_XDP_FEATURES by name: "basic" (native XDP: XDP_DROP, PASS, TX),
+    /// "redirect" (XDP_REDIRECT, which AF_XDP needs in native mode), "ndo-xmit",
+    /// "xsk-zerocopy", "hw-offload", "rx-sg", "ndo-xmit-sg". Empty: no native XDP at all (the
+    /// kernel's generic XDP still works).
+    pub xdp_features: Vec<String>,
+    /// The raw `enum netdev_xdp_act` bits.
+    pub xdp_features_bits: i64,
+    /// Fragments a zero-copy AF_XDP frame may span (1: single-buffer); absent where the kernel
+    /// does not say (the attribute is sent only for zero-copy capable devices on some kernels).
+    pub xdp_zc_max_segs: Option<u32>,
+    /// XDP RX metadata the driver exposes to XDP programs ("timestamp", "hash", "vlan-tag");
+    /// absent before Linux 6.8.
+    pub xdp_rx_metadata: Option<Vec<String>>,
+    /// AF_XDP TX metadata offloads ("tx-timestamp", "tx-checksum", "tx-launch-time-fifo");
+    /// absent before Linux 6.8.
+    pub xsk_features: Option<Vec<String>>,
+}
+
+/// NETDEV_CMD_DEV_GET: `features`, or why not.
+#[napi(object)]
+pub struct NicXdpFeatures {
+    pub features: Option<XdpFeatures>,
+    pub unsupported: Option<Unsupported>,
+}
+
+/// One offload feature (`ethtool -k`).
+#[napi(object)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Offload {
+    /// The kernel's name: "rx-checksum", "rx-gro", "rx-lro", "tx-tcp-segmentation", ...
+    pub name: String,
+    pub active: bool,
+    /// Not changeable on this device (`[fixed]`).
+    pub fixed: bool,
+}
+
+/// ETHTOOL_GFEATURES: `features`, or why not.
+#[napi(object)]
+pub struct NicOffloads {
+    pub features: Option<Vec<Offload>>,
     pub unsupported: Option<Unsupported>,
 }
 
@@ -160,6 +210,82 @@ fn flow_hash(ifname: &str, flow: &str, flow_type: u32) -> Result<FlowHash> {
         fields: bits.map(flow_hash_field_names),
         bits,
         unsupported: why,
+    })
+}
+
+/// The device's XDP features, zero-copy support and AF_XDP offloads, from the netdev generic
+/// netlink family (NETDEV_CMD_DEV_GET). A kernel without the family (before Linux 6.3) gives an
+/// `unsupported` result with code ENOENT.
+#[napi]
+pub fn nic_xdp_features(ifname: String) -> Result<NicXdpFeatures> {
+    let ifindex = ifinfo::ifindex(&ifname)?;
+    Ok(match genetlink::netdev_features(ifindex) {
+        Ok(dev) => NicXdpFeatures {
+            features: Some(xdp_features(&dev)),
+            unsupported: None,
+        },
+        Err(e) if error::errno(&e) == libc::ENOENT => NicXdpFeatures {
+            features: None,
+            unsupported: Some(Unsupported {
+                code: "ENOENT".to_string(),
+                message: "this kernel has no netdev generic netlink family (Linux 6.3+), so it \
+                          does not say which XDP features the driver has"
+                    .to_string(),
+            }),
+        },
+        Err(e) => {
+            return Err(error::os(
+                &e,
+                format!(
+                    "reading the XDP features of '{ifname}' (netdev netlink NETDEV_CMD_DEV_GET)"
+                ),
+            ))
+        }
+    })
+}
+
+/// The netdev family's answer, named.
+pub fn xdp_features(dev: &genetlink::NetdevFeatures) -> XdpFeatures {
+    XdpFeatures {
+        xdp_features: genetlink::flag_names(dev.xdp_features, &netdev::XDP_ACT),
+        xdp_features_bits: dev.xdp_features as i64,
+        xdp_zc_max_segs: dev.xdp_zc_max_segs,
+        xdp_rx_metadata: dev
+            .xdp_rx_metadata_features
+            .map(|bits| genetlink::flag_names(bits, &netdev::XDP_RX_METADATA)),
+        xsk_features: dev
+            .xsk_features
+            .map(|bits| genetlink::flag_names(bits, &netdev::XSK_FLAGS)),
+    }
+}
+
+/// The interface's offload features and whether each is on (`ethtool -k`).
+#[napi]
+pub fn nic_offloads(ifname: String) -> Result<NicOffloads> {
+    ifinfo::ifindex(&ifname)?;
+    Ok(match ethtool::features(&ifname) {
+        Ok(features) => NicOffloads {
+            features: Some(
+                features
+                    .into_iter()
+                    .map(|f| Offload {
+                        name: f.name,
+                        active: f.active,
+                        fixed: f.fixed,
+                    })
+                    .collect(),
+            ),
+            unsupported: None,
+        },
+        Err(e) => NicOffloads {
+            features: None,
+            unsupported: Some(unsupported(
+                &ifname,
+                &e,
+                "its offload features",
+                "GFEATURES",
+            )?),
+        },
     })
 }
 
@@ -271,8 +397,37 @@ mod tests {
     }
 
     #[test]
+    fn loopback_has_no_native_xdp() {
+        let lo = nic_xdp_features("lo".to_string()).unwrap();
+        if let Some(features) = lo.features {
+            assert!(features.xdp_features.is_empty(), "{features:?}");
+            assert_eq!(features.xdp_features_bits, 0);
+        } else {
+            assert_eq!(lo.unsupported.unwrap().code, "ENOENT");
+        }
+        let offloads = nic_offloads("lo".to_string()).unwrap().features.unwrap();
+        assert!(offloads.iter().any(|f| f.name == "rx-checksum" && f.active));
+    }
+
+    #[test]
+    fn names_a_zero_copy_device() {
+        let dev = genetlink::NetdevFeatures {
+            xdp_features: 1 | 2 | 8,
+            xdp_zc_max_segs: Some(1),
+            xdp_rx_metadata_features: None,
+            xsk_features: Some(1),
+        };
+        let named = xdp_features(&dev);
+        assert_eq!(named.xdp_features, ["basic", "redirect", "xsk-zerocopy"]);
+        assert_eq!(named.xdp_rx_metadata, None);
+        assert_eq!(named.xsk_features.unwrap(), ["tx-timestamp"]);
+    }
+
+    #[test]
     fn missing_interface_throws_enodev() {
         let e = nic_rss("h1-no-such".to_string()).err().unwrap();
+        assert_eq!(e.status.as_ref(), "ENODEV");
+        let e = nic_xdp_features("h1-no-such".to_string()).err().unwrap();
         assert_eq!(e.status.as_ref(), "ENODEV");
     }
 }

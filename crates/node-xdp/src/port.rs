@@ -350,7 +350,9 @@ impl Inner {
         if self.fill.pending() == 0 {
             Counters::add(&self.counters().fill_empty_events, 1);
         }
-        if n == 0 && self.fill.needs_wakeup() {
+        // With busy polling, recvfrom runs the driver's NAPI poll in this thread (net/xdp/xsk.c
+        // `__xsk_recvmsg`: sk_busy_loop), which is how packets arrive while interrupts stay off.
+        if n == 0 && (self.idle_syscalls() || self.fill.needs_wakeup()) {
             self.kick(sys::kick_rx(self.fd), "waking RX")?;
         }
         Counters::add(&self.counters().rx_packets, u64::from(n));
@@ -408,8 +410,11 @@ impl Inner {
         Counters::add(&self.counters().tx_packets, u64::from(pushed));
         Counters::add(&self.counters().tx_bytes, bytes);
         // Copy mode transmits only inside sendto (at most a small batch per call), so kick
-        // whenever descriptors are waiting and the kernel wants it (or never says).
-        if self.tx.pending() > 0 && (!self.need_wakeup || self.tx.needs_wakeup()) {
+        // whenever descriptors are waiting and the kernel wants it (or never says). With busy
+        // polling sendto also runs the NAPI poll that sends them in zero-copy mode.
+        if self.tx.pending() > 0
+            && (!self.need_wakeup || self.idle_syscalls() || self.tx.needs_wakeup())
+        {
             self.kick_tx()?;
         }
         let still_pending = if self.tx.pending() > 0 {
@@ -425,6 +430,11 @@ impl Inner {
         let words = &self.comp_words;
         self.comp
             .pop_with(max, |i, addr| words.set(i as usize, addr as u32))
+    }
+
+    /// Busy polling: a syscall whenever the rings are idle, since that runs the NAPI poll.
+    fn idle_syscalls(&self) -> bool {
+        self.socket.idle_syscalls.load(Ordering::Relaxed)
     }
 
     fn kick_tx(&mut self) -> Result<()> {

@@ -13,6 +13,8 @@ use std::ptr::NonNull;
 pub const SO_BUSY_POLL: libc::c_int = 46;
 pub const SO_PREFER_BUSY_POLL: libc::c_int = 69;
 pub const SO_BUSY_POLL_BUDGET: libc::c_int = 70;
+/// The NAPI instance that last delivered to the socket (0: none yet, or the driver registers none).
+pub const SO_INCOMING_NAPI_ID: libc::c_int = 56;
 
 /// Plain-old-data: any bit pattern, all-zero included, is a valid value, so the kernel may fill
 /// it in and we may hand out zeroed ones.
@@ -35,6 +37,8 @@ unsafe impl Pod for libc::xdp_mmap_offsets {}
 unsafe impl Pod for libc::xdp_statistics {}
 unsafe impl Pod for libc::xdp_options {}
 unsafe impl Pod for libc::sockaddr_xdp {}
+unsafe impl Pod for libc::sockaddr_nl {}
+unsafe impl Pod for libc::timeval {}
 // SAFETY: a name array and a union of integers and a data pointer; all-zero is a null pointer.
 unsafe impl Pod for libc::ifreq {}
 
@@ -78,6 +82,67 @@ fn control_socket() -> io::Result<OwnedFd> {
             })?;
     // SAFETY: `fd` was just returned by socket(2) and nothing else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// A netlink socket of family `protocol` (NETLINK_GENERIC, ...), close-on-exec.
+pub fn netlink_socket(protocol: libc::c_int) -> io::Result<OwnedFd> {
+    // SAFETY: socket(2) takes no pointers; a non-negative return is a fresh fd we now own.
+    let fd = check(unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            protocol,
+        )
+    })?;
+    // SAFETY: `fd` was just returned by socket(2) and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Sends `msg` as one datagram to the kernel (netlink port 0) on a netlink socket.
+pub fn netlink_send(fd: BorrowedFd, msg: &[u8]) -> io::Result<()> {
+    let mut kernel = libc::sockaddr_nl::zeroed();
+    kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    // SAFETY: `msg` is `msg.len()` readable bytes and `kernel` a complete sockaddr_nl of the
+    // length passed; the kernel only reads both during the call.
+    let sent = unsafe {
+        libc::sendto(
+            fd.as_raw_fd(),
+            msg.as_ptr().cast(),
+            msg.len(),
+            0,
+            (&kernel as *const libc::sockaddr_nl).cast(),
+            size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+        )
+    };
+    if sent < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if sent as usize != msg.len() {
+        // A netlink datagram goes whole or not at all; anything else is a kernel surprise.
+        return Err(io::Error::from_raw_os_error(libc::EIO));
+    }
+    Ok(())
+}
+
+/// Receives one datagram into `buf` and returns its length; EMSGSIZE when it did not fit (with
+/// MSG_TRUNC the kernel reports the datagram's real length, so truncation cannot pass unseen).
+pub fn recv_datagram(fd: BorrowedFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is `buf.len()` writable bytes; the kernel writes at most that many.
+    let n = unsafe {
+        libc::recv(
+            fd.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_TRUNC,
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if n as usize > buf.len() {
+        return Err(io::Error::from_raw_os_error(libc::EMSGSIZE));
+    }
+    Ok(n as usize)
 }
 
 /// setsockopt(2) with a value of type `T`.

@@ -33,6 +33,23 @@ pub struct BusyPollOptions {
     pub budget: Option<u32>,
 }
 
+/// A socket's busy-poll settings as the kernel reads them back (getsockopt).
+#[napi(object)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BusyPollSettings {
+    /// SO_PREFER_BUSY_POLL
+    pub prefer_busy_poll: bool,
+    /// SO_BUSY_POLL, microseconds (0: off)
+    pub usecs: u32,
+    /// SO_BUSY_POLL_BUDGET; absent where the kernel cannot report it (its getsockopt has no
+    /// SO_BUSY_POLL_BUDGET: ENOPROTOOPT, as on 6.18), so only what was set is known.
+    pub budget: Option<u32>,
+    /// SO_INCOMING_NAPI_ID: the NAPI instance busy polling drives, learnt from the first packet
+    /// received (zero-copy: at bind). 0 until then, and for good where the driver registers its
+    /// XDP RX queue without one (generic XDP): busy polling then has nothing to poll.
+    pub napi_id: u32,
+}
+
 #[napi(object)]
 pub struct XskOptions {
     pub ifname: String,
@@ -109,6 +126,12 @@ pub struct XskShared {
     pub queue: u32,
     pub zero_copy: bool,
     pub need_wakeup: bool,
+    /// SO_BUSY_POLL is set on the socket.
+    pub busy_poll: bool,
+    /// The data path makes its syscall (recvfrom/sendto) whenever the rings give it nothing to
+    /// do, since with busy polling that call is what runs the driver's NAPI poll. On with
+    /// `busy_poll`; turned off where the socket turns out to have no NAPI to poll.
+    pub idle_syscalls: AtomicBool,
     pub sizes: RingSizes,
     pub rx: MappedRing,
     pub tx: MappedRing,
@@ -135,6 +158,35 @@ impl XskShared {
 
     pub fn release_port(&self) {
         self.port_open.store(false, Ordering::Release);
+    }
+
+    /// The busy-poll socket options as the kernel holds them.
+    pub fn busy_poll_settings(&self) -> Result<BusyPollSettings> {
+        let get = |name: i32, what: &str| {
+            sys::getsockopt::<libc::c_int>(self.fd.as_fd(), libc::SOL_SOCKET, name)
+                .map(|(v, _)| v.max(0) as u32)
+                .map_err(|e| error::os(&e, format!("reading {what} of AF_XDP socket {}", self.id)))
+        };
+        let budget = match sys::getsockopt::<libc::c_int>(
+            self.fd.as_fd(),
+            libc::SOL_SOCKET,
+            sys::SO_BUSY_POLL_BUDGET,
+        ) {
+            Ok((v, _)) => Some(v.max(0) as u32),
+            Err(e) if error::errno(&e) == libc::ENOPROTOOPT => None,
+            Err(e) => {
+                return Err(error::os(
+                    &e,
+                    format!("reading SO_BUSY_POLL_BUDGET of AF_XDP socket {}", self.id),
+                ))
+            }
+        };
+        Ok(BusyPollSettings {
+            prefer_busy_poll: get(sys::SO_PREFER_BUSY_POLL, "SO_PREFER_BUSY_POLL")? != 0,
+            usecs: get(sys::SO_BUSY_POLL, "SO_BUSY_POLL")?,
+            budget,
+            napi_id: get(sys::SO_INCOMING_NAPI_ID, "SO_INCOMING_NAPI_ID")?,
+        })
     }
 
     fn kernel_stats(&self) -> Result<libc::xdp_statistics> {
@@ -255,6 +307,37 @@ impl XskSocket {
     #[napi(getter)]
     pub fn ring_sizes(&self) -> RingSizes {
         self.sizes
+    }
+
+    /// Whether the data path busy-polls (SO_BUSY_POLL was set).
+    #[napi(getter)]
+    pub fn busy_poll(&self) -> bool {
+        self.shared.as_ref().is_some_and(|s| s.busy_poll)
+    }
+
+    /// Whether the data path makes its syscall whenever the rings are idle (busy polling's way of
+    /// running the NAPI poll).
+    #[napi(getter)]
+    pub fn idle_syscalls(&self) -> bool {
+        self.shared
+            .as_ref()
+            .is_some_and(|s| s.idle_syscalls.load(Ordering::Relaxed))
+    }
+
+    /// Stops (or restarts) those idle syscalls: where the socket has no NAPI id, busy polling
+    /// polls nothing and they only cost CPU. The socket options stay as set.
+    #[napi]
+    pub fn set_idle_syscalls(&self, on: bool) -> Result<()> {
+        let shared = self.shared.as_ref().ok_or_else(|| closed(self.id))?;
+        shared.idle_syscalls.store(on, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The busy-poll socket options read back from the kernel, and the socket's NAPI id.
+    #[napi]
+    pub fn busy_poll_settings(&self) -> Result<BusyPollSettings> {
+        let shared = self.shared.as_ref().ok_or_else(|| closed(self.id))?;
+        shared.busy_poll_settings()
     }
 
     /// Kernel statistics (XDP_STATISTICS) and the port's counters.
@@ -412,9 +495,10 @@ fn create_shared(umem: &Arc<UmemShared>, opts: &XskOptions) -> Result<Arc<XskSha
     opt(libc::XDP_RX_RING, sizes.rx, "RX")?;
     opt(libc::XDP_TX_RING, sizes.tx, "TX")?;
     let rings = map_rings(&fd, &sizes)?;
-    if let Some(busy) = &opts.busy_poll {
-        set_busy_poll(&fd, busy)?;
-    }
+    let busy_poll = match &opts.busy_poll {
+        Some(busy) => set_busy_poll(&fd, busy)?,
+        None => false,
+    };
     let (zero_copy, need_wakeup) = bind(&fd, ifname, ifindex, queue, &want, sharer.as_deref())?;
     let shared = Arc::new(XskShared {
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -423,6 +507,8 @@ fn create_shared(umem: &Arc<UmemShared>, opts: &XskOptions) -> Result<Arc<XskSha
         queue,
         zero_copy,
         need_wakeup,
+        busy_poll,
+        idle_syscalls: AtomicBool::new(busy_poll),
         sizes,
         rx: rings.rx,
         tx: rings.tx,
@@ -559,7 +645,9 @@ fn map_rings(fd: &OwnedFd, sizes: &RingSizes) -> Result<Rings> {
     })
 }
 
-fn set_busy_poll(fd: &OwnedFd, busy: &BusyPollOptions) -> Result<()> {
+/// Sets the busy-poll options given; true when SO_BUSY_POLL is on. ENOPROTOOPT: the kernel was
+/// built without CONFIG_NET_RX_BUSY_POLL.
+fn set_busy_poll(fd: &OwnedFd, busy: &BusyPollOptions) -> Result<bool> {
     let set = |name: i32, value: u32, what: &str| {
         sys::setsockopt(
             fd.as_fd(),
@@ -571,6 +659,13 @@ fn set_busy_poll(fd: &OwnedFd, busy: &BusyPollOptions) -> Result<()> {
             libc::EPERM => err(
                 "EPERM",
                 format!("setting {what} to {value} above the system default needs CAP_NET_ADMIN"),
+            ),
+            libc::ENOPROTOOPT => err(
+                "ENOPROTOOPT",
+                format!(
+                    "setting {what}: this kernel has no socket busy polling \
+                     (built without CONFIG_NET_RX_BUSY_POLL)"
+                ),
             ),
             _ => error::os(&e, format!("setting {what} to {value}")),
         })
@@ -588,7 +683,7 @@ fn set_busy_poll(fd: &OwnedFd, busy: &BusyPollOptions) -> Result<()> {
     if let Some(budget) = busy.budget {
         set(sys::SO_BUSY_POLL_BUDGET, budget, "SO_BUSY_POLL_BUDGET")?;
     }
-    Ok(())
+    Ok(busy.usecs.is_some_and(|usecs| usecs > 0))
 }
 
 /// Binds and returns (zero-copy, need-wakeup) as the kernel settled them.

@@ -14,6 +14,7 @@ import { integerIn, ipv4Address, macAddress, numberIn, oneOf, positiveNumber } f
 import { usageError } from '../usage-error.js';
 import { ENGINE, requireBedPrivileges, requirePrivileges } from '../privileges.js';
 import { PERF_MODES, type PerfModeName } from '../../../perf/mode-catalogue.js';
+import { BUSY_POLL_FLAG } from './run.js';
 import type { PerfOptions } from '../../../perf/modes/common.js';
 
 /** Every flag any mode takes: one per PerfOptions field (FLAG_OF below maps them). */
@@ -45,6 +46,7 @@ const flags = {
     help: 'auto | zerocopy | copy',
     check: oneOf('auto', 'zerocopy', 'copy'),
   },
+  'busy-poll': BUSY_POLL_FLAG,
   'dst-mac': { value: 'MAC', help: 'on a real NIC: the MAC to send to', check: macAddress },
   'dst-ip': { value: 'IP', help: 'on a real NIC: the IPv4 address to send to', check: ipv4Address },
   'src-ip': { value: 'IP', help: "on a real NIC: the engine's IPv4 address", check: ipv4Address },
@@ -77,6 +79,7 @@ const FLAG_OF: Record<keyof PerfOptions, keyof typeof flags> = {
   queue: 'queue',
   xdpMode: 'xdp-mode',
   bindMode: 'bind-mode',
+  busyPoll: 'busy-poll',
   dstMac: 'dst-mac',
   dstIp: 'dst-ip',
   srcIp: 'src-ip',
@@ -129,6 +132,7 @@ function perfOptions(values: Values<typeof flags>): PerfOptions {
     queue: values.queue ?? 0,
     xdpMode: values['xdp-mode'],
     bindMode: values['bind-mode'],
+    busyPoll: values['busy-poll'],
     dstMac: values['dst-mac'],
     dstIp: values['dst-ip'],
     srcIp: values['src-ip'],

@@ -15,8 +15,22 @@ import {
 } from '../values.js';
 import { ENGINE, requireBedPrivileges, requirePrivileges } from '../privileges.js';
 import type { EngineOptions } from '../../runtime/engine.js';
+import type { BindingFacts } from '../../dev/xdp/xdp-binding.js';
 import type { TestBed } from '../../testbed/testbed.js';
 import { onGracefulStop, signalExitCode } from '../../runtime/signals.js';
+import { BUSY_POLL_DEFAULTS } from '../../dev/xdp/busy-poll.js';
+
+/** `--busy-poll [USECS]`: run and perf take it. */
+export const BUSY_POLL_FLAG = {
+  value: 'USECS',
+  implied: String(BUSY_POLL_DEFAULTS.usecs),
+  help:
+    `busy-poll the AF_XDP sockets: SO_PREFER_BUSY_POLL, SO_BUSY_POLL USECS (default ` +
+    `${BUSY_POLL_DEFAULTS.usecs}), SO_BUSY_POLL_BUDGET ${BUSY_POLL_DEFAULTS.budget}, and the ` +
+    `device's napi_defer_hard_irqs ${BUSY_POLL_DEFAULTS.deferHardIrqs} and gro_flush_timeout ` +
+    `${BUSY_POLL_DEFAULTS.groFlushTimeoutNs} ns, put back on exit`,
+  check: integerIn(1, 1_000_000),
+} as const;
 
 const flags = {
   iface: { value: 'IF', help: 'interface (default: a new test bed, removed on exit)' },
@@ -43,6 +57,7 @@ const flags = {
     help: 'stop after S seconds (default, or 0: run until SIGINT/SIGTERM)',
     check: numberIn(0),
   },
+  'busy-poll': BUSY_POLL_FLAG,
   metrics: {
     value: 'HOST:PORT',
     help: 'serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (port 0: any)',
@@ -68,11 +83,21 @@ function engineOptions(app: string, values: Values<typeof flags>, bed?: TestBed)
     ipv6Gateway: values.gateway6,
     workers: values.workers,
     softwareRss: values['software-rss'] === true,
+    busyPoll: values['busy-poll'],
     metrics: values.metrics,
     pcap: values.pcap,
     // This command stops the engine itself, after printing its counters.
     handleSignals: false,
   };
+}
+
+/** "native XDP, copy mode (why), busy polling 20 µs" for the start line. */
+function xdpSummary(xdp: BindingFacts): string {
+  const busy = xdp.busyPoll
+    ? `, busy polling ${xdp.busyPoll.usecs} µs${xdp.busyPoll.notes.length ? ` (${xdp.busyPoll.notes.join('; ')})` : ''}`
+    : '';
+  const bind = xdp.zeroCopy ? 'zero-copy' : 'copy mode';
+  return `${xdp.xdpMode} XDP, ${bind} (${xdp.bindModeWhy})${busy}`;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -103,7 +128,7 @@ export async function run(argv: string[]): Promise<number> {
     try {
       process.stderr.write(
         `xdpnet: ${app} running on ${opts.ifname} (${opts.ipv4?.join(', ')} ${opts.ipv6?.join(', ')}), ` +
-          `${engine.workers} worker(s), ${engine.mode}` +
+          `${engine.workers} worker(s), ${engine.mode}, ${xdpSummary(engine.xdp)}` +
           (engine.metricsUrl ? `; metrics at ${engine.metricsUrl}` : '') +
           (bed
             ? `; kernel peer in namespace ${bed.netns} at ${bed.peerIpv4}, ${bed.peerIpv6}`

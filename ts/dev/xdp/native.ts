@@ -51,6 +51,36 @@ export interface NativeFlowHash {
   unsupported?: NativeUnsupported;
 }
 
+/** What the netdev netlink family says about a device's XDP and AF_XDP support. */
+export interface NativeXdpFeatures {
+  /** 'basic', 'redirect', 'ndo-xmit', 'xsk-zerocopy', 'hw-offload', 'rx-sg', 'ndo-xmit-sg'. */
+  xdpFeatures: string[];
+  xdpFeaturesBits: number;
+  xdpZcMaxSegs?: number;
+  /** 'timestamp', 'hash', 'vlan-tag' (Linux 6.8+). */
+  xdpRxMetadata?: string[];
+  /** 'tx-timestamp', 'tx-checksum', 'tx-launch-time-fifo' (Linux 6.8+). */
+  xskFeatures?: string[];
+}
+
+/** One offload feature as `ethtool -k` shows it. */
+export interface NativeOffload {
+  name: string;
+  active: boolean;
+  /** Not changeable on this device. */
+  fixed: boolean;
+}
+
+/** The busy-poll socket options of an AF_XDP socket, read back from the kernel. */
+export interface BusyPollSettings {
+  preferBusyPoll: boolean;
+  usecs: number;
+  /** Absent where the kernel's getsockopt cannot report SO_BUSY_POLL_BUDGET (ENOPROTOOPT). */
+  budget?: number | null;
+  /** The NAPI instance busy polling drives; 0 until a packet arrived, or where there is none. */
+  napiId: number;
+}
+
 /** One poll(2) over the AF_XDP sockets of a worker that owns several queues. */
 export interface NativeXskPollSet {
   wait(timeoutMs: number): boolean;
@@ -121,7 +151,14 @@ export interface NativeXskSocket {
   readonly zeroCopy: boolean;
   readonly mode: 'zerocopy' | 'copy';
   readonly needWakeup: boolean;
+  /** SO_BUSY_POLL is set on the socket. */
+  readonly busyPoll: boolean;
+  /** The data path makes its syscall whenever the rings are idle (busy polling's NAPI runs). */
+  readonly idleSyscalls: boolean;
   readonly ringSizes: RingCounts;
+  busyPollSettings(): BusyPollSettings;
+  /** Stops or restarts those idle syscalls; the socket options stay as set. */
+  setIdleSyscalls(on: boolean): void;
   stats(): XskStats;
   close(): void;
 }
@@ -175,6 +212,11 @@ export interface NodeXdp {
   nicChannels(ifname: string): { counts?: ChannelCounts; unsupported?: NativeUnsupported };
   nicRss(ifname: string): { facts?: NativeRssFacts; unsupported?: NativeUnsupported };
   nicFlowHashes(ifname: string): NativeFlowHash[];
+  nicXdpFeatures(ifname: string): {
+    features?: NativeXdpFeatures;
+    unsupported?: NativeUnsupported;
+  };
+  nicOffloads(ifname: string): { features?: NativeOffload[]; unsupported?: NativeUnsupported };
   Umem: new (memory: Uint8Array, opts: UmemOptions) => NativeUmem;
   XskSocket: { create(umem: NativeUmem, opts: XskOptions): NativeXskSocket };
   XskPort: { open(socketId: number, buffers: PortBuffers): NativeXskPort };

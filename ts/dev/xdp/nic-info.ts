@@ -1,14 +1,18 @@
-// What a NIC says about its queues and its receive-side scaling, read through the addon's
-// ethtool calls: the driver, the queues the engine must serve, the channel counts, the RSS hash
-// function, key and indirection table (RETA), and the fields hashed for TCP and UDP over IPv4
-// and IPv6. A reading the driver does not offer is an `Unsupported` value saying so (veth
+// What a NIC says about its queues, its receive-side scaling, its XDP support and its offloads,
+// read through the addon's ethtool and netlink calls: the driver, the queues the engine must
+// serve, the channel counts, the RSS hash function, key and indirection table (RETA), the fields
+// hashed for TCP and UDP over IPv4 and IPv6, the netdev family's XDP features (native XDP,
+// redirect, AF_XDP zero-copy, multi-buffer, AF_XDP TX offloads) and the ethtool offloads. A
+// reading the driver does not offer is an `Unsupported` value saying so (veth
 // offers none of the RSS ones), never a guess: the engine follows or programs the NIC's RSS only
 // where the NIC reported it, and steers in software elsewhere.
 import {
   nodeXdp,
   type ChannelCounts,
   type NativeFlowHash,
+  type NativeOffload,
   type NativeUnsupported,
+  type NativeXdpFeatures,
 } from './native.js';
 
 /** A reading the driver does not offer. */
@@ -41,6 +45,25 @@ export interface FlowHashInfo {
 
 export type FlowType = 'tcp4' | 'udp4' | 'tcp6' | 'udp6';
 
+/** The netdev netlink family's NETDEV_CMD_DEV_GET, by name. */
+export interface XdpFeatureInfo {
+  /**
+   * 'basic' (native XDP), 'redirect' (XDP_REDIRECT, which AF_XDP needs), 'ndo-xmit',
+   * 'xsk-zerocopy', 'hw-offload', 'rx-sg' (multi-buffer RX), 'ndo-xmit-sg'. Empty: no native XDP;
+   * generic XDP still works, in copy mode.
+   */
+  xdpFeatures: string[];
+  /** Fragments a zero-copy AF_XDP frame may span (1: single-buffer); absent if not said. */
+  xdpZcMaxSegs?: number;
+  /** RX metadata for XDP programs: 'timestamp', 'hash', 'vlan-tag' (Linux 6.8+). */
+  xdpRxMetadata?: string[];
+  /** AF_XDP TX offloads: 'tx-timestamp', 'tx-checksum', 'tx-launch-time-fifo' (Linux 6.8+). */
+  xskFeatures?: string[];
+}
+
+/** One offload (`ethtool -k`). */
+export type OffloadInfo = NativeOffload;
+
 export interface NicInfo {
   name: string;
   ifindex: number;
@@ -53,6 +76,10 @@ export interface NicInfo {
   channels: ChannelCounts | Unsupported;
   rss: RssInfo | Unsupported;
   flowHash: Record<FlowType, FlowHashInfo | Unsupported>;
+  /** XDP and AF_XDP support (netdev netlink; ENOENT `Unsupported` before Linux 6.3). */
+  xdp: XdpFeatureInfo | Unsupported;
+  /** Every offload feature and whether it is on. */
+  offloads: OffloadInfo[] | Unsupported;
 }
 
 /** True for a reading the driver does not offer. */
@@ -62,6 +89,15 @@ export function isUnsupported(reading: object): reading is Unsupported {
 
 function unsupported(why: NativeUnsupported): Unsupported {
   return { unsupported: why.message, code: why.code };
+}
+
+/** The features by name; readings the kernel did not send are left out, not undefined. */
+function xdpFeatureInfo(f: NativeXdpFeatures): XdpFeatureInfo {
+  const info: XdpFeatureInfo = { xdpFeatures: f.xdpFeatures };
+  if (f.xdpZcMaxSegs != null) info.xdpZcMaxSegs = f.xdpZcMaxSegs;
+  if (f.xdpRxMetadata != null) info.xdpRxMetadata = f.xdpRxMetadata;
+  if (f.xskFeatures != null) info.xskFeatures = f.xskFeatures;
+  return info;
 }
 
 function flowHashInfo(hash: NativeFlowHash): FlowHashInfo | Unsupported {
@@ -80,6 +116,8 @@ export function nicInfo(ifname: string): NicInfo {
   const rss = xdp.nicRss(ifname);
   const flowHash = {} as Record<FlowType, FlowHashInfo | Unsupported>;
   for (const hash of xdp.nicFlowHashes(ifname)) flowHash[hash.flow] = flowHashInfo(hash);
+  const features = xdp.nicXdpFeatures(ifname);
+  const offloads = xdp.nicOffloads(ifname);
   return {
     name: info.name,
     ifindex: info.ifindex,
@@ -90,5 +128,7 @@ export function nicInfo(ifname: string): NicInfo {
     channels: channels.counts ?? unsupported(channels.unsupported!),
     rss: rss.facts ?? unsupported(rss.unsupported!),
     flowHash,
+    xdp: features.features ? xdpFeatureInfo(features.features) : unsupported(features.unsupported!),
+    offloads: offloads.features ?? unsupported(offloads.unsupported!),
   };
 }

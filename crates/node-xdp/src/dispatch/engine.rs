@@ -377,7 +377,9 @@ impl Engine {
             bytes += u64::from(desc.len);
         });
         if n == 0 {
-            if self.kernel.fill.needs_wakeup() {
+            // Busy polling: recvfrom runs the NAPI poll (see port.rs).
+            let idle_syscalls = self.kernel.socket.idle_syscalls.load(Ordering::Relaxed);
+            if idle_syscalls || self.kernel.fill.needs_wakeup() {
                 self.wake(sys::kick_rx(self.kernel.socket.raw_fd()), "waking RX");
             }
             return 0;
@@ -463,7 +465,9 @@ impl Engine {
             Counters::add(&self.kernel.socket.counters.tx_bytes, bytes);
         }
         if self.kernel.tx.pending() > 0
-            && (!self.kernel.socket.need_wakeup || self.kernel.tx.needs_wakeup())
+            && (!self.kernel.socket.need_wakeup
+                || self.kernel.socket.idle_syscalls.load(Ordering::Relaxed)
+                || self.kernel.tx.needs_wakeup())
         {
             self.kick_tx();
         }
