@@ -19,6 +19,8 @@ const fixture = path.join(
 function startHolder(prefix: string[], args: string[]) {
   const argv = [...prefix, process.execPath, fixture, ...args];
   const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr = { text: '' };
+  child.stderr.on('data', (d: Buffer) => (stderr.text += d.toString()));
   const firstLine = new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`holder said nothing: ${out}`)), 20000);
@@ -35,7 +37,7 @@ function startHolder(prefix: string[], args: string[]) {
       resolve(out.trim());
     });
   });
-  return { child, firstLine };
+  return { child, firstLine, stderr };
 }
 
 async function linkShow(ifname: string): Promise<string> {
@@ -60,11 +62,20 @@ describe('engine process lifetime and privileges', function () {
   });
 
   it('kill -9 of a process holding a socket leaves no XDP program on the interface', async function () {
-    const { child, firstLine } = startHolder([], [bed.engineIf, bed.engineIpv4]);
+    const { child, firstLine, stderr } = startHolder([], [bed.engineIf, bed.engineIpv4]);
     try {
       assert.equal(await firstLine, 'ready');
       assert.notEqual(nodeXdp().attachedXdpProgram(bed.engineIf), null);
-      assert.match(await linkShow(bed.engineIf), XDP_ATTACHED);
+      // What to look at if `ip` disagrees: whether the holder still lives, what it printed, and
+      // what the kernel reports after the `ip` call.
+      const shown = await linkShow(bed.engineIf);
+      const holder = child.exitCode === null && child.signalCode === null ? 'alive' : 'gone';
+      assert.match(
+        shown,
+        XDP_ATTACHED,
+        `ip link show: ${shown}; holder ${holder}, stderr ${JSON.stringify(stderr.text)}; ` +
+          `attached now: ${JSON.stringify(nodeXdp().attachedXdpProgram(bed.engineIf))}`,
+      );
     } finally {
       child.kill('SIGKILL');
       await new Promise((r) =>
