@@ -6,14 +6,16 @@ import os from 'node:os';
 import { spawn, Thread, Worker, type ModuleThread } from 'threads';
 import { XdpBinding, type BindingFacts, type XdpBindingOptions } from '../dev/xdp/xdp-binding.js';
 import type { BusyPollOptions } from '../dev/xdp/busy-poll.js';
-import { planBinding } from './binding-plan.js';
+import { planBinding, type BindingPlan } from './binding-plan.js';
+import { chooseRss, type RssChoice, type RssMode } from './rss-choice.js';
+import { nicRssReading } from '../dev/xdp/nic-info.js';
+import { ProgrammedNicRss } from '../dev/xdp/nic-rss-writer.js';
 import { DispatchBinding } from '../dev/dispatch/dispatch-binding.js';
 import { createSteeringLayout, type SteeringLayout } from '../dev/steering/index.js';
 import { nodeXdp } from '../dev/xdp/native.js';
 import { createSharedInterfaceState } from '../iface/interface.js';
 import { linkLocalFromMac, type InterfaceConfig } from '../iface/config.js';
 import { parseMac } from '../wire/index.js';
-import { DEFAULT_RSS_KEY, Reta } from '../rss/index.js';
 import type { ShutdownReport, StackWorkerApi } from './stack-worker.js';
 import type { DeviceSpec, StackWorkerConfig, StackWorkerStats } from './stack-config.js';
 import type { SocketEntry } from './socket-report.js';
@@ -57,6 +59,16 @@ export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
    * SO_BUSY_POLL's microseconds, or each setting. The device's knobs are put back on stop.
    */
   busyPoll?: boolean | number | BusyPollOptions;
+  /**
+   * How flow ownership meets the NIC's RSS (runtime/rss-choice.ts): 'follow' computes ownership
+   * and connect()'s source ports with the NIC's key and indirection table as read; 'program'
+   * writes the engine's key, a table over the workers' queues and 4-tuple hashing for TCP and UDP
+   * to the NIC and puts the NIC's own back on stop; 'software' keeps the engine's own and steers
+   * flows between workers. Default: follow where the NIC reports a Toeplitz key and table, else
+   * software (`engine.rss` says which and why). 'follow' and 'program' throw ENOTSUP where the
+   * driver reports no RSS (veth) or more workers than queues need the dispatcher.
+   */
+  rss?: RssMode;
   /** Replace a foreign XDP program on the interface instead of failing. */
   force?: boolean;
   /**
@@ -99,9 +111,16 @@ type Binding =
   | { kind: 'steered'; binding: XdpBinding; layout: SteeringLayout }
   | { kind: 'dispatch'; binding: DispatchBinding };
 
-/** How frames reach the workers: the plan (binding-plan.ts), carried out. */
-function bind(workers: number, queues: number, common: Omit<XdpBindingOptions, 'queues'>): Binding {
-  const plan = planBinding(common.ifname, workers, queues);
+/**
+ * How frames reach the workers: the plan (binding-plan.ts), carried out; steered workers decide
+ * ownership by `rss`'s key and RETA.
+ */
+function bind(
+  plan: BindingPlan,
+  rss: RssChoice,
+  common: Omit<XdpBindingOptions, 'queues'>,
+): Binding {
+  const { workers, queues } = plan;
   if (plan.kind === 'dispatch') {
     return { kind: 'dispatch', binding: DispatchBinding.open({ ...common, workers }) };
   }
@@ -112,7 +131,12 @@ function bind(workers: number, queues: number, common: Omit<XdpBindingOptions, '
   });
   if (plan.kind === 'xdp') return { kind: 'xdp', binding };
   try {
-    const layout = createSteeringLayout({ workers, frames: binding.umemLayout.frameCount });
+    const layout = createSteeringLayout({
+      workers,
+      frames: binding.umemLayout.frameCount,
+      key: rss.key,
+      reta: rss.reta,
+    });
     return { kind: 'steered', binding, layout };
   } catch (err) {
     binding.close();
@@ -153,6 +177,17 @@ function hostPart(cidr: string): string {
   return cidr.split('/')[0];
 }
 
+/** Engine.rss: how ownership meets the NIC's RSS. */
+export interface EngineRssFacts {
+  mode: RssMode;
+  requested: RssMode | 'default';
+  why: string;
+  notes: string[];
+  /** The ownership key's length and the RETA's entries. */
+  keyBytes: number;
+  retaSize: number;
+}
+
 /** Frame accounting at shutdown. */
 export interface EngineAudit {
   /** False when this engine's kind of device could not be audited (or it was stopped before). */
@@ -167,10 +202,12 @@ export class Engine {
   private metrics: MetricsServer | undefined;
   private capture: CaptureFiles | undefined;
   private unregisterStop: (() => void) | undefined;
+  private programmedRss: ProgrammedNicRss | undefined;
 
   private constructor(
     private readonly bound: Binding,
     private readonly threads: ModuleThread<StackWorkerApi>[],
+    private readonly rssChoice: RssChoice,
   ) {}
 
   static async start(opts: EngineOptions): Promise<Engine> {
@@ -204,19 +241,28 @@ export class Engine {
       force: opts.force,
       busyPoll: opts.busyPoll,
     };
-    const bound = bind(workers, queues, common);
+    const plan = planBinding(opts.ifname, workers, queues);
+    // Decided (and refused, ENOTSUP) before anything is set up; written to the NIC once the
+    // engine can put it back.
+    const rss = chooseRss(opts.rss, nicRssReading(opts.ifname, info.driver), plan);
+    const bound = bind(plan, rss, common);
     const threads: ModuleThread<StackWorkerApi>[] = [];
-    const engine = new Engine(bound, threads);
+    const engine = new Engine(bound, threads, rss);
     engine.capture = capture;
     if (opts.handleSignals !== false) engine.unregisterStop = onGracefulStop(() => engine.stop());
     try {
+      if (rss.program) {
+        const { apply, restore } = rss.program;
+        engine.programmedRss = ProgrammedNicRss.write(opts.ifname, apply, restore);
+        rss.notes.push(...engine.programmedRss.notes);
+      }
       const shared = createSharedInterfaceState();
-      // The RETA the workers' connect() ports must agree with: the dispatcher's, or the default
-      // spread that the steering layout also uses.
-      const reta =
+      // The key and RETA the workers' connect() ports must agree with: the dispatcher's, or the
+      // ones the steering layout also uses.
+      const ownership =
         bound.kind === 'dispatch'
-          ? bound.binding.steering.reta.table
-          : new Reta(workers, 128).table;
+          ? { key: bound.binding.hasher.key, reta: bound.binding.steering.reta.table }
+          : rss;
       for (let w = 0; w < workers; w++) {
         const config: StackWorkerConfig = {
           workerId: w,
@@ -224,8 +270,8 @@ export class Engine {
           device: deviceSpec(bound, w, workers),
           iface: { ...opts, mac: info.mac },
           shared,
-          rssKey: DEFAULT_RSS_KEY,
-          reta: Uint8Array.from(reta),
+          rssKey: Uint8Array.from(ownership.key),
+          reta: Uint8Array.from(ownership.reta),
           app: opts.app,
           tcp: opts.tcp,
           ephemeralPorts: opts.ephemeralPorts,
@@ -302,6 +348,15 @@ export class Engine {
     return this.xdp;
   }
 
+  /**
+   * How flow ownership meets the NIC's RSS: 'follow', 'program' or 'software', what was asked
+   * for, why, and notes (hash fields that differ, a write the driver refused).
+   */
+  get rss(): EngineRssFacts {
+    const { mode, requested, why, notes, key, reta } = this.rssChoice;
+    return { mode, requested, why, notes: [...notes], keyBytes: key.length, retaSize: reta.length };
+  }
+
   /** How frames reach the workers: 'xdp' (direct), 'steered' or 'dispatch' (software RSS). */
   get mode(): string {
     return this.bound.kind;
@@ -341,6 +396,9 @@ export class Engine {
       this.closed = true;
       this.bound.binding.close();
     }
+    const unrestored = this.programmedRss?.restore() ?? [];
+    if (unrestored.length > 0) audit.problems.push(...unrestored);
+    audit.ok &&= unrestored.length === 0;
     this.capture?.finish(); // the workers have closed their files
     return audit;
   }
