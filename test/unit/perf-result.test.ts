@@ -81,6 +81,14 @@ describe('perf result', function () {
     );
   });
 
+  it("reports the engine's rss mode, which the schema knows", function () {
+    const r: PerfResult = { mode: 'tcp-rr', workers: 2, seconds: 1, pps: 10, rss: 'follow' };
+    const line = resultLine(r);
+    assert.equal(line.rss, 'follow');
+    assert.deepEqual(validate(schema, line), []);
+    assert.notDeepEqual(validate(schema, { ...line, rss: 'hardware' }), []);
+  });
+
   it('makes a line of the schema: common fields first, nulls where they do not apply, ratios', function () {
     const line = resultLine(rxdropResult());
     assert.deepEqual(validate(schema, line), []);

@@ -19,6 +19,7 @@ import type { BindingFacts } from '../../dev/xdp/xdp-binding.js';
 import type { TestBed } from '../../testbed/testbed.js';
 import { onGracefulStop, signalExitCode } from '../../runtime/signals.js';
 import { BUSY_POLL_DEFAULTS } from '../../dev/xdp/busy-poll.js';
+import { oneOf } from '../values.js';
 
 /** `--busy-poll [USECS]`: run and perf take it. */
 export const BUSY_POLL_FLAG = {
@@ -30,6 +31,16 @@ export const BUSY_POLL_FLAG = {
     `device's napi_defer_hard_irqs ${BUSY_POLL_DEFAULTS.deferHardIrqs} and gro_flush_timeout ` +
     `${BUSY_POLL_DEFAULTS.groFlushTimeoutNs} ns, put back on exit`,
   check: integerIn(1, 1_000_000),
+} as const;
+
+/** `--rss program|follow|software`: run and perf take it (EngineOptions.rss). */
+export const RSS_FLAG = {
+  value: 'MODE',
+  help:
+    "how flow ownership meets the NIC's RSS: follow (the NIC's key and table), program (write " +
+    "the engine's to the NIC, put back on exit) or software (steer between workers); default " +
+    'follow where the NIC reports its key and table, else software',
+  check: oneOf('program', 'follow', 'software'),
 } as const;
 
 const flags = {
@@ -58,6 +69,7 @@ const flags = {
     check: numberIn(0),
   },
   'busy-poll': BUSY_POLL_FLAG,
+  rss: RSS_FLAG,
   metrics: {
     value: 'HOST:PORT',
     help: 'serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (port 0: any)',
@@ -84,6 +96,7 @@ function engineOptions(app: string, values: Values<typeof flags>, bed?: TestBed)
     workers: values.workers,
     softwareRss: values['software-rss'] === true,
     busyPoll: values['busy-poll'],
+    rss: values.rss,
     metrics: values.metrics,
     pcap: values.pcap,
     // This command stops the engine itself, after printing its counters.
@@ -128,7 +141,8 @@ export async function run(argv: string[]): Promise<number> {
     try {
       process.stderr.write(
         `xdpnet: ${app} running on ${opts.ifname} (${opts.ipv4?.join(', ')} ${opts.ipv6?.join(', ')}), ` +
-          `${engine.workers} worker(s), ${engine.mode}, ${xdpSummary(engine.xdp)}` +
+          `${engine.workers} worker(s), ${engine.mode}, ${xdpSummary(engine.xdp)}, ` +
+          `RSS ${engine.rss.mode} (${engine.rss.why})` +
           (engine.metricsUrl ? `; metrics at ${engine.metricsUrl}` : '') +
           (bed
             ? `; kernel peer in namespace ${bed.netns} at ${bed.peerIpv4}, ${bed.peerIpv6}`
