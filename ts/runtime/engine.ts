@@ -10,6 +10,7 @@ import { planBinding } from './binding-plan.js';
 import { DispatchBinding } from '../dev/dispatch/dispatch-binding.js';
 import { createSteeringLayout, type SteeringLayout } from '../dev/steering/index.js';
 import { nodeXdp } from '../dev/xdp/native.js';
+import { needsMultiBuffer } from '../dev/xdp/umem-layout.js';
 import { createSharedInterfaceState } from '../iface/interface.js';
 import { linkLocalFromMac, type InterfaceConfig } from '../iface/config.js';
 import { parseMac } from '../wire/index.js';
@@ -102,6 +103,20 @@ type Binding =
 /** How frames reach the workers: the plan (binding-plan.ts), carried out. */
 function bind(workers: number, queues: number, common: Omit<XdpBindingOptions, 'queues'>): Binding {
   const plan = planBinding(common.ifname, workers, queues);
+  const mtu = common.mtu ?? 1500;
+  if (needsMultiBuffer(mtu, common.frameSize ?? 2048, common.headroom ?? 0)) {
+    // Chains of descriptors are handled by the device a worker reads itself (XdpDevice); the
+    // dispatcher, steering and multi-queue devices move one descriptor per packet.
+    if (plan.kind !== 'xdp' || queues > 1) {
+      throw Object.assign(
+        new Error(
+          `MTU ${mtu} needs multi-buffer frames, which run on an interface with one queue and ` +
+            `one worker (got ${queues} queues, ${workers} workers)`,
+        ),
+        { code: 'ENOTSUP' },
+      );
+    }
+  }
   if (plan.kind === 'dispatch') {
     return { kind: 'dispatch', binding: DispatchBinding.open({ ...common, workers }) };
   }
@@ -203,6 +218,7 @@ export class Engine {
       bindMode: opts.bindMode,
       force: opts.force,
       busyPoll: opts.busyPoll,
+      mtu: opts.mtu,
     };
     const bound = bind(workers, queues, common);
     const threads: ModuleThread<StackWorkerApi>[] = [];
