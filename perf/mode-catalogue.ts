@@ -72,9 +72,9 @@ export const PERF_MODES = {
     reads: ['seconds', ...BINDING, ...CAPTURE],
   },
   'tcp-stream': {
-    summary: 'TCP bulk transfer into a sink app on the engine; vs Node net',
+    summary: 'TCP bulk transfer into a sink app on the engine; vs Node net (--mtu: jumbo frames)',
     site: 'bed',
-    reads: ['seconds', ...BINDING, ...CAPTURE],
+    reads: ['seconds', 'mtu', ...BINDING, ...CAPTURE],
   },
   'epoll-echo': {
     summary: 'the epoll echo example, 32 connections x 64 B; vs Node net echo',

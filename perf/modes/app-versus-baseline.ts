@@ -85,6 +85,7 @@ async function onEngine<F extends PerfFigures>(
     bindMode: target.options.bindMode,
     busyPoll: target.options.busyPoll,
     pcap: target.options.pcap,
+    mtu: target.options.mtu,
   });
   const workers = engine.workers; // 0 once stopped
   let figures: F;
