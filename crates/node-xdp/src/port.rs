@@ -336,6 +336,23 @@ impl XskPort {
     }
 }
 
+/// Appends the descriptors of the packet `[addr, len]`, which may run over several frames of
+/// `frame_size` bytes: one per frame it touches, each inside its frame, with XDP_PKT_CONTD on all
+/// but the last (af_xdp.rst, "Multi-Buffer Support").
+fn split_into_frames(addr: u64, len: u64, frame_size: u64, out: &mut Vec<libc::xdp_desc>) {
+    let (mut at, mut left) = (addr, len);
+    while left > 0 {
+        let piece = left.min(frame_size - at % frame_size);
+        left -= piece;
+        out.push(libc::xdp_desc {
+            addr: at,
+            len: piece as u32,
+            options: if left > 0 { libc::XDP_PKT_CONTD } else { 0 },
+        });
+        at += piece;
+    }
+}
+
 impl Inner {
     fn counters(&self) -> &Counters {
         &self.socket.counters
@@ -500,17 +517,7 @@ impl Inner {
             if let Some(frames) = &mut self.frames {
                 l4sum::fill_tcp(frames.frame_mut(addr, len as u32));
             }
-            let (mut at, mut left) = (addr, len);
-            while left > 0 {
-                let piece = left.min(fs - at % fs);
-                left -= piece;
-                chain.push(libc::xdp_desc {
-                    addr: at,
-                    len: piece as u32,
-                    options: if left > 0 { libc::XDP_PKT_CONTD } else { 0 },
-                });
-                at += piece;
-            }
+            split_into_frames(addr, len, fs, &mut chain);
             bytes += len;
             n += 1;
         }
@@ -582,5 +589,36 @@ impl Inner {
     fn invalid(&self, message: String) -> error::Error {
         Counters::add(&self.counters().invalid_descs, 1);
         err("EINVAL", message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(addr: u64, len: u64) -> Vec<(u64, u32, u32)> {
+        let mut out = Vec::new();
+        split_into_frames(addr, len, 4096, &mut out);
+        out.iter().map(|d| (d.addr, d.len, d.options)).collect()
+    }
+
+    #[test]
+    fn a_packet_inside_one_frame_is_one_descriptor() {
+        assert_eq!(split(8192 + 256, 1514), vec![(8192 + 256, 1514, 0)]);
+        assert_eq!(split(256, 3840), vec![(256, 3840, 0)]);
+    }
+
+    #[test]
+    fn a_jumbo_frame_is_one_descriptor_per_frame_continued_but_the_last() {
+        let contd = libc::XDP_PKT_CONTD;
+        assert_eq!(
+            split(4096 + 256, 9014),
+            vec![
+                (4096 + 256, 3840, contd),
+                (8192, 4096, contd),
+                (12288, 9014 - 3840 - 4096, 0),
+            ]
+        );
+        assert_eq!(split(256, 3841), vec![(256, 3840, contd), (4096, 1, 0)]);
     }
 }

@@ -95,6 +95,16 @@ fn verifier_accepts_the_program() {
 }
 
 #[test]
+fn verifier_accepts_the_program_for_multi_buffer_packets() {
+    if !is_root() {
+        return;
+    }
+    // BPF_F_XDP_HAS_FRAGS: the same instructions, which read only the first buffer's headers.
+    let prog = LoadedProgram::load(64, true).unwrap_or_else(|e| panic!("{e}"));
+    assert!(prog.id() > 0);
+}
+
+#[test]
 fn frames_for_our_addresses_are_picked_and_others_passed() {
     if !is_root() {
         return;
