@@ -74,9 +74,9 @@ export const PERF_MODES = {
     reads: ['seconds', ...BINDING, ...ENGINE, ...CAPTURE],
   },
   'tcp-stream': {
-    summary: 'TCP bulk transfer into a sink app on the engine; vs Node net',
+    summary: 'TCP bulk transfer into a sink app on the engine; vs Node net (--mtu: jumbo frames)',
     site: 'bed',
-    reads: ['seconds', ...BINDING, ...ENGINE, ...CAPTURE],
+    reads: ['seconds', 'mtu', ...BINDING, ...ENGINE, ...CAPTURE],
   },
   'epoll-echo': {
     summary: 'the epoll echo example, 32 connections x 64 B; vs Node net echo',

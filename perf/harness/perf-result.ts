@@ -31,6 +31,8 @@ export interface PerfFigures {
   p999_us?: number;
   /** The side's latency histogram (HdrHistogram percentile distribution text), when saved. */
   histogramFile?: string;
+  /** The link MTU the side ran at (the modes that take --mtu). */
+  mtu?: number;
 }
 
 /** Busy polling as a result reports it. */

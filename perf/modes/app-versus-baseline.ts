@@ -86,6 +86,7 @@ async function onEngine<F extends PerfFigures>(
     busyPoll: target.options.busyPoll,
     rss: target.options.rss,
     pcap: target.options.pcap,
+    mtu: target.options.mtu,
   });
   const workers = engine.workers; // 0 once stopped
   let figures: F;

@@ -41,6 +41,11 @@ export interface PerfOptions {
   histogramDir?: string;
   /** Capture the engine's frames into this pcap file (the modes that read it: mode-catalogue). */
   pcap?: string;
+  /**
+   * The bed's MTU, both ends, and the engine's (default 1500); one above what a UMEM frame holds
+   * runs the engine on AF_XDP multi-buffer frames.
+   */
+  mtu?: number;
 }
 
 export interface PerfTarget {

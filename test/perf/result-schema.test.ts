@@ -114,4 +114,15 @@ describe('perf: every mode ends with a line of perf/result.schema.json', functio
       }
     });
   }
+
+  it('tcp-stream --mtu 9000: both sides at the jumbo MTU, in the schema', async () => {
+    const run = await perf('tcp-stream', ['--mtu', '9000']);
+    const line = lastLine(run.stdout) as Record<string, unknown> & {
+      baseline: Record<string, unknown>;
+    };
+    assert.deepEqual(validate(schema, line), [], JSON.stringify(line));
+    assert.equal(line.mtu, 9000);
+    assert.equal(line.baseline.mtu, 9000);
+    assert.ok((line.bps as number) > 0 && (line.baseline.bps as number) > 0, JSON.stringify(line));
+  });
 });

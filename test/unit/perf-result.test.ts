@@ -48,6 +48,7 @@ describe('perf result', function () {
       queues: 1,
       bindMode: 'copy',
       bindModeWhy: 'veth does not offer xsk-zerocopy',
+      multiBuffer: false,
       needWakeup: true,
       busyPoll: false,
     };

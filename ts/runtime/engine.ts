@@ -13,6 +13,7 @@ import { ProgrammedNicRss } from '../dev/xdp/nic-rss-writer.js';
 import { DispatchBinding } from '../dev/dispatch/dispatch-binding.js';
 import { createSteeringLayout, type SteeringLayout } from '../dev/steering/index.js';
 import { nodeXdp } from '../dev/xdp/native.js';
+import { needsMultiBuffer } from '../dev/xdp/umem-layout.js';
 import { createSharedInterfaceState } from '../iface/interface.js';
 import { linkLocalFromMac, type InterfaceConfig } from '../iface/config.js';
 import { parseMac } from '../wire/index.js';
@@ -121,6 +122,20 @@ function bind(
   common: Omit<XdpBindingOptions, 'queues'>,
 ): Binding {
   const { workers, queues } = plan;
+  const mtu = common.mtu ?? 1500;
+  if (needsMultiBuffer(mtu, common.frameSize ?? 2048, common.headroom ?? 0)) {
+    // Chains of descriptors are handled by the device a worker reads itself (XdpDevice); the
+    // dispatcher, steering and multi-queue devices move one descriptor per packet.
+    if (plan.kind !== 'xdp' || queues > 1) {
+      throw Object.assign(
+        new Error(
+          `MTU ${mtu} needs multi-buffer frames, which run on an interface with one queue and ` +
+            `one worker (got ${queues} queues, ${workers} workers)`,
+        ),
+        { code: 'ENOTSUP' },
+      );
+    }
+  }
   if (plan.kind === 'dispatch') {
     return { kind: 'dispatch', binding: DispatchBinding.open({ ...common, workers }) };
   }
@@ -240,6 +255,7 @@ export class Engine {
       bindMode: opts.bindMode,
       force: opts.force,
       busyPoll: opts.busyPoll,
+      mtu: opts.mtu,
     };
     const plan = planBinding(opts.ifname, workers, queues);
     // Decided (and refused, ENOTSUP) before anything is set up; written to the NIC once the

@@ -62,6 +62,11 @@ const flags = {
     help: 'save the latency histograms (HdrHistogram text) here (default: beside --report)',
   },
   pcap: { value: 'FILE', help: "capture the engine's frames into FILE (pcap, for tshark)" },
+  mtu: {
+    value: 'M',
+    help: 'MTU of the bed and the engine (default 1500; 9000: jumbo frames, AF_XDP multi-buffer)',
+    check: integerIn(68, 65535),
+  },
 } satisfies Flags;
 
 /** The flags of the harness itself, which every mode takes. */
@@ -89,6 +94,7 @@ const FLAG_OF: Record<keyof PerfOptions, keyof typeof flags> = {
   report: 'report',
   histogramDir: 'histogram-dir',
   pcap: 'pcap',
+  mtu: 'mtu',
 };
 
 const SITE_NOTES = {
@@ -143,6 +149,7 @@ function perfOptions(values: Values<typeof flags>): PerfOptions {
     report: values.report,
     histogramDir: values['histogram-dir'],
     pcap: values.pcap,
+    mtu: values.mtu,
   };
 }
 

@@ -70,6 +70,11 @@ const flags = {
   },
   'busy-poll': BUSY_POLL_FLAG,
   rss: RSS_FLAG,
+  mtu: {
+    value: 'M',
+    help: "the engine's MTU, and a new test bed's (default 1500; 9000: jumbo frames)",
+    check: integerIn(68, 65535),
+  },
   metrics: {
     value: 'HOST:PORT',
     help: 'serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (port 0: any)',
@@ -97,6 +102,7 @@ function engineOptions(app: string, values: Values<typeof flags>, bed?: TestBed)
     softwareRss: values['software-rss'] === true,
     busyPoll: values['busy-poll'],
     rss: values.rss,
+    mtu: values.mtu,
     metrics: values.metrics,
     pcap: values.pcap,
     // This command stops the engine itself, after printing its counters.
@@ -110,7 +116,8 @@ function xdpSummary(xdp: BindingFacts): string {
     ? `, busy polling ${xdp.busyPoll.usecs} µs${xdp.busyPoll.notes.length ? ` (${xdp.busyPoll.notes.join('; ')})` : ''}`
     : '';
   const bind = xdp.zeroCopy ? 'zero-copy' : 'copy mode';
-  return `${xdp.xdpMode} XDP, ${bind} (${xdp.bindModeWhy})${busy}`;
+  const mb = xdp.multiBuffer ? ', multi-buffer frames' : '';
+  return `${xdp.xdpMode} XDP, ${bind} (${xdp.bindModeWhy})${mb}${busy}`;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -134,7 +141,7 @@ export async function run(argv: string[]): Promise<number> {
     wake?.();
     await done;
   });
-  const bed: TestBed | undefined = ifname ? undefined : await TestBed.up();
+  const bed: TestBed | undefined = ifname ? undefined : await TestBed.up({ mtu: values.mtu });
   try {
     const opts = engineOptions(app, values, bed);
     const engine = await Engine.start(opts);

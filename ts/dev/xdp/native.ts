@@ -128,6 +128,11 @@ export interface XskOptions {
   fillSize?: number;
   compSize?: number;
   busyPoll?: { preferBusyPoll?: boolean; usecs?: number; budget?: number };
+  /**
+   * XDP_USE_SG: packets longer than a frame come and go as chains of descriptors (bit 30 of an RX
+   * length word, RX_CONTINUED; a TX [addr, len] may run over several contiguous frames).
+   */
+  multiBuffer?: boolean;
 }
 
 export interface XskStats {
@@ -240,7 +245,7 @@ export interface NodeXdp {
   XdpProgram: {
     attach(
       ifname: string,
-      opts?: { mode?: XdpAttachMode; force?: boolean; maxQueues?: number },
+      opts?: { mode?: XdpAttachMode; force?: boolean; maxQueues?: number; frags?: boolean },
     ): NativeXdpProgram;
   };
 }
