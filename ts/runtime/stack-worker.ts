@@ -246,7 +246,7 @@ const api = {
       tick: () => iface.tick(),
       park,
       settle: () => {
-        tcp.sendOwedAcks();
+        tcp.settle();
         iface.flush();
       },
     };
