@@ -14,76 +14,18 @@ import { TestBed } from '../../ts/testbed/testbed.js';
 import type { Engine } from '../../ts/runtime/engine.js';
 import { startEngineOnBed, stopEngineAndBed } from '../support/engine-on-bed.js';
 import { runPeerPython } from '../support/peer-namespace.js';
+import {
+  checkTransfer,
+  PY_TRANSFER_CLIENT,
+  PY_TRANSFER_SERVER,
+  type TransferOutcome,
+} from '../support/py-transfer.js';
 import { readResult } from '../support/result-file.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const transferApp = path.join(here, 'apps/transfer.js');
 const MB = 1024 * 1024;
 const MTU = 9000;
-
-interface Outcome {
-  sentSha: string;
-  sentBytes: number;
-  recvSha: string;
-  recvBytes: number;
-  eofBeforeReply?: boolean;
-  family?: string;
-  peer?: string;
-  /** Kernel side: TCP_MAXSEG and tcpi_snd_mss / tcpi_rcv_mss once the transfer ended. */
-  maxseg?: number;
-  error: string | null;
-}
-
-// Kernel client: sends argv[3] bytes (a thread writes while the main thread reads), shuts down
-// writing, reads the reply to EOF; hashes both directions and reports its MSS (TCP_MAXSEG: the
-// MSS in use, bounded by what the engine advertised, less the timestamp option).
-const PY_CLIENT = `
-import hashlib, json, random, socket, sys, threading
-host, port, up = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-s = socket.create_connection((host, port), timeout=90)
-sent = hashlib.sha256(); rnd = random.Random()
-def send():
-    left = up
-    while left:
-        b = rnd.randbytes(min(left, 1 << 20)); sent.update(b); s.sendall(b); left -= len(b)
-    s.shutdown(socket.SHUT_WR)
-t = threading.Thread(target=send); t.start()
-recv = hashlib.sha256(); got = 0
-while True:
-    b = s.recv(1 << 16)
-    if not b: break
-    recv.update(b); got += len(b)
-t.join()
-maxseg = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
-s.close()
-print(json.dumps({"sentSha": sent.hexdigest(), "sentBytes": up, "recvSha": recv.hexdigest(),
-                  "recvBytes": got, "maxseg": maxseg, "error": None}))
-`;
-
-// Kernel server (dual-stack): one connection; reads to EOF, answers argv[2] bytes, closes.
-const PY_SERVER = `
-import hashlib, json, random, socket, sys
-port, down = int(sys.argv[1]), int(sys.argv[2])
-l = socket.socket(socket.AF_INET6)
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-l.bind(("::", port)); l.listen(8); l.settimeout(120)
-print("ready", flush=True)
-rnd = random.Random()
-c, addr = l.accept(); c.settimeout(90)
-recv = hashlib.sha256(); got = 0
-while True:
-    b = c.recv(1 << 16)
-    if not b: break
-    recv.update(b); got += len(b)
-sent = hashlib.sha256(); left = down
-while left:
-    b = rnd.randbytes(min(left, 1 << 20)); sent.update(b); c.sendall(b); left -= len(b)
-maxseg = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
-c.shutdown(socket.SHUT_WR); c.close()
-print(json.dumps({"sentSha": sent.hexdigest(), "sentBytes": down, "recvSha": recv.hexdigest(),
-                  "recvBytes": got, "peer": addr[0], "maxseg": maxseg, "error": None}), flush=True)
-`;
 
 /** TCP timestamps (RFC 7323) take 12 bytes of every segment's option space; Linux uses them. */
 const TS_OPTION_BYTES = 12;
@@ -128,17 +70,6 @@ describe('tcp-kernel: jumbo frames (MTU 9000, AF_XDP multi-buffer) with the kern
     return w.iface;
   }
 
-  /** Both sides' digests agree in both directions and every byte arrived. */
-  function checkExchange(client: Outcome, server: Outcome, up: number, down: number): void {
-    const brief = JSON.stringify({ client, server });
-    assert.equal(client.error, null, brief);
-    assert.equal(server.error, null, brief);
-    assert.equal(server.recvBytes, up, brief);
-    assert.equal(server.recvSha, client.sentSha, brief);
-    assert.equal(client.recvBytes, down, brief);
-    assert.equal(client.recvSha, server.sentSha, brief);
-  }
-
   it('moves 100 MB each way over IPv4 (kernel client, engine server) at MSS 8960', async function () {
     this.timeout(240_000);
     const b = await upAtMtu();
@@ -150,10 +81,10 @@ describe('tcp-kernel: jumbo frames (MTU 9000, AF_XDP multi-buffer) with the kern
     });
     await readResult(`${result}-listening`, 10_000).catch(() => undefined);
     const client = JSON.parse(
-      await runPeerPython(b, PY_CLIENT, [b.engineIpv4, '7100', String(100 * MB)], 200_000),
-    ) as Outcome;
-    const server = await readResult<Outcome>(`${result}-0.json`, 10_000);
-    checkExchange(client, server, 100 * MB, 100 * MB);
+      await runPeerPython(b, PY_TRANSFER_CLIENT, [b.engineIpv4, '7100', String(100 * MB)], 200_000),
+    ) as TransferOutcome;
+    const server = await readResult<TransferOutcome>(`${result}-0.json`, 10_000);
+    checkTransfer(client, server, 100 * MB, 100 * MB);
     // The engine advertised MTU - 40 = 8960 (RFC 9293 3.7.1); the kernel's segments carry that
     // less the timestamp option.
     assert.equal(client.maxseg, MTU - 40 - TS_OPTION_BYTES, JSON.stringify(client));
@@ -165,7 +96,7 @@ describe('tcp-kernel: jumbo frames (MTU 9000, AF_XDP multi-buffer) with the kern
   it('moves 100 MB each way over IPv6 (engine client, kernel server) at MSS 8940', async function () {
     this.timeout(240_000);
     const b = await upAtMtu();
-    const srv = b.spawn(['python3', '-u', '-c', PY_SERVER, '9100', String(100 * MB)]);
+    const srv = b.spawn(['python3', '-u', '-c', PY_TRANSFER_SERVER, '9100', '1', String(100 * MB)]);
     children.push(srv);
     let out = '';
     let err = '';
@@ -182,13 +113,13 @@ describe('tcp-kernel: jumbo frames (MTU 9000, AF_XDP multi-buffer) with the kern
       XDPNET_B1_UP: String(100 * MB),
       XDPNET_B1_DOWN: '0',
     });
-    const client = await readResult<Outcome>(`${result}-0.json`, 200_000);
+    const client = await readResult<TransferOutcome>(`${result}-0.json`, 200_000);
     const done = Date.now() + 10_000;
     while (out.split('\n').length < 3 && Date.now() < done) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    const server = JSON.parse(out.split('\n')[1]) as Outcome;
-    checkExchange(client, server, 100 * MB, 100 * MB);
+    const server = JSON.parse(out.split('\n')[1]) as TransferOutcome;
+    checkTransfer(client, server, 100 * MB, 100 * MB);
     assert.equal(client.family, 'IPv6');
     assert.equal(server.maxseg, MTU - 60 - TS_OPTION_BYTES, JSON.stringify(server));
     const iface = await ifaceStats();

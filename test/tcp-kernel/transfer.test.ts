@@ -15,6 +15,12 @@ import { TestBed, type NetemOptions, type TestBedOptions } from '../../ts/testbe
 import type { Engine, EngineOptions } from '../../ts/runtime/engine.js';
 import { startEngineOnBed, stopEngineAndBed } from '../support/engine-on-bed.js';
 import { peerRetransSegs, runPeerPython } from '../support/peer-namespace.js';
+import {
+  checkTransfer,
+  PY_TRANSFER_CLIENT,
+  PY_TRANSFER_SERVER,
+  type TransferOutcome,
+} from '../support/py-transfer.js';
 import { readResult } from '../support/result-file.js';
 import {
   type EdgeRun,
@@ -33,71 +39,6 @@ const MB = 1024 * 1024;
 
 type Family = 'IPv4' | 'IPv6';
 const FAMILIES: Family[] = ['IPv4', 'IPv6'];
-
-/** One side's account of a half-close exchange (apps/transfer.ts and the Python peers). */
-interface Outcome {
-  sentSha: string;
-  sentBytes: number;
-  recvSha: string;
-  recvBytes: number;
-  eofBeforeReply?: boolean;
-  family?: string;
-  peer?: string;
-  /** Client: from connect() to the handshake's end. */
-  connectMs?: number;
-  error: string | null;
-}
-
-// Kernel client: sends argv[3] bytes (a thread writes while the main thread reads) and shuts down
-// writing, then reads the server's reply to EOF. Hashes what it sends and what it gets.
-const PY_CLIENT = `
-import hashlib, json, random, socket, sys, threading, time
-host, port, up = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-t0 = time.monotonic()
-s = socket.create_connection((host, port), timeout=90)
-connect_ms = (time.monotonic() - t0) * 1000
-sent = hashlib.sha256(); rnd = random.Random()
-def send():
-    left = up
-    while left:
-        b = rnd.randbytes(min(left, 1 << 20)); sent.update(b); s.sendall(b); left -= len(b)
-    s.shutdown(socket.SHUT_WR)
-t = threading.Thread(target=send); t.start()
-recv = hashlib.sha256(); got = 0
-while True:
-    b = s.recv(1 << 16)
-    if not b: break
-    recv.update(b); got += len(b)
-t.join(); s.close()
-print(json.dumps({"sentSha": sent.hexdigest(), "sentBytes": up, "recvSha": recv.hexdigest(),
-                  "recvBytes": got, "connectMs": connect_ms, "error": None}))
-`;
-
-// Kernel server (dual-stack on ::): for each of argv[2] connections in turn, reads to EOF, then
-// answers argv[3] bytes and closes. One JSON line per connection.
-const PY_SERVER = `
-import hashlib, json, random, socket, sys
-port, count, down = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-l = socket.socket(socket.AF_INET6)
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-l.bind(("::", port)); l.listen(8); l.settimeout(120)
-print("ready", flush=True)
-rnd = random.Random()
-for _ in range(count):
-    c, addr = l.accept(); c.settimeout(90)
-    recv = hashlib.sha256(); got = 0
-    while True:
-        b = c.recv(1 << 16)
-        if not b: break
-        recv.update(b); got += len(b)
-    sent = hashlib.sha256(); left = down
-    while left:
-        b = rnd.randbytes(min(left, 1 << 20)); sent.update(b); c.sendall(b); left -= len(b)
-    c.shutdown(socket.SHUT_WR); c.close()
-    print(json.dumps({"sentSha": sent.hexdigest(), "sentBytes": down, "recvSha": recv.hexdigest(),
-                      "recvBytes": got, "peer": addr[0], "error": None}), flush=True)
-`;
 
 // How the one-connection kernel servers below begin: a dual-stack listener on argv[1] says
 // "ready" and accepts `c` from `addr`.
@@ -284,19 +225,6 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
     return sum;
   }
 
-  /** The two sides' digests agree in both directions and every byte arrived. */
-  function checkExchange(client: Outcome, server: Outcome, up: number, down: number): void {
-    const brief = JSON.stringify({ client, server });
-    assert.equal(client.error, null, brief);
-    assert.equal(server.error, null, brief);
-    assert.equal(client.sentBytes, up, brief);
-    assert.equal(server.recvBytes, up, brief);
-    assert.equal(server.recvSha, client.sentSha, brief);
-    assert.equal(server.sentBytes, down, brief);
-    assert.equal(client.recvBytes, down, brief);
-    assert.equal(client.recvSha, server.sentSha, brief);
-  }
-
   /** apps/transfer.ts as a server on `port`: reads each client to EOF, then answers `down` bytes. */
   function startTransferServer(b: TestBed, port: number, down: number): Promise<Engine> {
     return start(b, transferApp, {
@@ -336,12 +264,17 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
     down: number,
     i: number,
     ms?: number,
-  ): Promise<Outcome> {
+  ): Promise<TransferOutcome> {
     const client = JSON.parse(
-      await runPeerPython(b, PY_CLIENT, [addr(b, family, 'engine'), String(port), String(up)], ms),
-    ) as Outcome;
-    const server = await readResult<Outcome>(`${result}-${i}.json`, 10000);
-    checkExchange(client, server, up, down);
+      await runPeerPython(
+        b,
+        PY_TRANSFER_CLIENT,
+        [addr(b, family, 'engine'), String(port), String(up)],
+        ms,
+      ),
+    ) as TransferOutcome;
+    const server = await readResult<TransferOutcome>(`${result}-${i}.json`, 10000);
+    checkTransfer(client, server, up, down);
     assert.equal(server.family, family);
     assert.equal(server.eofBeforeReply, true); // the reply came after the client's FIN
     return client;
@@ -354,7 +287,7 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
     up: number,
     down: number,
     ms: number,
-  ): Promise<Outcome> {
+  ): Promise<TransferOutcome> {
     await startTransferServer(b, 7100, down);
     await readResult(`${result}-listening`, 10000).catch(() => undefined);
     return kernelClientExchange(b, family, 7100, up, down, 0, ms);
@@ -381,13 +314,13 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
     up: number,
     down: number,
     ms: number,
-  ): Promise<Outcome> {
-    const srv = await pyServer(PY_SERVER, ['9100', '1', String(down)]);
+  ): Promise<TransferOutcome> {
+    const srv = await pyServer(PY_TRANSFER_SERVER, ['9100', '1', String(down)]);
     await startTransferClient(b, target(b, family, 9100), up, result);
-    const client = await readResult<Outcome>(`${result}-0.json`, ms);
+    const client = await readResult<TransferOutcome>(`${result}-0.json`, ms);
     const [line] = await linesOf(srv, 1, 10000);
-    const server = JSON.parse(line) as Outcome;
-    checkExchange(client, server, up, down);
+    const server = JSON.parse(line) as TransferOutcome;
+    checkTransfer(client, server, up, down);
     assert.equal(client.family, family);
     const peer = server.peer ?? '';
     assert.equal(peer.replace(/^::ffff:/, ''), addr(b, family, 'engine'));
@@ -459,14 +392,14 @@ describe('tcp-kernel: transfers and engine-client edges with the kernel as peer'
     engine = undefined;
     assert.ok(audit?.ok && audit.audited, audit?.problems.join('; '));
     // Engine client: one kernel server answering both families in turn.
-    const srv = await pyServer(PY_SERVER, ['9101', '2', String(3 * MB)]);
+    const srv = await pyServer(PY_TRANSFER_SERVER, ['9101', '2', String(3 * MB)]);
     const res2 = `${result}-client`;
     const targets = `${target(b, 'IPv4', 9101)},${target(b, 'IPv6', 9101)}`;
     await startTransferClient(b, targets, MB, res2);
     const lines = await linesOf(srv, 2, 30000);
     for (const [i, family] of FAMILIES.entries()) {
-      const client = await readResult<Outcome>(`${res2}-${i}.json`, 10000);
-      checkExchange(client, JSON.parse(lines[i]) as Outcome, MB, 3 * MB);
+      const client = await readResult<TransferOutcome>(`${res2}-${i}.json`, 10000);
+      checkTransfer(client, JSON.parse(lines[i]) as TransferOutcome, MB, 3 * MB);
       assert.equal(client.family, family);
     }
   });
