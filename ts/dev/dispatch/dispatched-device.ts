@@ -68,6 +68,27 @@ export class DispatchedDevice extends UmemDevice implements FrameDevice {
     this.rxLedger.places.fill(FramePlace.Fill);
     this.txLedger = new FrameLedger(txFirst, layout.txFramesPerWorker);
     this.returns = new Uint32Array(batch);
+    if (config.resume) this.takeOver(config.resume);
+  }
+
+  /**
+   * Starts from what a stopped predecessor on the same rings held: its TX frames become free,
+   * its RX frames go back to the dispatcher, and the rest of the TX partition (sent before it
+   * stopped) is still with the kernel or in the comp ring, where reap() finds it.
+   */
+  private takeOver(held: number[]): void {
+    this.freeTop = 0;
+    this.txLedger.places.fill(FramePlace.Tx);
+    for (const addr of held) {
+      const frame = addr >>> this.shift;
+      if (this.isRx(frame)) {
+        this.rxLedger.move(frame, FramePlace.Fill, FramePlace.App);
+        this.release(addr);
+      } else {
+        this.txLedger.move(frame, FramePlace.Tx, FramePlace.Free);
+        this.freeStack[this.freeTop++] = frame << this.shift;
+      }
+    }
   }
 
   private isRx(frame: number): boolean {
