@@ -202,6 +202,7 @@ export type WorkerState = 'active' | 'draining' | 'stopped';
 export interface ResizeReport {
   /** Workers in the RETA now. */
   workers: number;
+  maxWorkers: number;
   /** Open flows pinned to their worker because their bucket moved. */
   pinned: number;
   /** Every worker and its state after the change. */
@@ -522,7 +523,7 @@ export class Engine {
       if (s.thread) s.state = w < workers ? 'active' : 'draining';
     });
     this.scheduleReap();
-    return { workers, pinned, states: this.workerStates };
+    return { workers, maxWorkers: this.slots.length, pinned, states: this.workerStates };
   }
 
   private scheduleReap(): void {
