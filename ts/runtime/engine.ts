@@ -264,6 +264,8 @@ export class Engine {
         `maxWorkers must be an integer >= workers (${workers}), got ${maxWorkers}`,
       );
     }
+    // A capture that cannot be written fails before anything is attached.
+    const capture = opts.pcap === undefined ? undefined : CaptureFiles.open(opts.pcap, maxWorkers);
     const ipv4 = (opts.ipv4 ?? []).map(hostPart);
     const ipv6 = (opts.ipv6 ?? []).map(hostPart);
     if (ipv6.length > 0) {
@@ -295,7 +297,7 @@ export class Engine {
       ephemeralPorts: opts.ephemeralPorts,
     };
     const engine = new Engine(bound, maxWorkers, template);
-    if (opts.pcap !== undefined) engine.capture = CaptureFiles.open(opts.pcap, maxWorkers);
+    engine.capture = capture;
     if (opts.handleSignals !== false) engine.unregisterStop = onGracefulStop(() => engine.stop());
     try {
       for (let w = 0; w < workers; w++) await engine.startWorker(w, engine.currentReta());
