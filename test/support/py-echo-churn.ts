@@ -1,5 +1,6 @@
 // Kernel client for a TCP echo server under churn: opens argv[3] connections to argv[1]:argv[2]
-// at argv[4] per second, each sending argv[5] messages of its own bytes (one at a time, the next
+// (argv[1] may list several addresses, comma-separated: connection i goes to the i-th modulo
+// their count, IPv4 and IPv6 alike) at argv[4] per second, each sending argv[5] messages of its own bytes (one at a time, the next
 // argv[6] seconds after the echo of the last), checking every echoed byte, then closing. Gives
 // up after argv[7] seconds. Prints a progress line {"opened", "done"} every 100 ms while it runs
 // (so a test can act at a point of the run), then one result line with "result": true:
@@ -7,9 +8,8 @@
 // echoes that differed.
 export const PY_ECHO_CHURN = `
 import errno, json, resource, selectors, socket, sys, time
-host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+hosts, port, n = sys.argv[1].split(","), int(sys.argv[2]), int(sys.argv[3])
 rate, rounds, gap, limit = float(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]), float(sys.argv[7])
-fam = socket.AF_INET6 if ":" in host else socket.AF_INET
 resource.setrlimit(resource.RLIMIT_NOFILE, (n + 256, n + 256))
 sel = selectors.DefaultSelector()
 t0 = time.monotonic()
@@ -41,8 +41,9 @@ last = 0
 while c["done"] + c["failed"] + c["connectFailed"] < n and time.monotonic() < deadline:
     now = time.monotonic()
     while c["opened"] < n and now >= t0 + c["opened"] / rate:
-        s = socket.socket(fam, socket.SOCK_STREAM); s.setblocking(False)
-        s.connect_ex((host, port))
+        host = hosts[c["opened"] % len(hosts)]
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False); s.connect_ex((host, port))
         sel.register(s, selectors.EVENT_WRITE, {"i": c["opened"], "round": 0, "connecting": True})
         c["opened"] += 1
     for s, st in list(resting.items()):

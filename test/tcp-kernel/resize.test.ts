@@ -11,7 +11,8 @@ import { TestBed } from '../../ts/testbed/testbed.js';
 import type { Engine } from '../../ts/runtime/engine.js';
 import { netstatCounters, sumCounters } from '../../ts/runtime/control-counters.js';
 import { startEngineOnBed, stopEngineAndBed } from '../support/engine-on-bed.js';
-import { peerTcpCounters } from '../support/peer-namespace.js';
+import { peerTcpCounters, runPeerPython } from '../support/peer-namespace.js';
+import { PY_MANY_ECHO } from '../support/py-many-echo.js';
 import { PY_ECHO_CHURN } from '../support/py-echo-churn.js';
 import { waitUntil } from '../support/wait-until.js';
 
@@ -83,9 +84,56 @@ describe('tcp-kernel: changing the worker count under 1,000 kernel connections',
     bed = await TestBed.up();
   });
 
+  // Every engine's frame audit must pass: the frames of a worker that stopped and of one that
+  // never ran are accounted for too.
+  afterEach(async function () {
+    this.timeout(60000);
+    const audit = await engine?.stop();
+    engine = undefined;
+    if (audit) assert.ok(audit.ok && audit.audited, audit.problems.join('; '));
+  });
+
   after(async function () {
     this.timeout(60000);
     await stopEngineAndBed({ engine, bed, children });
+  });
+
+  it('refuses a bad count (EINVAL) and an engine that reads its queues itself (ENOTSUP)', async function () {
+    this.timeout(60000);
+    const direct = await startEngineOnBed(bed!, echoApp, { workers: 1 });
+    engine = direct;
+    assert.equal(direct.mode, 'xdp');
+    await assert.rejects(direct.resize(2), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ENOTSUP');
+      assert.match(err.message, /start it on a one-queue interface with softwareRss/i);
+      return true;
+    });
+    await direct.stop();
+    const e = await startEngineOnBed(bed!, echoApp, { workers: 2, softwareRss: true });
+    engine = e;
+    for (const bad of [0, 3, 1.5, NaN]) {
+      await assert.rejects(e.resize(bad), { code: 'EINVAL' }, String(bad));
+    }
+    assert.deepEqual(e.workerStates, ['active', 'active']);
+  });
+
+  it('grows past its start count up to maxWorkers, onto rings no worker used yet', async function () {
+    this.timeout(60000);
+    const e = await startEngineOnBed(bed!, echoApp, { workers: 1, maxWorkers: 2 });
+    engine = e;
+    assert.equal(e.mode, 'dispatch', 'maxWorkers 2 puts one worker behind the dispatcher');
+    assert.deepEqual(e.workerStates, ['active', 'stopped']);
+    assert.deepEqual((await e.resize(2)).states, ['active', 'active']);
+    const out = await runPeerPython(
+      bed!,
+      PY_MANY_ECHO,
+      [bed!.engineIpv4, '7', '100', '0', '30'],
+      45000,
+    );
+    const r = JSON.parse(out) as Record<string, number>;
+    assert.deepEqual({ echoed: r.echoed, errors: r.errors }, { echoed: 100, errors: 0 });
+    const opens = (await e.stats()).map((s) => s.tcp.passiveOpens);
+    assert.ok(opens.length === 2 && opens.every((n) => n > 0), `accepted per worker: ${opens}`);
   });
 
   it('resizes 2 -> 1 -> 2 (and back and forth once more) with 0 resets, 0 failed connects and every byte echoed', async function () {
@@ -95,14 +143,14 @@ describe('tcp-kernel: changing the worker count under 1,000 kernel connections',
     engine = e;
     assert.equal(e.mode, 'dispatch');
     const peerBefore = await peerResets(b);
-    // 1,000 connections at 100/s, four rounds a quarter of a second apart: about 200 are open at
+    // 1,000 connections (IPv4 and IPv6 in turn) at 100/s, four rounds a quarter of a second apart: about 200 are open at
     // any time, in every state, when the worker count changes.
     const client = b.spawn([
       'python3',
       '-u',
       '-c',
       PY_ECHO_CHURN,
-      b.engineIpv4,
+      `${b.engineIpv4},${b.engineIpv6}`,
       '7',
       String(CONNECTIONS),
       '100',
