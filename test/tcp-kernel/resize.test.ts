@@ -5,6 +5,8 @@
 // failure this guards against shows as resets or failed connects; there must be none.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestBed } from '../../ts/testbed/testbed.js';
@@ -18,7 +20,25 @@ import { waitUntil } from '../support/wait-until.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const echoApp = path.join(here, '../../examples/tcp-echo.js');
+const pingerApp = path.join(here, 'apps/udp-pinger.js');
 const CONNECTIONS = 1000;
+
+// A kernel UDP echo server on port argv[1]; says "ready", runs until killed.
+const PY_UDP_ECHO_SERVER = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+print("ready", flush=True)
+while True:
+    data, addr = s.recvfrom(65535)
+    s.sendto(data, addr)
+`;
+
+interface PingerReport {
+  worker: number;
+  sent: number;
+  received: number;
+}
 
 interface Progress {
   opened: number;
@@ -232,5 +252,64 @@ describe('tcp-kernel: changing the worker count under 1,000 kernel connections',
       async () => e.pinnedFlows === 0,
       async () => `${e.pinnedFlows} pins`,
     );
+  });
+
+  it('keeps a connected UDP socket on its worker through 2 -> 1 -> 2: every echo comes back', async function () {
+    this.timeout(90000);
+    const b = bed!;
+    const server = b.spawn(['python3', '-u', '-c', PY_UDP_ECHO_SERVER, '9009']);
+    children.push(server);
+    await new Promise<void>((resolve, reject) => {
+      server.stdout!.once('data', () => resolve());
+      server.once('exit', (code) => reject(new Error(`UDP echo server exited ${code}`)));
+    });
+    const dir = mkdtempSync(path.join(tmpdir(), 'resize-udp-'));
+    const count = 400;
+    const result = path.join(dir, 'pinger');
+    Object.assign(process.env, {
+      XDPNET_UP_TARGET: `${b.peerIpv4}:9009`,
+      XDPNET_UP_COUNT: String(count),
+      XDPNET_UP_RESULT: result,
+    });
+    try {
+      engine = await startEngineOnBed(b, pingerApp, { workers: 2, softwareRss: true });
+    } finally {
+      for (const k of ['XDPNET_UP_TARGET', 'XDPNET_UP_COUNT', 'XDPNET_UP_RESULT']) {
+        delete process.env[k];
+      }
+    }
+    const e = engine;
+    const read = (w: number): PingerReport =>
+      existsSync(`${result}.${w}`)
+        ? (JSON.parse(readFileSync(`${result}.${w}`, 'utf8')) as PingerReport)
+        : { worker: w, sent: 0, received: 0 };
+    const reports = () => Promise.resolve(JSON.stringify([read(0), read(1)]));
+    try {
+      await waitUntil(
+        'echoes on both workers',
+        async () => read(0).received > 20 && read(1).received > 20,
+        reports,
+        30000,
+      );
+      const down = await e.resize(1);
+      assert.ok(down.pinned >= 1, 'worker 1 connected socket was pinned');
+      const before = read(1).received;
+      await waitUntil(
+        "worker 1's echoes to keep coming",
+        async () => read(1).received >= before + 50,
+        reports,
+        30000,
+      );
+      assert.equal(e.workerStates[1], 'draining', 'its socket is open: worker 1 still runs');
+      assert.deepEqual((await e.resize(2)).states, ['active', 'active']);
+      await waitUntil(
+        'every datagram sent and echoed',
+        async () => [0, 1].every((w) => read(w).sent === count && read(w).received === count),
+        reports,
+        30000,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

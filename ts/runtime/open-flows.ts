@@ -11,10 +11,16 @@ function writeV4(out: Uint8Array, at: number, addr: number): void {
   out[at + 3] = addr & 0xff;
 }
 
-function tupleV4(remote: number, local: number, remotePort: number, localPort: number): Uint8Array {
+function tupleV4(
+  remote: number,
+  local: Uint8Array | number,
+  remotePort: number,
+  localPort: number,
+): Uint8Array {
   const t = new Uint8Array(12);
   writeV4(t, 0, remote);
-  writeV4(t, 4, local);
+  if (typeof local === 'number') writeV4(t, 4, local);
+  else t.set(local, 4);
   t[8] = remotePort >>> 8;
   t[9] = remotePort & 0xff;
   t[10] = localPort >>> 8;
@@ -41,8 +47,8 @@ function tupleV6(
 /**
  * Every TCP connection in any state but CLOSED (SYN-RECEIVED children and TIME-WAIT included:
  * a segment of theirs reaching another worker would be reset there), and every connected UDP
- * socket with a local address (an unconnected or wildcard one is served wherever a datagram
- * lands).
+ * socket (with the local address its datagrams carry; an unconnected one is served wherever a
+ * datagram lands).
  */
 export function openFlowTuples(stack: WorkerStack): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -55,11 +61,12 @@ export function openFlowTuples(stack: WorkerStack): Uint8Array[] {
   }
   for (const p of stack.udp.allPcbs()) {
     if (!p.connected) continue;
-    if (p.remoteIs4) {
-      if (p.local4 !== 0) out.push(tupleV4(p.remote4, p.local4, p.remotePort, p.localPort));
-    } else if (!p.local6Any) {
-      out.push(tupleV6(p.remote6, p.local6, p.remotePort, p.localPort));
-    }
+    const local = stack.udp.connectedLocalAddress(p);
+    out.push(
+      p.remoteIs4
+        ? tupleV4(p.remote4, local, p.remotePort, p.localPort)
+        : tupleV6(p.remote6, local, p.remotePort, p.localPort),
+    );
   }
   return out;
 }
