@@ -151,7 +151,9 @@ function openDevice(spec: DeviceSpec, workerId: number): OpenDevice {
         park: (ms) => void device.waitForWork(ms),
         shutdown() {
           drainDevice(device);
-          return { kind: 'dispatch', holdings: device.holdings() };
+          const holdings = device.holdings();
+          device.close();
+          return { kind: 'dispatch', holdings };
         },
       };
     }
