@@ -214,18 +214,39 @@ interface WorkerSlot {
   state: WorkerState;
   /** What the last worker on these rings held when it stopped (dispatch), for its successor. */
   held?: WorkerHoldings;
-  /** The final counters of workers that ran here and stopped. */
-  retired: StackWorkerStats[];
+  /** The final counters of the workers that ran here and stopped, added up. */
+  retired?: StackWorkerStats;
 }
 
 /** Everything a stack worker's config has that does not depend on which worker it is. */
 type WorkerTemplate = Omit<StackWorkerConfig, 'workerId' | 'device' | 'reta' | 'pcap'>;
+
+function addCounters(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const sum = { ...a };
+  for (const [k, v] of Object.entries(b)) sum[k] = (sum[k] ?? 0) + v;
+  return sum;
+}
+
+/** `now`'s counters plus those of stopped workers of the same number (frames and rings: now's). */
+function addStats(now: StackWorkerStats, retired: StackWorkerStats): StackWorkerStats {
+  return {
+    ...now,
+    iface: addCounters(now.iface, retired.iface),
+    drops: addCounters(now.drops, retired.drops),
+    udp: addCounters(now.udp, retired.udp),
+    tcp: addCounters(now.tcp, retired.tcp),
+    tcpExt: addCounters(now.tcpExt, retired.tcpExt),
+    loop: addCounters(now.loop, retired.loop) as StackWorkerStats['loop'],
+  };
+}
 
 /** How often a resized engine looks for closed pinned flows and drained workers. */
 const REAP_MS = 200;
 
 export class Engine {
   private closed = false;
+  /** stop() has begun: no resize or reap starts from here on. */
+  private stopping = false;
   private control: ControlServer | undefined;
   private metrics: MetricsServer | undefined;
   private capture: CaptureFiles | undefined;
@@ -243,7 +264,6 @@ export class Engine {
     this.slots = Array.from({ length: slotCount }, () => ({
       thread: undefined,
       state: 'stopped' as WorkerState,
-      retired: [],
     }));
   }
 
@@ -372,12 +392,19 @@ export class Engine {
   }
 
   /**
-   * Per-worker counters of the interface, drops, UDP and the run loop: every running worker's,
-   * then the final ones of workers a resize stopped (so totals keep what they counted).
+   * Per-worker counters of the interface, drops, UDP and the run loop, by worker number. A worker
+   * number that a resize stopped (and maybe started again) counts what every worker that ran
+   * under it counted, so totals never go back.
    */
   async stats(): Promise<StackWorkerStats[]> {
-    const live = await Promise.all(this.runningSlots().map((s) => s.thread.stats()));
-    return [...live, ...this.slots.flatMap((s) => s.retired)];
+    const running = this.runningSlots();
+    const live = await Promise.all(running.map((s) => s.thread.stats()));
+    const byWorker = new Map(running.map((s, i) => [s.worker, live[i]]));
+    return this.slots.flatMap((slot, w) => {
+      const now = byWorker.get(w);
+      if (slot.retired === undefined) return now ? [now] : [];
+      return [now ? addStats(now, slot.retired) : slot.retired];
+    });
   }
 
   /** Every worker's sockets (TCP listeners and connections, UDP), as `ss` lists them. */
@@ -473,7 +500,7 @@ export class Engine {
    * behind the software-RSS dispatcher.
    */
   resize(workers: number): Promise<ResizeReport> {
-    if (this.closed) return Promise.reject(errno('ESHUTDOWN', 'the engine has stopped'));
+    if (this.stopping) return Promise.reject(errno('ESHUTDOWN', 'the engine has stopped'));
     const bound = this.bound;
     if (bound.kind !== 'dispatch') {
       return Promise.reject(
@@ -529,7 +556,7 @@ export class Engine {
   }
 
   private scheduleReap(): void {
-    if (this.reapTimer || this.closed) return;
+    if (this.reapTimer || this.stopping) return;
     this.reapTimer = setTimeout(() => {
       this.reapTimer = undefined;
       void this.exclusive(() => this.reap()).then(
@@ -548,7 +575,7 @@ export class Engine {
    */
   private async reap(): Promise<boolean> {
     const bound = this.bound;
-    if (this.closed || bound.kind !== 'dispatch') return false;
+    if (this.stopping || bound.kind !== 'dispatch') return false;
     const binding = bound.binding;
     const open = await this.openFlowKeys();
     const reta = binding.steering.reta;
@@ -578,7 +605,8 @@ export class Engine {
     slot.thread = undefined;
     slot.state = 'stopped';
     try {
-      slot.retired.push(await thread.stats());
+      const last = await thread.stats();
+      slot.retired = slot.retired ? addStats(last, slot.retired) : last;
       const report = await thread.stop();
       if (report?.kind === 'dispatch') slot.held = report.holdings;
     } finally {
@@ -592,6 +620,7 @@ export class Engine {
    * whose lent frames only settle with all workers running; `audited` is false there).
    */
   async stop(): Promise<EngineAudit> {
+    this.stopping = true;
     this.unregisterStop?.();
     clearTimeout(this.reapTimer);
     this.reapTimer = undefined;
