@@ -539,20 +539,41 @@ export class Engine {
     // Every worker stops opening flows whose bucket is moving and says what it has open; those
     // go to the dispatcher as pins in the same step as the new table.
     const running = this.runningSlots();
-    const open = await Promise.all(running.map((s) => s.thread.prepareResize(next)));
+    let open: Uint8Array[][];
+    try {
+      open = await Promise.all(running.map((s) => s.thread.prepareResize(next)));
+    } catch (err) {
+      await this.settleWorkers(binding, current); // the dispatcher still has the old table
+      throw err;
+    }
     const flows: OpenFlow[] = [];
     open.forEach((tuples, i) => {
       for (const tuple of tuples) {
         flows.push({ hash: binding.hasher.hash(tuple), tuple, owner: running[i].worker });
       }
     });
-    const pinned = await binding.resize(workers, flows);
-    await Promise.all(running.map((s) => s.thread.commitResize(next)));
-    this.slots.forEach((s, w) => {
-      if (s.thread) s.state = w < workers ? 'active' : 'draining';
-    });
-    this.scheduleReap();
+    let pinned: number;
+    try {
+      pinned = await binding.resize(workers, flows);
+    } finally {
+      // Applied, or (after a timeout) queued in the dispatcher: the workers follow it either way.
+      await this.settleWorkers(binding, next);
+    }
     return { workers, maxWorkers: this.slots.length, pinned, states: this.workerStates };
+  }
+
+  /**
+   * Every running worker takes `table` as the one in force (for connect() and new flows), and
+   * its state follows it: active when the RETA has it, draining otherwise.
+   */
+  private async settleWorkers(binding: DispatchBinding, table: Uint8Array): Promise<void> {
+    const running = this.runningSlots();
+    await Promise.allSettled(running.map((s) => s.thread.commitResize(table)));
+    const active = binding.activeWorkers;
+    for (const { worker } of running) {
+      this.slots[worker].state = worker < active ? 'active' : 'draining';
+    }
+    this.scheduleReap();
   }
 
   private scheduleReap(): void {

@@ -311,10 +311,14 @@ const api = {
     return openFlowTuples(stack);
   },
 
-  /** Second step, once the dispatcher steers by `next`: connect() picks ports by it too. */
-  commitResize(next: Uint8Array): void {
+  /**
+   * Second step, once the dispatcher steers by `table` (or, after a failed first step, still
+   * steers by it): new flows and connect() go by it.
+   */
+  commitResize(table: Uint8Array): void {
     if (!running) throw Object.assign(new Error('stack worker not started'), { code: 'ENOTCONN' });
-    running.reta.table.set(next);
+    running.stack.tcp.ownNewFlowsBy(table);
+    running.reta.table.set(table);
   },
 
   /** The flows this worker has open (see open-flows.ts), for dropping the pins of closed ones. */
