@@ -19,6 +19,8 @@ export interface PerfModeInfo {
 
 /** How the engine binds to its interface: every mode that runs the engine on an interface. */
 const BINDING = ['xdpMode', 'bindMode', 'busyPoll'] as const;
+/** The modes that run the whole engine (Engine.start): how its ownership meets the NIC's RSS. */
+const ENGINE = ['rss'] as const;
 /** A generated UDP flood: its payload size and rate. */
 const FLOOD = ['size', 'rate'] as const;
 /** On a real NIC: the interface, its queue, and the engine's IPv4 address there. */
@@ -59,42 +61,42 @@ export const PERF_MODES = {
   'udp-echo': {
     summary: 'full stack: UDP ping-pong latency and echo rate; vs Node dgram',
     site: 'bed',
-    reads: ['seconds', ...FLOOD, ...BINDING, ...CAPTURE],
+    reads: ['seconds', ...FLOOD, ...BINDING, ...ENGINE, ...CAPTURE],
   },
   'tcp-rr': {
     summary: 'TCP 1-byte request/response on open connections; vs Node net',
     site: 'bed',
-    reads: ['seconds', ...BINDING, ...CAPTURE],
+    reads: ['seconds', ...BINDING, ...ENGINE, ...CAPTURE],
   },
   'tcp-crr': {
     summary: 'TCP connect, 1-byte request/response, close; vs Node net',
     site: 'bed',
-    reads: ['seconds', ...BINDING, ...CAPTURE],
+    reads: ['seconds', ...BINDING, ...ENGINE, ...CAPTURE],
   },
   'tcp-stream': {
-    summary: 'TCP bulk transfer into a sink app on the engine; vs Node net',
+    summary: 'TCP bulk transfer into a sink app on the engine; vs Node net (--mtu: jumbo frames)',
     site: 'bed',
-    reads: ['seconds', ...BINDING, ...CAPTURE],
+    reads: ['seconds', 'mtu', ...BINDING, ...ENGINE, ...CAPTURE],
   },
   'epoll-echo': {
     summary: 'the epoll echo example, 32 connections x 64 B; vs Node net echo',
     site: 'bed',
-    reads: ['seconds', ...BINDING, ...CAPTURE],
+    reads: ['seconds', ...BINDING, ...ENGINE, ...CAPTURE],
   },
   http: {
     summary: 'perf/apps/http-app on the engine and on the kernel, driven by wrk',
     site: 'bed',
-    reads: ['seconds', ...BINDING, ...CAPTURE],
+    reads: ['seconds', ...BINDING, ...ENGINE, ...CAPTURE],
   },
   https: {
     summary: 'the same over TLS 1.3 (perf/apps/https-app)',
     site: 'bed',
-    reads: ['seconds', ...BINDING, ...CAPTURE],
+    reads: ['seconds', ...BINDING, ...ENGINE, ...CAPTURE],
   },
   express: {
     summary: 'an Express app (perf/apps/express-app) on the engine and on the kernel',
     site: 'bed',
-    reads: ['seconds', ...BINDING, ...CAPTURE],
+    reads: ['seconds', ...BINDING, ...ENGINE, ...CAPTURE],
   },
   fuzz: {
     summary:

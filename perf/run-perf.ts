@@ -112,6 +112,7 @@ async function runOnTarget(
   const bed = await TestBed.up({
     queues: bedQueues[mode] ?? 1,
     staticNeighbours: !withStack.has(mode),
+    mtu: target.options.mtu,
   });
   try {
     return await run({ ...target, bed });

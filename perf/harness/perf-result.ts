@@ -17,6 +17,8 @@ export interface PerfFigures {
   zeroCopy?: boolean | null;
   /** Busy polling on the side's AF_XDP sockets: false when off; null without AF_XDP. */
   busyPoll?: PerfBusyPoll | false | null;
+  /** How the engine's flow ownership met the NIC's RSS: the modes that run the whole engine. */
+  rss?: 'program' | 'follow' | 'software';
   packets?: number;
   offered?: number;
   drops?: number;
@@ -29,6 +31,8 @@ export interface PerfFigures {
   p999_us?: number;
   /** The side's latency histogram (HdrHistogram percentile distribution text), when saved. */
   histogramFile?: string;
+  /** The link MTU the side ran at (the modes that take --mtu). */
+  mtu?: number;
 }
 
 /** Busy polling as a result reports it. */

@@ -84,7 +84,9 @@ async function onEngine<F extends PerfFigures>(
     xdpMode: target.options.xdpMode,
     bindMode: target.options.bindMode,
     busyPoll: target.options.busyPoll,
+    rss: target.options.rss,
     pcap: target.options.pcap,
+    mtu: target.options.mtu,
   });
   const workers = engine.workers; // 0 once stopped
   let figures: F;
@@ -103,7 +105,7 @@ async function onEngine<F extends PerfFigures>(
       code: 'EFRAMES',
     });
   }
-  return { ...figures, workers, ...facts };
+  return { ...figures, workers, ...facts, rss: engine.rss.mode };
 }
 
 /** Runs the baseline server at the bed's .3 address, measured with the same `drive`. */

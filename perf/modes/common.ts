@@ -5,6 +5,7 @@ import { BaselineProcess } from '../harness/bed-engine.js';
 import type { TestBed } from '../../ts/testbed/testbed.js';
 import type { ProgressLog, Side } from '../harness/progress.js';
 import type { Histogram } from '../harness/latency.js';
+import type { RssMode } from '../../ts/runtime/rss-choice.js';
 
 export interface PerfOptions {
   seconds: number;
@@ -26,6 +27,8 @@ export interface PerfOptions {
   bindMode?: 'auto' | 'zerocopy' | 'copy';
   /** Busy polling, SO_BUSY_POLL's microseconds (ts/dev/xdp/busy-poll.ts); absent: off. */
   busyPoll?: number;
+  /** How the engine's flow ownership meets the NIC's RSS (EngineOptions.rss); the engine modes. */
+  rss?: RssMode;
   /** txonly on a real NIC: where to send. */
   dstMac?: string;
   dstIp?: string;
@@ -38,6 +41,11 @@ export interface PerfOptions {
   histogramDir?: string;
   /** Capture the engine's frames into this pcap file (the modes that read it: mode-catalogue). */
   pcap?: string;
+  /**
+   * The bed's MTU, both ends, and the engine's (default 1500); one above what a UMEM frame holds
+   * runs the engine on AF_XDP multi-buffer frames.
+   */
+  mtu?: number;
 }
 
 export interface PerfTarget {

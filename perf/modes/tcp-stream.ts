@@ -2,6 +2,8 @@
 // on one connection to a sink (perf/modes/tcp-sink-app on the engine, then Node's net sink on the
 // kernel stack), half-closes and waits for the sink's FIN, so every byte counted arrived. Its
 // packets are the segments the sink received (the peer's tx), for pps and CPU seconds per Mpkt.
+// With --mtu the bed's both ends and the engine run at that MTU (9000: jumbo frames, which the
+// engine receives as AF_XDP multi-buffer chains), and Node's sink on the kernel at the same.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { round } from '../harness/perf-result.js';
@@ -31,7 +33,7 @@ function driver(bed: TestBed, seconds: number) {
 export async function tcpStream(target: PerfTarget): Promise<TcpPerfResult> {
   const bed = requireBed(target, 'tcp-stream');
   const seconds = target.options.seconds;
-  return appVersusBaseline(bed, target, {
+  const result = await appVersusBaseline(bed, target, {
     mode: 'tcp-stream',
     app: sinkApp,
     drive: driver(bed, seconds),
@@ -43,4 +45,6 @@ export async function tcpStream(target: PerfTarget): Promise<TcpPerfResult> {
       maxSeconds: seconds + 30,
     },
   });
+  // Both sides ran on the bed's link, whose MTU the bed reports.
+  return { ...result, mtu: bed.mtu, baseline: { ...result.baseline, mtu: bed.mtu } };
 }

@@ -73,7 +73,7 @@ const PERF_FLAGS_OF_BED_OR_NIC = [
   '--busy-poll',
 ];
 const NIC_FLAGS = ['--iface', '--queue', '--src-ip'];
-const TCP_MODE_FLAGS = ['--seconds', '--xdp-mode', '--bind-mode', '--busy-poll'];
+const TCP_MODE_FLAGS = ['--seconds', '--xdp-mode', '--bind-mode', '--busy-poll', '--rss'];
 
 /** The flags each perf mode took before the parser, where they did anything. */
 const MODE_FLAGS: Record<string, string[]> = {
@@ -82,7 +82,7 @@ const MODE_FLAGS: Record<string, string[]> = {
   l2fwd: [...PERF_FLAGS_OF_BED_OR_NIC, ...NIC_FLAGS],
   'rss-rxdrop': [...PERF_FLAGS_OF_BED_OR_NIC, '--batch'],
   'steered-rxdrop': [...PERF_FLAGS_OF_BED_OR_NIC, '--batch'],
-  'udp-echo': PERF_FLAGS_OF_BED_OR_NIC,
+  'udp-echo': [...PERF_FLAGS_OF_BED_OR_NIC, '--rss'],
   'tcp-rr': TCP_MODE_FLAGS,
   'tcp-crr': TCP_MODE_FLAGS,
   'tcp-stream': TCP_MODE_FLAGS,
@@ -124,6 +124,7 @@ const HELP_CASES: [string[], string[]][] = [
       '--max-workers',
       '--seconds',
       '--busy-poll',
+      '--rss',
     ],
   ],
   [['perf'], ALL_PERF_FLAGS],
@@ -217,6 +218,9 @@ describe('xdpnet CLI', function () {
     for (const flag of ['--iface', '--size', '--rate', '--bytes']) {
       assert.doesNotMatch(tcpRr, new RegExp(`${flag}\\b`));
     }
+    // Only the modes that run the whole engine own flows by RSS.
+    const rxdrop = (await xdpnet(['perf', 'rxdrop', '--help'])).stdout;
+    assert.doesNotMatch(rxdrop, /--rss\b/);
   });
 
   it('unknown flags fail with exit 2 and the nearest known one', async function () {
@@ -292,6 +296,10 @@ describe('xdpnet CLI', function () {
     );
     await refused(['run', 'app.js', '--ip', '198.18.0.1/33'], /--ip needs IPv4 addresses/);
     await refused(['run', 'app.js', '--workers', 'two'], /--workers needs a whole number/);
+    await refused(
+      ['run', 'app.js', '--rss', 'folow'],
+      /--rss needs one of program, follow, software, got 'folow' \(did you mean follow\?\)/,
+    );
     await refused(['ss', '--port', '70000'], /--port needs a whole number from 0 to 65535/);
     await refused(['ss', '--state', 'bogus'], /--state: unknown state BOGUS/);
     await refused(

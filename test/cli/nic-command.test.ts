@@ -59,7 +59,11 @@ describe('xdpnet nic', function () {
       assert.match(engine.bindMode.why, /^veth does not offer xsk-zerocopy/);
       assert.equal(engine.needWakeup.on, true);
       assert.match(engine.busyPoll.needs, /veth does not/);
-      assert.match(engine.rss, /does not report its RSS \(EOPNOTSUPP\)/);
+      // veth reports no RSS: the engine steers in software, and refuses follow and program.
+      assert.equal(engine.rss.mode, 'software');
+      assert.match(engine.rss.why, /^veth does not report its RSS key and indirection table/);
+      assert.match(engine.rss.follow, /ETHTOOL_GRSSH: EOPNOTSUPP\); use rss: 'software'/);
+      assert.match(engine.rss.program, /use rss: 'software'/);
       const byCount = new Map(engine.workers.map((w) => [w.workers, w]));
       assert.deepEqual(byCount.get(1)?.queuesOf, [[0, 1, 2, 3]]);
       assert.equal(byCount.get(2)?.kind, 'steered');
@@ -80,6 +84,8 @@ describe('xdpnet nic', function () {
       assert.match(r.stdout, /^ {2}zero-copy +no \(no xsk-zerocopy\)/m);
       assert.match(r.stdout, /^ {2}AF_XDP +copy mode: veth does not offer xsk-zerocopy/m);
       assert.match(r.stdout, /^ {2}offloads +rx-checksum on/m);
+      assert.match(r.stdout, /^ {2}RSS +software: veth does not report its RSS key/m);
+      assert.match(r.stdout, /^ +--rss follow: rss: 'follow' on /m);
       const five = await xdpnet(['nic', bed!.engineIf, '--workers', '5']);
       assert.equal(five.code, 0, five.stderr);
       assert.match(five.stdout, /^ {2}workers +5: refused \(ENOTSUP\)/m);
@@ -137,7 +143,15 @@ describe('xdpnet nic', function () {
     const plan = engineOnNic(info, 4);
     assert.equal(plan.xdpMode.mode, 'native');
     assert.deepEqual(plan.bindMode, { mode: 'zerocopy', why: 'ice offers xsk-zerocopy' });
-    assert.match(plan.rss, /toeplitz, a 52-byte key and a 512-entry RETA/);
+    assert.equal(plan.rss.mode, 'follow');
+    assert.match(plan.rss.why, /^ice reports its Toeplitz key \(52 bytes\) and 512-entry/);
+    assert.equal(plan.rss.follow, 'possible');
+    assert.equal(plan.rss.program, 'possible');
+    assert.deepEqual(
+      plan.rss.notes.map((n) => n.split(':')[0]),
+      ['udp4', 'udp6'],
+      'UDP hashed on addresses only is noted',
+    );
     assert.deepEqual(
       plan.workers.map((w) => [w.workers, w.kind, w.isDefault]),
       [

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { perfModes } from '../../perf/run-perf.js';
+import { PERF_MODES, type PerfModeName } from '../../perf/mode-catalogue.js';
 import { packageRoot } from '../../ts/dev/xdp/native.js';
 import { validate, type Schema } from '../support/json-schema.js';
 
@@ -101,6 +102,9 @@ describe('perf: every mode ends with a line of perf/result.schema.json', functio
         return;
       }
       assert.ok(line.baseline !== null, 'the bed runs a baseline beside the engine');
+      // veth reports no RSS: the whole engine falls back to software, and says so.
+      const reads: readonly string[] = PERF_MODES[mode as PerfModeName].reads;
+      assert.equal(line.rss, reads.includes('rss') ? 'software' : undefined);
       for (const side of ['engine', 'baseline'] as const) {
         assert.ok(progressLines(run.stderr, side).length > 0, `${side} progress:\n${run.stderr}`);
       }
@@ -110,4 +114,15 @@ describe('perf: every mode ends with a line of perf/result.schema.json', functio
       }
     });
   }
+
+  it('tcp-stream --mtu 9000: both sides at the jumbo MTU, in the schema', async () => {
+    const run = await perf('tcp-stream', ['--mtu', '9000']);
+    const line = lastLine(run.stdout) as Record<string, unknown> & {
+      baseline: Record<string, unknown>;
+    };
+    assert.deepEqual(validate(schema, line), [], JSON.stringify(line));
+    assert.equal(line.mtu, 9000);
+    assert.equal(line.baseline.mtu, 9000);
+    assert.ok((line.bps as number) > 0 && (line.baseline.bps as number) > 0, JSON.stringify(line));
+  });
 });

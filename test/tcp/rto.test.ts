@@ -22,10 +22,14 @@ describe('tcp rto', () => {
     assert.equal(r.rto, r.srtt + 4 * r.rttvar);
   });
 
-  it('clamps to the configured minimum and maximum', () => {
+  it('floors the variance term at the minimum, as Linux does, and clamps to the maximum', () => {
     const r = new RttEstimator(DEFAULT_RTO_CONFIG);
     r.sample(1);
-    assert.equal(r.rto, DEFAULT_RTO_CONFIG.minRtoMs);
+    assert.equal(r.rto, 1 + DEFAULT_RTO_CONFIG.minRtoMs);
+    // SRTT raised by a peer's delayed ACKs: the RTO stays above SRTT + 200 ms, the longest
+    // delayed ACK of a Linux peer, rather than max(200, SRTT + 4 RTTVAR).
+    for (let i = 0; i < 50; i++) r.sample(36);
+    assert.ok(r.rto > 36 + 200 - 0.5 && r.rto < 36 + 200 + 1, `rto ${r.rto}`);
     for (let i = 0; i < 30; i++) r.backoff();
     assert.equal(r.rto, DEFAULT_RTO_CONFIG.maxRtoMs);
   });

@@ -48,6 +48,7 @@ describe('perf result', function () {
       queues: 1,
       bindMode: 'copy',
       bindModeWhy: 'veth does not offer xsk-zerocopy',
+      multiBuffer: false,
       needWakeup: true,
       busyPoll: false,
     };
@@ -79,6 +80,14 @@ describe('perf result', function () {
       formatTable(line),
       /^xdpnet perf tcp-rr: 1 worker\(s\), XDP native, copy mode, busy polling 20 µs$/m,
     );
+  });
+
+  it("reports the engine's rss mode, which the schema knows", function () {
+    const r: PerfResult = { mode: 'tcp-rr', workers: 2, seconds: 1, pps: 10, rss: 'follow' };
+    const line = resultLine(r);
+    assert.equal(line.rss, 'follow');
+    assert.deepEqual(validate(schema, line), []);
+    assert.notDeepEqual(validate(schema, { ...line, rss: 'hardware' }), []);
   });
 
   it('makes a line of the schema: common fields first, nulls where they do not apply, ratios', function () {

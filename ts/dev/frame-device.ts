@@ -53,6 +53,17 @@ export interface FrameDevice {
    * (smoltcp's ChecksumCapabilities, send side): the stack need not compute it.
    */
   readonly txTcpChecksum?: boolean;
+  /**
+   * Multi-buffer devices (AF_XDP with XDP_USE_SG; Documentation/networking/af_xdp.rst,
+   * "Multi-Buffer Support"): a received packet longer than one frame takes several consecutive
+   * rxDesc entries, each but the last with RX_CONTINUED (bit 30) set in its length word; and
+   * allocateLarge() hands out a run of contiguous frames holding `largeTxRoom` bytes from
+   * `txDataOffset`, which send() takes whole (the device splits it into one descriptor per
+   * frame). Absent or 0 on single-buffer devices, whose lengths never carry the bit.
+   */
+  readonly largeTxRoom?: number;
+  /** A run of contiguous frames for one large packet (see largeTxRoom), or -1 when none is free. */
+  allocateLarge?(): number;
   /** Where every frame is now; devices that keep no ledger of their frames leave it out. */
   frameAccount?(): FrameAccount;
 

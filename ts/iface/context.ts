@@ -15,6 +15,8 @@ export const TAKEN = -1;
 /** Event counters of one Interface (drops are in `drops`, by reason). */
 export class IfaceStats {
   rxFrames = 0;
+  /** Received packets that spanned several buffers (AF_XDP multi-buffer chains). */
+  rxChains = 0;
   txFrames = 0;
   arpRequestsSent = 0;
   arpRepliesSent = 0;
@@ -52,6 +54,11 @@ export class IfaceContext {
    */
   pathGeneration = 0;
 
+  /** Bytes of Ethernet frame one TX frame holds (from txDataOffset to the frame's end). */
+  readonly frameRoom: number;
+  /** Bytes a large (multi-buffer) TX allocation holds; 0 when the device has none. */
+  readonly largeRoom: number;
+
   constructor(
     readonly device: FrameDevice,
     readonly addrs: InterfaceAddresses,
@@ -62,6 +69,8 @@ export class IfaceContext {
     readonly workerId: number,
   ) {
     this.bytes = device.bytes;
+    this.frameRoom = device.frameSize - device.txDataOffset;
+    this.largeRoom = device.largeTxRoom ?? 0;
   }
 
   /** Counts a drop (not Ok). */
@@ -75,6 +84,21 @@ export class IfaceContext {
    */
   allocateTx(): number {
     const frame = this.device.allocate();
+    if (frame < 0) {
+      this.drops[DropReason.TxNoFrame]++;
+      return -1;
+    }
+    return frame + this.device.txDataOffset;
+  }
+
+  /**
+   * A TX frame for an Ethernet frame of `len` bytes: one frame when it fits, else a run of
+   * contiguous frames from a multi-buffer device (allocateLarge); -1 (counted as TxNoFrame) when
+   * none is free or nothing holds `len` bytes.
+   */
+  allocateTxFor(len: number): number {
+    if (len <= this.frameRoom) return this.allocateTx();
+    const frame = len <= this.largeRoom ? (this.device.allocateLarge?.() ?? -1) : -1;
     if (frame < 0) {
       this.drops[DropReason.TxNoFrame]++;
       return -1;

@@ -37,6 +37,12 @@ import { newKey, setKey4, setKey6 } from './shared-table.js';
 import { InputResult, RxDatagram, type TransportHandler } from './transport.js';
 import { parseIpv4Address, parseIpv6AddressInto } from '../wire/address.js';
 import { parseMac } from '../wire/ethernet.js';
+import { RX_CONTINUED } from '../dev/xdp/umem-layout.js';
+
+/** Most buffers one packet may span: MAX_SKB_FRAGS (17) after the first (net/xdp/xsk.c). */
+const MAX_CHAIN = 18;
+/** An RX length word without RX_CONTINUED. */
+const RX_LENGTH_MASK = RX_CONTINUED - 1;
 
 export interface InterfaceOptions {
   /** The neighbour cache shared by every worker (or its buffer, from another thread). */
@@ -112,6 +118,12 @@ export class Interface {
   private readonly icmp6 = new Icmpv6Header();
   private nextPmtuExpiry = 0;
   private readonly scratchKey = newKey();
+  /**
+   * The longest packet a multi-buffer chain may carry: the MTU plus the Ethernet header, when
+   * that is more than one frame holds and the device has large frames to gather it in; else 0
+   * and a chain is dropped (RxChainNotEnabled).
+   */
+  private readonly chainMax: number;
 
   constructor(device: FrameDevice, config: InterfaceConfig, opts: InterfaceOptions) {
     this.device = device;
@@ -177,6 +189,8 @@ export class Interface {
     );
     this.ip4 = this.rx.ip4;
     this.ip6 = this.rx.ip6;
+    const frameLen = this.addresses.mtu + 14;
+    this.chainMax = frameLen > ctx.frameRoom && frameLen <= ctx.largeRoom ? frameLen : 0;
     this.addStaticNeighbours(config);
   }
 
@@ -220,7 +234,10 @@ export class Interface {
     const ok = dev.rxChecksumOk;
     for (let i = 0; i < n; i++) {
       this.rxChecksumOk = ok !== undefined && ok[i] === 1;
-      this.input(desc[2 * i], desc[2 * i + 1]);
+      const len = desc[2 * i + 1];
+      // One compare on the single-buffer path: only multi-buffer devices set RX_CONTINUED.
+      if (len < RX_CONTINUED) this.input(desc[2 * i], len);
+      else i = this.inputChain(desc, i, n);
     }
     this.rxChecksumOk = false;
     ctx.stats.rxFrames += n;
@@ -264,6 +281,58 @@ export class Interface {
       if (r !== DropReason.Ok) this.drops[r]++;
       this.device.release(addr);
     }
+  }
+
+  /**
+   * Handles the packet whose buffers are rxDesc entries i.. (all but the last with RX_CONTINUED;
+   * Documentation/networking/af_xdp.rst, "Multi-Buffer Support") and returns the index of its
+   * last entry. The buffers are gathered into one run of contiguous frames from the device
+   * (allocateLarge), which the stack then handles like any received frame, and go back at once.
+   * The gathering is one memmove per buffer inside the UMEM (copyWithin: no allocation); TCP
+   * copies the payload into its receive buffer from there, as it does from a single frame.
+   */
+  private inputChain(desc: Uint32Array, i: number, n: number): number {
+    const ctx = this.ctx;
+    let j = i;
+    let total = 0;
+    while (j < n && desc[2 * j + 1] >= RX_CONTINUED) {
+      total += desc[2 * j + 1] & RX_LENGTH_MASK;
+      j++;
+    }
+    let reason: number = DropReason.Ok;
+    let frame = -1;
+    if (j === n) {
+      j = n - 1;
+      reason = DropReason.RxChainTruncated;
+    } else {
+      total += desc[2 * j + 1];
+      if (this.chainMax === 0) reason = DropReason.RxChainNotEnabled;
+      else if (j - i + 1 > MAX_CHAIN || total > this.chainMax) reason = DropReason.RxChainTooLong;
+      else {
+        const base = this.device.allocateLarge?.() ?? -1;
+        if (base < 0) reason = DropReason.RxChainNoFrame;
+        else frame = base + this.device.txDataOffset;
+      }
+    }
+    const b = ctx.bytes;
+    let at = frame >= 0 ? ctx.offsetOf(frame) : 0;
+    for (let k = i; k <= j; k++) {
+      const addr = desc[2 * k];
+      if (frame >= 0) {
+        const off = ctx.offsetOf(addr);
+        const len = desc[2 * k + 1] & RX_LENGTH_MASK;
+        b.copyWithin(at, off, off + len);
+        at += len;
+      }
+      this.device.release(addr);
+    }
+    ctx.stats.rxChains++;
+    if (reason !== DropReason.Ok) {
+      this.drops[reason]++;
+      return j;
+    }
+    this.input(frame, total);
+    return j;
   }
 
   private dispatch(addr: number, len: number): number {

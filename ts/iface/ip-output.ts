@@ -139,7 +139,7 @@ export class IpOutput {
     let result = 0;
     for (let o = 0; o < payload; o += chunk) {
       const len = Math.min(chunk, payload - o);
-      const frame = ctx.allocateTx();
+      const frame = ctx.allocateTxFor(ETH_HLEN + hlen + len);
       if (frame < 0) return IfaceErrno.EAGAIN;
       const f = ctx.offsetOf(frame) + ETH_HLEN;
       const b = ctx.bytes;
@@ -203,7 +203,7 @@ export class IpOutput {
     let result = 0;
     for (let o = 0; o < payload; o += chunk) {
       const len = Math.min(chunk, payload - o);
-      const frame = ctx.allocateTx();
+      const frame = ctx.allocateTxFor(ETH_HLEN + IPV6_HLEN + IPV6_FRAGMENT_HLEN + len);
       if (frame < 0) return IfaceErrno.EAGAIN;
       const f = ctx.offsetOf(frame) + ETH_HLEN;
       const b = ctx.bytes;
@@ -223,7 +223,7 @@ export class IpOutput {
   // when none is free.
   private inFrame(buf: Uint8Array, ipOff: number, total: number, frame: number): number {
     if (frame >= 0) return frame;
-    const copy = this.ctx.allocateTx();
+    const copy = this.ctx.allocateTxFor(ETH_HLEN + total);
     if (copy >= 0) copyBytes(this.ctx.bytes, this.ctx.offsetOf(copy) + ETH_HLEN, buf, ipOff, total);
     return copy;
   }
@@ -424,14 +424,17 @@ export class IpOutput {
     const tx = this.tx;
     tx.path = null;
     const dev = ctx.device;
-    const room = dev.frameSize - dev.txDataOffset - ETH_HLEN - hlen;
-    if (payloadLen <= room) {
-      const frame = ctx.allocateTx();
+    const room = ctx.frameRoom - ETH_HLEN - hlen;
+    const large = ctx.largeRoom - ETH_HLEN - hlen;
+    if (payloadLen <= room || payloadLen <= large) {
+      // One frame, or (multi-buffer devices) a run of contiguous frames sent as a chain.
+      const fits = payloadLen <= room;
+      const frame = fits ? ctx.allocateTx() : ctx.allocateTxFor(ctx.largeRoom);
       if (frame < 0) return IfaceErrno.EAGAIN;
       tx.frame = frame;
       tx.buf = ctx.bytes;
       tx.ipOff = ctx.offsetOf(frame) + ETH_HLEN;
-      tx.maxPayload = room;
+      tx.maxPayload = fits ? room : large;
       tx.deviceTcpChecksum = dev.txTcpChecksum === true;
     } else {
       tx.deviceTcpChecksum = false;

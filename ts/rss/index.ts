@@ -6,3 +6,4 @@ export * from './toeplitz.js';
 export * from './reta.js';
 export * from './flow-steering.js';
 export * from './ephemeral-port.js';
+export * from './queue-table.js';

@@ -7,14 +7,18 @@ import { randomBytes } from 'node:crypto';
 import { spawn, Thread, Worker, type ModuleThread } from 'threads';
 import { XdpBinding, type BindingFacts, type XdpBindingOptions } from '../dev/xdp/xdp-binding.js';
 import type { BusyPollOptions } from '../dev/xdp/busy-poll.js';
-import { planBinding } from './binding-plan.js';
+import { planBinding, type BindingPlan } from './binding-plan.js';
+import { chooseRss, type RssChoice, type RssMode } from './rss-choice.js';
+import { nicRssReading } from '../dev/xdp/nic-info.js';
+import { ProgrammedNicRss } from '../dev/xdp/nic-rss-writer.js';
 import { DispatchBinding } from '../dev/dispatch/dispatch-binding.js';
 import { createSteeringLayout, type SteeringLayout } from '../dev/steering/index.js';
 import { nodeXdp } from '../dev/xdp/native.js';
+import { needsMultiBuffer } from '../dev/xdp/umem-layout.js';
 import { createSharedInterfaceState } from '../iface/interface.js';
 import { linkLocalFromMac, type InterfaceConfig } from '../iface/config.js';
 import { parseMac } from '../wire/index.js';
-import { DEFAULT_RSS_KEY, Reta, type OpenFlow } from '../rss/index.js';
+import type { OpenFlow } from '../rss/index.js';
 import type { ShutdownReport, StackWorkerApi } from './stack-worker.js';
 import type { DeviceSpec, StackWorkerConfig, StackWorkerStats } from './stack-config.js';
 import type { SocketEntry } from './socket-report.js';
@@ -66,6 +70,16 @@ export interface EngineOptions extends Omit<InterfaceConfig, 'mac'> {
    * SO_BUSY_POLL's microseconds, or each setting. The device's knobs are put back on stop.
    */
   busyPoll?: boolean | number | BusyPollOptions;
+  /**
+   * How flow ownership meets the NIC's RSS (runtime/rss-choice.ts): 'follow' computes ownership
+   * and connect()'s source ports with the NIC's key and indirection table as read; 'program'
+   * writes the engine's key, a table over the workers' queues and 4-tuple hashing for TCP and UDP
+   * to the NIC and puts the NIC's own back on stop; 'software' keeps the engine's own and steers
+   * flows between workers. Default: follow where the NIC reports a Toeplitz key and table, else
+   * software (`engine.rss` says which and why). 'follow' and 'program' throw ENOTSUP where the
+   * driver reports no RSS (veth) or more workers than queues need the dispatcher.
+   */
+  rss?: RssMode;
   /** Replace a foreign XDP program on the interface instead of failing. */
   force?: boolean;
   /**
@@ -109,16 +123,32 @@ type Binding =
   | { kind: 'dispatch'; binding: DispatchBinding };
 
 /**
- * How frames reach the workers: the plan (binding-plan.ts) for the most workers the engine may
- * have, carried out. Only the dispatcher can change the worker count while running.
+ * How frames reach the workers: the plan (binding-plan.ts, made for the most workers the engine
+ * may have), carried out; steered workers decide ownership by `rss`'s key and RETA. Only the
+ * dispatcher can change the worker count while running: it starts with `workers` in its RETA.
  */
 function bind(
+  plan: BindingPlan,
   workers: number,
-  maxWorkers: number,
-  queues: number,
+  rss: RssChoice,
   common: Omit<XdpBindingOptions, 'queues'>,
 ): Binding {
-  const plan = planBinding(common.ifname, maxWorkers, queues);
+  const { queues } = plan;
+  const maxWorkers = plan.workers;
+  const mtu = common.mtu ?? 1500;
+  if (needsMultiBuffer(mtu, common.frameSize ?? 2048, common.headroom ?? 0)) {
+    // Chains of descriptors are handled by the device a worker reads itself (XdpDevice); the
+    // dispatcher, steering and multi-queue devices move one descriptor per packet.
+    if (plan.kind !== 'xdp' || queues > 1) {
+      throw Object.assign(
+        new Error(
+          `MTU ${mtu} needs multi-buffer frames, which run on an interface with one queue and ` +
+            `one worker (got ${queues} queues, ${maxWorkers} workers)`,
+        ),
+        { code: 'ENOTSUP' },
+      );
+    }
+  }
   if (plan.kind === 'dispatch') {
     return {
       kind: 'dispatch',
@@ -139,7 +169,12 @@ function bind(
   });
   if (plan.kind === 'xdp') return { kind: 'xdp', binding };
   try {
-    const layout = createSteeringLayout({ workers, frames: binding.umemLayout.frameCount });
+    const layout = createSteeringLayout({
+      workers,
+      frames: binding.umemLayout.frameCount,
+      key: rss.key,
+      reta: rss.reta,
+    });
     return { kind: 'steered', binding, layout };
   } catch (err) {
     binding.close();
@@ -182,6 +217,17 @@ function errno(code: string, message: string): Error {
 
 function hostPart(cidr: string): string {
   return cidr.split('/')[0];
+}
+
+/** Engine.rss: how ownership meets the NIC's RSS. */
+export interface EngineRssFacts {
+  mode: RssMode;
+  requested: RssMode | 'default';
+  why: string;
+  notes: string[];
+  /** The ownership key's length and the RETA's entries. */
+  keyBytes: number;
+  retaSize: number;
 }
 
 /** Frame accounting at shutdown. */
@@ -251,6 +297,7 @@ export class Engine {
   private metrics: MetricsServer | undefined;
   private capture: CaptureFiles | undefined;
   private unregisterStop: (() => void) | undefined;
+  private programmedRss: ProgrammedNicRss | undefined;
   private readonly slots: WorkerSlot[];
   /** Resizes and reaps run one at a time, in order. */
   private serial: Promise<unknown> = Promise.resolve();
@@ -260,6 +307,7 @@ export class Engine {
     private readonly bound: Binding,
     slotCount: number,
     private readonly template: WorkerTemplate,
+    private readonly rssChoice: RssChoice,
   ) {
     this.slots = Array.from({ length: slotCount }, () => ({
       thread: undefined,
@@ -303,23 +351,36 @@ export class Engine {
       bindMode: opts.bindMode,
       force: opts.force,
       busyPoll: opts.busyPoll,
+      mtu: opts.mtu,
     };
-    const bound = bind(workers, maxWorkers, queues, common);
+    const plan = planBinding(opts.ifname, maxWorkers, queues);
+    // Decided (and refused, ENOTSUP) before anything is set up; written to the NIC once the
+    // engine can put it back.
+    const rss = chooseRss(opts.rss, nicRssReading(opts.ifname, info.driver), plan);
+    const bound = bind(plan, workers, rss, common);
+    // The key the workers' connect() ports must agree with: the dispatcher's, or the one the
+    // steering layout also uses (the RETA: Engine.currentReta).
+    const key = bound.kind === 'dispatch' ? bound.binding.hasher.key : rss.key;
     const template: WorkerTemplate = {
       workerCount: maxWorkers,
       iface: { ...opts, mac: info.mac },
       shared: createSharedInterfaceState(),
-      rssKey: DEFAULT_RSS_KEY,
+      rssKey: Uint8Array.from(key),
       // One secret for all: a cookie may come back to another worker after a resize.
       cookieSecret: randomBytes(16),
       app: opts.app,
       tcp: opts.tcp,
       ephemeralPorts: opts.ephemeralPorts,
     };
-    const engine = new Engine(bound, maxWorkers, template);
+    const engine = new Engine(bound, maxWorkers, template, rss);
     engine.capture = capture;
     if (opts.handleSignals !== false) engine.unregisterStop = onGracefulStop(() => engine.stop());
     try {
+      if (rss.program) {
+        const { apply, restore } = rss.program;
+        engine.programmedRss = ProgrammedNicRss.write(opts.ifname, apply, restore);
+        rss.notes.push(...engine.programmedRss.notes);
+      }
       for (let w = 0; w < workers; w++) await engine.startWorker(w, engine.currentReta());
       if (opts.control !== false) {
         const target = {
@@ -348,14 +409,14 @@ export class Engine {
   }
 
   /**
-   * The RETA the workers' connect() ports must agree with: the dispatcher's, or the default
-   * spread that the steering layout also uses.
+   * The RETA the workers' connect() ports must agree with: the dispatcher's now, or the one the
+   * steering layout also uses.
    */
   private currentReta(): Uint8Array {
     const bound = this.bound;
-    return bound.kind === 'dispatch'
-      ? Uint8Array.from(bound.binding.steering.reta.table)
-      : new Reta(this.slots.length, 128).table;
+    return Uint8Array.from(
+      bound.kind === 'dispatch' ? bound.binding.steering.reta.table : this.rssChoice.reta,
+    );
   }
 
   /** Starts stack worker `w` (on the rings a stopped worker left, if one ran there). */
@@ -477,6 +538,15 @@ export class Engine {
    */
   get bindingFacts(): BindingFacts {
     return this.xdp;
+  }
+
+  /**
+   * How flow ownership meets the NIC's RSS: 'follow', 'program' or 'software', what was asked
+   * for, why, and notes (hash fields that differ, a write the driver refused).
+   */
+  get rss(): EngineRssFacts {
+    const { mode, requested, why, notes, key, reta } = this.rssChoice;
+    return { mode, requested, why, notes: [...notes], keyBytes: key.length, retaSize: reta.length };
   }
 
   /** How frames reach the workers: 'xdp' (direct), 'steered' or 'dispatch' (software RSS). */
@@ -670,6 +740,9 @@ export class Engine {
       this.closed = true;
       this.bound.binding.close();
     }
+    const unrestored = this.programmedRss?.restore() ?? [];
+    if (unrestored.length > 0) audit.problems.push(...unrestored);
+    audit.ok &&= unrestored.length === 0;
     this.capture?.finish(); // the workers have closed their files
     return audit;
   }

@@ -6,7 +6,8 @@
 import { chooseAttachMode, chooseBindMode } from '../dev/xdp/bind-mode.js';
 import { BUSY_POLL_DEFAULTS } from '../dev/xdp/busy-poll.js';
 import { isUnsupported, type NicInfo } from '../dev/xdp/nic-info.js';
-import { planBinding, type BindingKind } from './binding-plan.js';
+import { planBinding, type BindingKind, type BindingPlan } from './binding-plan.js';
+import { chooseRss, type RssMode } from './rss-choice.js';
 
 /** The engine with `workers` workers: how frames would reach them, or why it would refuse. */
 export interface WorkerPlan {
@@ -28,9 +29,20 @@ export interface EngineOnNic {
   needWakeup: { on: boolean; why: string };
   /** What `--busy-poll` would set, and what it needs to have an effect. */
   busyPoll: { sets: string; needs: string };
-  /** How the NIC's RSS and the engine's flow ownership meet. */
-  rss: string;
+  /** How the NIC's RSS and the engine's flow ownership meet, one worker per queue. */
+  rss: RssOnNic;
   workers: WorkerPlan[];
+}
+
+/** What `--rss` would do on a NIC (rss-choice.ts), with one worker per queue. */
+export interface RssOnNic {
+  /** The default's choice: 'follow' where the NIC's RSS can be followed, else 'software'. */
+  mode: RssMode;
+  why: string;
+  notes: string[];
+  /** 'possible', or why `--rss follow` / `--rss program` would be refused (ENOTSUP). */
+  follow: string;
+  program: string;
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -61,21 +73,17 @@ export function workerCounts(queues: number, cpus: number): number[] {
   return [...new Set([1, 2, queues, cpus])].filter((n) => n >= 1).sort((a, b) => a - b);
 }
 
-function rssPlan(info: NicInfo): string {
-  const engine =
-    "The engine picks a flow's worker by its own Toeplitz key and RETA: with one worker nothing " +
-    "moves; with several, a flow that arrives on another worker's queue is handed to its owner " +
-    '(steering); with more workers than queues (one-queue NICs only), the dispatcher hashes.';
-  const rss = info.rss;
-  if (isUnsupported(rss)) return `The NIC does not report its RSS (${rss.code}). ${engine}`;
-  if (rss.key.length === 0 && rss.indirectionTable.length === 0) {
-    return `The NIC reports no RSS key or RETA (hash function: ${rss.hashFunction}). ${engine}`;
-  }
-  return (
-    `The NIC hashes with ${rss.hashFunction}, a ${rss.key.length}-byte key and a ` +
-    `${rss.indirectionTable.length}-entry RETA, which the engine does not follow or program ` +
-    `yet. ${engine}`
-  );
+function rssPlan(info: NicInfo, plan: BindingPlan): RssOnNic {
+  const { mode, why, notes } = chooseRss(undefined, info, plan);
+  const possible = (asked: RssMode): string => {
+    try {
+      chooseRss(asked, info, plan);
+      return 'possible';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  return { mode, why, notes, follow: possible('follow'), program: possible('program') };
 }
 
 /**
@@ -117,7 +125,7 @@ export function engineOnNic(info: NicInfo, cpus: number, workers?: number[]): En
             'does not): where the first packets bring none, the engine puts the knobs back and ' +
             'stops its idle syscalls; engine.xdp.busyPoll says which',
     },
-    rss: rssPlan(info),
+    rss: rssPlan(info, planBinding(info.name, queues, queues)),
     workers: counts.map((n) => workerPlan(info, n, workers === undefined && n === queues)),
   };
 }

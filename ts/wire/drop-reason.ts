@@ -107,6 +107,12 @@ export enum DropReason {
   NeighbourTableFull,
   TxNoFrame, // no free frame to build a packet or fragment in
   TxRingFull,
+
+  // AF_XDP multi-buffer chains (Documentation/networking/af_xdp.rst, "Multi-Buffer Support")
+  RxChainNotEnabled, // a packet spanning several buffers at an MTU one buffer holds
+  RxChainTooLong, // more buffers than the kernel makes (18), or longer than the MTU allows
+  RxChainTruncated, // the batch ended inside a chain (the kernel publishes whole packets)
+  RxChainNoFrame, // no free run of frames to gather the chain's buffers in
 }
 
 function snakeCase(name: string): string {

@@ -30,12 +30,7 @@ export class SteeredWorkers extends WorkerSet<
     threads: ModuleThread<SteeredWorkerApi>[],
   ) {
     super(threads);
-    this.owner = new FlowOwner(
-      layout.workers,
-      Uint8Array.from(layout.key),
-      layout.retaSize,
-      layout.controlWorker,
-    );
+    this.owner = FlowOwner.forLayout(layout);
   }
 
   /** Starts one worker per socket of the binding (queues == workers) and opens its data path. */

@@ -1,7 +1,9 @@
 //! The ethtool ioctl (`SIOCETHTOOL`): the argument structs of include/uapi/linux/ethtool.h that
 //! this addon uses, and one safe call per command. The kernel reads and writes these structs by
 //! offset, so their sizes and field offsets are unit-tested against the UAPI layout (LP64:
-//! x86-64 and arm64). Only `get` commands: nothing here changes the interface.
+//! x86-64 and arm64). Two commands change the interface: ETHTOOL_SRSSH (the RSS key and
+//! indirection table) and ETHTOOL_SRXFH (the fields hashed per flow type), which the engine uses
+//! only when told to program the NIC's RSS, and puts back on stop.
 
 use std::io;
 use std::mem::size_of;
@@ -11,8 +13,10 @@ use crate::sys::{self, Pod};
 /// Commands (ETHTOOL_*).
 pub const ETHTOOL_GDRVINFO: u32 = 0x03;
 pub const ETHTOOL_GRXFH: u32 = 0x29;
+pub const ETHTOOL_SRXFH: u32 = 0x2a;
 pub const ETHTOOL_GCHANNELS: u32 = 0x3c;
 pub const ETHTOOL_GRSSH: u32 = 0x46;
+pub const ETHTOOL_SRSSH: u32 = 0x47;
 pub const ETHTOOL_GSTRINGS: u32 = 0x1b;
 pub const ETHTOOL_GSSET_INFO: u32 = 0x37;
 pub const ETHTOOL_GFEATURES: u32 = 0x3a;
@@ -52,6 +56,8 @@ pub const RXH_DISCARD: u32 = 1 << 31;
 pub const ETH_RSS_HASH_TOP: u8 = 1 << 0;
 pub const ETH_RSS_HASH_XOR: u8 = 1 << 1;
 pub const ETH_RSS_HASH_CRC32: u8 = 1 << 2;
+/// ETHTOOL_SRSSH's `hfunc` that leaves the hash function as it is.
+pub const ETH_RSS_HASH_NO_CHANGE: u8 = 0;
 
 /// Bits of `ethtool_rxfh.input_xfrm` (Linux 6.8+): the fields are made symmetric before hashing.
 pub const RXH_XFRM_SYM_XOR: u8 = 1 << 0;
@@ -256,6 +262,81 @@ pub fn rss_config(ifname: &str) -> io::Result<RssConfig> {
     req.head = rxfh_header(indir_size, key_size);
     rxfh(ifname, &mut req)?;
     decode_rss_config(&req)
+}
+
+/// Writes the fields the NIC hashes for flows of `flow_type` (`ethtool -N IF rx-flow-hash`):
+/// `fields` is a set of RXH_* bits.
+pub fn set_flow_hash_fields(ifname: &str, flow_type: u32, fields: u32) -> io::Result<()> {
+    let mut arg = flow_hash_set_request(flow_type, fields);
+    // SAFETY: `EthtoolRxnfc` is the whole argument of ETHTOOL_SRXFH; the kernel only reads it
+    // (up to `data`, or `rss_context` with the FLOW_RSS flag, both inside the struct).
+    unsafe { sys::ethtool(ifname, &mut arg) }
+}
+
+/// The ETHTOOL_SRXFH request: `cmd`, `flow_type` and the RXH_* bits in `data`, the rest zero.
+pub fn flow_hash_set_request(flow_type: u32, fields: u32) -> EthtoolRxnfc {
+    let mut arg = EthtoolRxnfc::zeroed();
+    arg.cmd = ETHTOOL_SRXFH;
+    arg.flow_type = flow_type;
+    arg.data = u64::from(fields);
+    arg
+}
+
+/// What ETHTOOL_SRSSH writes: the whole indirection table and key (each at the device's size,
+/// which ETHTOOL_GRSSH reported; the kernel refuses other sizes with EINVAL), the hash function
+/// (`ETH_RSS_HASH_NO_CHANGE` to keep it) and the input transform (0: none; RXH_XFRM_*).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RssSetting<'a> {
+    pub indirection_table: &'a [u32],
+    /// Empty: keep the key (`key_size` 0).
+    pub key: &'a [u8],
+    pub hfunc: u8,
+    pub input_xfrm: u8,
+}
+
+/// Writes the RSS indirection table, key and hash function (`ethtool -X`).
+pub fn set_rss_config(ifname: &str, setting: &RssSetting) -> io::Result<()> {
+    let mut req = rss_set_request(setting)?;
+    // SAFETY: the kernel reads the header and then `indir_size * 4 + key_size` bytes of
+    // `rss_config` (it writes nothing back for SRSSH on context 0); rss_set_request made both
+    // sizes those of the slices it copied in, and refused any that would not fit in `req`.
+    unsafe { sys::ethtool(ifname, &mut *req) }
+}
+
+/// The ETHTOOL_SRSSH request for `setting`: the header, then the table's u32s, then the key's
+/// bytes right after them. An empty table is refused (EINVAL): `indir_size` 0 would reset the
+/// device's table to its default instead.
+pub fn rss_set_request(setting: &RssSetting) -> io::Result<Box<RxfhRequest>> {
+    let table = setting.indirection_table;
+    let key = setting.key;
+    if table.is_empty() {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    let mut req = Box::new(RxfhRequest::zeroed());
+    req.head = EthtoolRxfh {
+        cmd: ETHTOOL_SRSSH,
+        indir_size: u32::try_from(table.len()).map_err(|_| e2big())?,
+        key_size: u32::try_from(key.len()).map_err(|_| e2big())?,
+        hfunc: setting.hfunc,
+        input_xfrm: setting.input_xfrm,
+        ..EthtoolRxfh::default()
+    };
+    if rss_config_bytes(&req.head) > size_of::<[u32; RSS_CONFIG_WORDS]>() {
+        return Err(e2big());
+    }
+    req.rss_config[..table.len()].copy_from_slice(table);
+    // The key's bytes in memory order, 4 to a word (the last one zero-padded), as the kernel
+    // reads them from the byte after the table.
+    for (word, chunk) in req.rss_config[table.len()..].iter_mut().zip(key.chunks(4)) {
+        let mut bytes = [0u8; 4];
+        bytes[..chunk.len()].copy_from_slice(chunk);
+        *word = u32::from_ne_bytes(bytes);
+    }
+    Ok(req)
+}
+
+fn e2big() -> io::Error {
+    io::Error::from_raw_os_error(libc::E2BIG)
 }
 
 /// One device feature as `ethtool -k` shows it.
@@ -578,6 +659,107 @@ mod tests {
         assert_eq!(config.indirection_table, vec![0, 1, 2, 3]);
         assert_eq!(config.key, key.to_vec());
         assert_eq!((config.hfunc, config.input_xfrm), (1, 1));
+    }
+
+    #[test]
+    fn set_commands_are_the_uapi_values() {
+        assert_eq!((ETHTOOL_SRXFH, ETHTOOL_SRSSH), (0x2a, 0x47));
+        assert_eq!(ETH_RSS_HASH_NO_CHANGE, 0);
+    }
+
+    #[test]
+    fn flow_hash_set_request_encodes_flow_type_and_fields() {
+        let fields = RXH_IP_SRC | RXH_IP_DST | RXH_L4_B_0_1 | RXH_L4_B_2_3;
+        let req = flow_hash_set_request(TCP_V6_FLOW, fields);
+        let bytes = bytes_of(&req);
+        assert_eq!(bytes.len(), 192);
+        assert_eq!(&bytes[0..4], &ETHTOOL_SRXFH.to_ne_bytes());
+        assert_eq!(&bytes[4..8], &TCP_V6_FLOW.to_ne_bytes());
+        // `data` is the u64 at offset 8: the kernel copies the struct up to its end for SRXFH.
+        assert_eq!(&bytes[8..16], &0xf0u64.to_ne_bytes());
+        assert!(bytes[16..].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn rss_set_request_puts_the_key_right_after_the_table() {
+        let table = [0, 1, 0, 1, 2];
+        let key = [0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b];
+        let req = rss_set_request(&RssSetting {
+            indirection_table: &table,
+            key: &key,
+            hfunc: ETH_RSS_HASH_TOP,
+            input_xfrm: 0,
+        })
+        .unwrap();
+        let bytes = bytes_of(&*req);
+        // The header: command, context 0, the sizes, hfunc, input_xfrm, reserved zero.
+        assert_eq!(&bytes[0..4], &ETHTOOL_SRSSH.to_ne_bytes());
+        assert_eq!(&bytes[4..8], &[0; 4]);
+        assert_eq!(&bytes[8..12], &5u32.to_ne_bytes());
+        assert_eq!(&bytes[12..16], &6u32.to_ne_bytes());
+        assert_eq!(bytes[16], ETH_RSS_HASH_TOP);
+        assert_eq!(&bytes[17..24], &[0; 7]);
+        // rss_config[] at offset 24: five u32 queue numbers, then the key's bytes unaligned to
+        // nothing but the table's end (24 + 5 * 4 = 44).
+        for (i, q) in table.iter().enumerate() {
+            assert_eq!(&bytes[24 + 4 * i..28 + 4 * i], &q.to_ne_bytes());
+        }
+        assert_eq!(&bytes[44..50], &key);
+        assert!(bytes[50..].iter().all(|&b| b == 0));
+        // What the kernel would read back decodes to the same table and key.
+        let mut echoed = *req;
+        echoed.head.cmd = ETHTOOL_GRSSH;
+        let config = decode_rss_config(&echoed).unwrap();
+        assert_eq!(config.indirection_table, table.to_vec());
+        assert_eq!(config.key, key.to_vec());
+    }
+
+    #[test]
+    fn rss_set_request_keeps_the_key_when_none_is_given() {
+        let req = rss_set_request(&RssSetting {
+            indirection_table: &[3; 128],
+            key: &[],
+            hfunc: ETH_RSS_HASH_NO_CHANGE,
+            input_xfrm: RXH_XFRM_SYM_XOR,
+        })
+        .unwrap();
+        assert_eq!((req.head.indir_size, req.head.key_size), (128, 0));
+        assert_eq!((req.head.hfunc, req.head.input_xfrm), (0, 1));
+    }
+
+    #[test]
+    fn rss_set_request_refuses_an_empty_table_and_oversized_ones() {
+        let setting = |table: &'static [u32]| RssSetting {
+            indirection_table: table,
+            key: &[1; 40],
+            hfunc: 0,
+            input_xfrm: 0,
+        };
+        let empty = rss_set_request(&setting(&[])).err().unwrap();
+        assert_eq!(empty.raw_os_error(), Some(libc::EINVAL));
+        static HUGE: [u32; RSS_CONFIG_WORDS] = [0; RSS_CONFIG_WORDS];
+        let huge = rss_set_request(&setting(&HUGE)).err().unwrap();
+        assert_eq!(huge.raw_os_error(), Some(libc::E2BIG));
+    }
+
+    #[test]
+    fn loopback_refuses_writes_too() {
+        // Nothing changes: lo has no set_rxfh or set_rxfh_fields, so the kernel answers
+        // EOPNOTSUPP before reading the tables.
+        let table = [0u32; 128];
+        let set = set_rss_config(
+            "lo",
+            &RssSetting {
+                indirection_table: &table,
+                key: &[0; 40],
+                hfunc: 0,
+                input_xfrm: 0,
+            },
+        );
+        let fields = set_flow_hash_fields("lo", UDP_V4_FLOW, RXH_IP_SRC | RXH_IP_DST);
+        for e in [set.unwrap_err(), fields.unwrap_err()] {
+            assert_eq!(e.raw_os_error(), Some(libc::EOPNOTSUPP), "{e}");
+        }
     }
 
     #[test]

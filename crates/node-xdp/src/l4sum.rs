@@ -7,6 +7,11 @@
 /// Bit 31 of an RX descriptor's length word: its TCP or UDP checksum was verified good.
 pub const L4_CHECKSUM_OK: u32 = 1 << 31;
 
+/// Most buffers one packet may span: the kernel builds at most MAX_SKB_FRAGS (17) fragments
+/// after the first buffer (net/xdp/xsk.c, Documentation/networking/af_xdp.rst "Multi-Buffer
+/// Support").
+pub const MAX_CHAIN: usize = 18;
+
 const ETH_HLEN: usize = 14;
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_IPV6: u16 = 0x86dd;
@@ -57,14 +62,63 @@ pub fn fill_tcp(frame: &mut [u8]) {
     frame[at..at + 2].copy_from_slice(&c.to_be_bytes());
 }
 
+/// `verify` for a packet that spans several buffers (an AF_XDP multi-buffer chain, in order):
+/// the headers must all be in the first buffer, which is where the kernel puts them; the sum runs
+/// over each buffer in turn (RFC 1071 2(B): a piece that starts at an odd offset of the segment
+/// adds its sum byte-swapped).
+pub fn verify_chain(frags: &[&[u8]]) -> bool {
+    let Some(head) = frags.first() else {
+        return false;
+    };
+    let total: usize = frags.iter().map(|f| f.len()).sum();
+    let Some(s) = locate_in(head, total) else {
+        return false;
+    };
+    // The TCP/UDP header fields checked below must be in the first buffer too.
+    if s.off + 8 > head.len() {
+        return false;
+    }
+    let segment = &head[s.off..];
+    if s.protocol == UDP {
+        let zero = segment[6] == 0 && segment[7] == 0;
+        if zero || usize::from(u16::from_be_bytes([segment[4], segment[5]])) != s.len {
+            return false;
+        }
+    }
+    let (start, end) = (s.off, s.off + s.len);
+    let mut acc = s.pseudo;
+    let (mut at, mut covered) = (0usize, 0usize);
+    for f in frags {
+        let (from, to) = (start.max(at), end.min(at + f.len()));
+        if from < to {
+            let part = u64::from(fold(sum(&f[from - at..to - at])));
+            acc += if covered % 2 == 1 {
+                u64::from((part as u16).swap_bytes())
+            } else {
+                part
+            };
+            covered += to - from;
+        }
+        at += f.len();
+    }
+    fold(acc) == 0xffff
+}
+
 fn locate(frame: &[u8]) -> Option<Segment> {
-    if frame.len() < ETH_HLEN {
+    locate_in(frame, frame.len())
+}
+
+/// Finds the segment of a packet of `total` bytes whose headers are in `head` (all of it, for a
+/// single buffer).
+fn locate_in(head: &[u8], total: usize) -> Option<Segment> {
+    if head.len() < ETH_HLEN || total < head.len() {
         return None;
     }
-    let ip = &frame[ETH_HLEN..];
-    let s = match u16::from_be_bytes([frame[12], frame[13]]) {
-        ETHERTYPE_IPV4 => ipv4(ip)?,
-        ETHERTYPE_IPV6 => ipv6(ip)?,
+    let ip = &head[ETH_HLEN..];
+    let avail = total - ETH_HLEN;
+    let s = match u16::from_be_bytes([head[12], head[13]]) {
+        ETHERTYPE_IPV4 => ipv4(ip, avail)?,
+        ETHERTYPE_IPV6 => ipv6(ip, avail)?,
         _ => return None,
     };
     let min = if s.protocol == TCP { 20 } else { 8 };
@@ -74,7 +128,8 @@ fn locate(frame: &[u8]) -> Option<Segment> {
     })
 }
 
-fn ipv4(ip: &[u8]) -> Option<Segment> {
+/// `ip` holds the headers; the datagram has `avail` bytes in all.
+fn ipv4(ip: &[u8], avail: usize) -> Option<Segment> {
     if ip.len() < 20 || ip[0] >> 4 != 4 {
         return None;
     }
@@ -83,7 +138,7 @@ fn ipv4(ip: &[u8]) -> Option<Segment> {
     // More-fragments or a fragment offset: the checksum covers the reassembled datagram.
     let fragment = u16::from_be_bytes([ip[6], ip[7]]) & 0x3fff != 0;
     let protocol = ip[9];
-    if ihl < 20 || total < ihl || total > ip.len() || fragment || !is_l4(protocol) {
+    if ihl < 20 || ihl > ip.len() || total < ihl || total > avail || fragment || !is_l4(protocol) {
         return None;
     }
     let len = total - ihl;
@@ -96,13 +151,13 @@ fn ipv4(ip: &[u8]) -> Option<Segment> {
     })
 }
 
-fn ipv6(ip: &[u8]) -> Option<Segment> {
+fn ipv6(ip: &[u8], avail: usize) -> Option<Segment> {
     if ip.len() < 40 || ip[0] >> 4 != 6 {
         return None;
     }
     let len = usize::from(u16::from_be_bytes([ip[4], ip[5]]));
     let protocol = ip[6];
-    if !is_l4(protocol) || 40 + len > ip.len() {
+    if !is_l4(protocol) || 40 + len > avail {
         return None;
     }
     let pseudo = sum(&ip[8..40]) + u64::from(protocol) + len as u64;
@@ -215,6 +270,46 @@ mod tests {
         let before = f.clone();
         fill_tcp(&mut f);
         assert_eq!(f, before, "filling a right checksum again changes nothing");
+    }
+
+    #[test]
+    fn verifies_a_chain_split_anywhere_even_at_odd_offsets() {
+        let payload: Vec<u8> = (0..9000usize).map(|i| (i * 131 + 7) as u8).collect();
+        let mut f = ipv4_udp(&payload);
+        let ip = ETH_HLEN;
+        f[ip + 9] = TCP; // reuse the bytes as a TCP segment and fill its checksum
+        f[ip + 20 + 12] = 5 << 4;
+        fill_tcp(&mut f);
+        assert!(verify(&f));
+        for cuts in [
+            vec![3840, 7680],
+            vec![3841, 7681],
+            vec![100, 101, 5003],
+            vec![60],
+        ] {
+            let mut frags: Vec<&[u8]> = Vec::new();
+            let mut at = 0;
+            for c in cuts.iter().copied().chain([f.len()]) {
+                frags.push(&f[at..c]);
+                at = c;
+            }
+            assert!(verify_chain(&frags), "cuts {cuts:?}");
+        }
+        let mut bad = f.clone();
+        bad[8000] ^= 1;
+        assert!(!verify_chain(&[
+            &bad[..3840],
+            &bad[3840..7680],
+            &bad[7680..]
+        ]));
+        assert!(
+            !verify_chain(&[&f[..3840], &f[3840..7680]]),
+            "a chain short of its IP length"
+        );
+        assert!(
+            !verify_chain(&[&f[..20], &f[20..]]),
+            "headers split off the first buffer"
+        );
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! reading a driver does not offer (veth offers none of the RSS ones) comes back as an
 //! `unsupported` result rather than an error, so that a caller can tell "this NIC does not say"
 //! (the engine then steers in software) from a real failure, which throws.
+//!
+//! Two calls write: `nic_set_rss` and `nic_set_flow_hash`, for the engine's `rss: 'program'`.
+//! They throw on any failure, EOPNOTSUPP included: the engine asks only where the reading worked.
 
 use std::io;
 
@@ -187,6 +190,68 @@ pub fn nic_rss(ifname: String) -> Result<NicRss> {
     })
 }
 
+/// What `nic_set_rss` writes.
+#[napi(object)]
+pub struct RssWrite {
+    /// The whole RETA: one RX queue per bucket, as many entries as the NIC's table has.
+    pub indirection_table: Vec<u32>,
+    /// The hash key at the NIC's key size; empty to keep the NIC's key.
+    pub key: Vec<u8>,
+    /// "toeplitz", "xor" or "crc32"; absent to keep the NIC's hash function.
+    pub hash_function: Option<String>,
+    /// "none", "sym-xor" or "sym-or-xor"; absent: "none" (the only value kernels before 6.8
+    /// accept, where the field was reserved).
+    pub input_transform: Option<String>,
+}
+
+/// Writes the interface's RSS indirection table, key and hash function (ETHTOOL_SRSSH). Throws
+/// EOPNOTSUPP where the driver cannot, EINVAL for a table or key not of the NIC's size or a
+/// queue it does not have.
+#[napi]
+pub fn nic_set_rss(ifname: String, write: RssWrite) -> Result<()> {
+    ifinfo::ifindex(&ifname)?;
+    let hfunc = match write.hash_function.as_deref() {
+        None => ethtool::ETH_RSS_HASH_NO_CHANGE,
+        Some(name) => hash_function_bit(name)
+            .ok_or_else(|| error::err("EINVAL", format!("unknown RSS hash function '{name}'")))?,
+    };
+    let input_xfrm = match write.input_transform.as_deref() {
+        None => 0,
+        Some(name) => input_transform_bit(name)
+            .ok_or_else(|| error::err("EINVAL", format!("unknown RSS input transform '{name}'")))?,
+    };
+    let setting = ethtool::RssSetting {
+        indirection_table: &write.indirection_table,
+        key: &write.key,
+        hfunc,
+        input_xfrm,
+    };
+    ethtool::set_rss_config(&ifname, &setting).map_err(|e| {
+        error::os(
+            &e,
+            format!("writing the RSS key and indirection table of '{ifname}' (ETHTOOL_SRSSH)"),
+        )
+    })
+}
+
+/// Writes the fields the interface hashes for one flow type ("tcp4", "udp4", "tcp6", "udp6"):
+/// `bits` is a set of RXH_* bits, as `FlowHash.bits` reads them (ETHTOOL_SRXFH).
+#[napi]
+pub fn nic_set_flow_hash(ifname: String, flow: String, bits: u32) -> Result<()> {
+    ifinfo::ifindex(&ifname)?;
+    let flow_type = FLOW_TYPES
+        .iter()
+        .find(|(name, _)| *name == flow)
+        .map(|&(_, flow_type)| flow_type)
+        .ok_or_else(|| error::err("EINVAL", format!("unknown flow type '{flow}'")))?;
+    ethtool::set_flow_hash_fields(&ifname, flow_type, bits).map_err(|e| {
+        error::os(
+            &e,
+            format!("writing the fields '{ifname}' hashes for {flow} (ETHTOOL_SRXFH)"),
+        )
+    })
+}
+
 /// The fields the NIC hashes for TCP and UDP over IPv4 and IPv6, in that order.
 #[napi]
 pub fn nic_flow_hashes(ifname: String) -> Result<Vec<FlowHash>> {
@@ -326,6 +391,26 @@ pub fn hash_function_name(hfunc: u8) -> String {
     }
 }
 
+/// The `hfunc` bit of a hash function's name (the inverse of `hash_function_name`).
+pub fn hash_function_bit(name: &str) -> Option<u8> {
+    match name {
+        "toeplitz" => Some(ethtool::ETH_RSS_HASH_TOP),
+        "xor" => Some(ethtool::ETH_RSS_HASH_XOR),
+        "crc32" => Some(ethtool::ETH_RSS_HASH_CRC32),
+        _ => None,
+    }
+}
+
+/// The `input_xfrm` bits of a transform's name (the inverse of `input_transform_name`).
+pub fn input_transform_bit(name: &str) -> Option<u8> {
+    match name {
+        "none" => Some(0),
+        "sym-xor" => Some(ethtool::RXH_XFRM_SYM_XOR),
+        "sym-or-xor" => Some(ethtool::RXH_XFRM_SYM_OR_XOR),
+        _ => None,
+    }
+}
+
 /// The name of the input transform in `input_xfrm`.
 pub fn input_transform_name(input_xfrm: u8) -> String {
     match input_xfrm {
@@ -376,6 +461,41 @@ mod tests {
         assert_eq!(hash_function_name(3), "unknown(0x03)");
         assert_eq!(input_transform_name(0), "none");
         assert_eq!(input_transform_name(1), "sym-xor");
+    }
+
+    #[test]
+    fn names_and_bits_round_trip() {
+        for name in ["toeplitz", "xor", "crc32"] {
+            assert_eq!(hash_function_name(hash_function_bit(name).unwrap()), name);
+        }
+        for name in ["none", "sym-xor", "sym-or-xor"] {
+            assert_eq!(
+                input_transform_name(input_transform_bit(name).unwrap()),
+                name
+            );
+        }
+        assert_eq!(hash_function_bit("none"), None);
+    }
+
+    #[test]
+    fn writes_to_loopback_throw_eopnotsupp() {
+        let write = RssWrite {
+            indirection_table: vec![0; 128],
+            key: vec![0; 40],
+            hash_function: Some("toeplitz".to_string()),
+            input_transform: None,
+        };
+        let e = nic_set_rss("lo".to_string(), write).err().unwrap();
+        assert_eq!(e.status.as_ref(), "EOPNOTSUPP");
+        assert!(e.reason.contains("ETHTOOL_SRSSH"), "{}", e.reason);
+        let e = nic_set_flow_hash("lo".to_string(), "udp4".to_string(), 0xf0)
+            .err()
+            .unwrap();
+        assert_eq!(e.status.as_ref(), "EOPNOTSUPP");
+        let e = nic_set_flow_hash("lo".to_string(), "sctp4".to_string(), 0xf0)
+            .err()
+            .unwrap();
+        assert_eq!(e.status.as_ref(), "EINVAL");
     }
 
     #[test]

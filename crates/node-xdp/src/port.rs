@@ -14,6 +14,12 @@ use std::sync::Arc;
 /// 2^31 entries, so the count never reaches it).
 pub const TX_STILL_PENDING: u32 = 1 << 31;
 
+/// Bit 30 of an RX descriptor's length word: the packet continues in the next descriptor
+/// (XDP_PKT_CONTD in the kernel descriptor's `options`; Documentation/networking/af_xdp.rst,
+/// "Multi-Buffer Support"). Only sockets bound with multiBuffer see it. A frame is at most 4 KiB,
+/// so lengths never reach this bit.
+pub const RX_CONTINUED: u32 = 1 << 30;
+
 use napi::bindgen_prelude::{Object, Uint32Array, Uint8Array};
 use napi::Unknown;
 use napi_derive::napi;
@@ -147,6 +153,11 @@ struct Inner {
     need_wakeup: bool,
     umem_size: u64,
     frame_size: u64,
+    /// Bound with XDP_USE_SG: RX chains pass through, and a TX packet longer than its frame is
+    /// sent as a chain of frame-sized descriptors.
+    multi_buffer: bool,
+    /// The descriptors of one multi-buffer tx() call (reused; empty between calls).
+    tx_chain: Vec<libc::xdp_desc>,
     /// Given when the caller wants RX checksums verified here (see l4sum.rs).
     frames: Option<Frames>,
     /// Keeps the fd and ring mappings alive; declared after the rings that point into them.
@@ -246,6 +257,8 @@ impl XskPort {
                 need_wakeup: socket.need_wakeup,
                 umem_size: socket.umem.size,
                 frame_size: u64::from(socket.umem.frame_size),
+                multi_buffer: socket.multi_buffer,
+                tx_chain: Vec::new(),
                 frames,
                 socket,
             }),
@@ -323,28 +336,82 @@ impl XskPort {
     }
 }
 
+/// Appends the descriptors of the packet `[addr, len]`, which may run over several frames of
+/// `frame_size` bytes: one per frame it touches, each inside its frame, with XDP_PKT_CONTD on all
+/// but the last (af_xdp.rst, "Multi-Buffer Support").
+fn split_into_frames(addr: u64, len: u64, frame_size: u64, out: &mut Vec<libc::xdp_desc>) {
+    let (mut at, mut left) = (addr, len);
+    while left > 0 {
+        let piece = left.min(frame_size - at % frame_size);
+        left -= piece;
+        out.push(libc::xdp_desc {
+            addr: at,
+            len: piece as u32,
+            options: if left > 0 { libc::XDP_PKT_CONTD } else { 0 },
+        });
+        at += piece;
+    }
+}
+
 impl Inner {
     fn counters(&self) -> &Counters {
         &self.socket.counters
     }
 
     fn rx(&mut self, max: u32) -> Result<u32> {
-        let max = max.min((self.rx_words.len / 2) as u32);
+        let cap = (self.rx_words.len / 2) as u32;
+        let max = max.min(cap);
         let words = &self.rx_words;
         let mut bytes = 0u64;
-        let n = self.rx.pop_with(max, |i, desc| {
+        let mut take = |i: u32, desc: libc::xdp_desc| {
             let at = 2 * i as usize;
+            let continued = desc.options & libc::XDP_PKT_CONTD != 0;
             words.set(at, desc.addr as u32);
-            words.set(at + 1, desc.len);
+            words.set(at + 1, desc.len | if continued { RX_CONTINUED } else { 0 });
             bytes += u64::from(desc.len);
-        });
+        };
+        let mut n = self.rx.pop_with(max, &mut take);
+        // Whole packets only: the kernel publishes every descriptor of a packet together (it
+        // reserves them all or drops the packet, net/xdp/xsk.c `__xsk_rcv`), so the rest of a
+        // chain that `max` cut is in the ring already; the caller sizes `rx` for it.
+        while n > 0 && n < cap && words.get(2 * n as usize - 1) & RX_CONTINUED != 0 {
+            if self.rx.pop_with(1, |_, desc| take(n, desc)) == 0 {
+                break;
+            }
+            n += 1;
+        }
         if let Some(frames) = &self.frames {
-            for i in 0..n as usize {
-                let len = words.get(2 * i + 1);
-                let frame = frames.frame(u64::from(words.get(2 * i)), len);
-                if l4sum::verify(frame) {
-                    words.set(2 * i + 1, len | l4sum::L4_CHECKSUM_OK);
+            let mut i = 0usize;
+            while i < n as usize {
+                let word = words.get(2 * i + 1);
+                if word & RX_CONTINUED == 0 {
+                    let frame = frames.frame(u64::from(words.get(2 * i)), word);
+                    if l4sum::verify(frame) {
+                        words.set(2 * i + 1, word | l4sum::L4_CHECKSUM_OK);
+                    }
+                    i += 1;
+                    continue;
                 }
+                // A chain: verified over all its buffers, marked on its first descriptor.
+                let mut parts: [&[u8]; l4sum::MAX_CHAIN] = [&[]; l4sum::MAX_CHAIN];
+                let mut k = 0usize;
+                let mut j = i;
+                while j < n as usize {
+                    let w = words.get(2 * j + 1);
+                    if k < l4sum::MAX_CHAIN {
+                        let len = w & !RX_CONTINUED;
+                        parts[k] = frames.frame(u64::from(words.get(2 * j)), len);
+                    }
+                    k += 1;
+                    j += 1;
+                    if w & RX_CONTINUED == 0 {
+                        break;
+                    }
+                }
+                if k <= l4sum::MAX_CHAIN && l4sum::verify_chain(&parts[..k]) {
+                    words.set(2 * i + 1, word | l4sum::L4_CHECKSUM_OK);
+                }
+                i = j;
             }
         }
         if self.fill.pending() == 0 {
@@ -378,6 +445,9 @@ impl Inner {
 
     fn tx(&mut self, count: u32) -> Result<u32> {
         let count = count.min((self.tx_words.len / 2) as u32);
+        if self.multi_buffer {
+            return self.tx_chains(count);
+        }
         let n = count.min(self.tx.free(count));
         let mut bytes = 0u64;
         for i in 0..n as usize {
@@ -407,6 +477,62 @@ impl Inner {
             len: words.get(2 * i as usize + 1),
             options: 0,
         });
+        self.after_tx(pushed, bytes)
+    }
+
+    /// tx() on a multi-buffer socket: a packet `[addr, len]` that runs past the end of its frame
+    /// is one contiguous run of UMEM frames, sent as one descriptor per frame with XDP_PKT_CONTD
+    /// on all but the last (af_xdp.rst, "Multi-Buffer Support"; each descriptor must still sit
+    /// inside one frame). Whole packets only: one that does not fit the ring's free slots waits.
+    /// Its TCP checksum is filled over the whole run, which is contiguous in the UMEM.
+    fn tx_chains(&mut self, count: u32) -> Result<u32> {
+        let fs = self.frame_size;
+        let mut free = self.tx.free(u32::MAX);
+        let mut chain = std::mem::take(&mut self.tx_chain);
+        chain.clear();
+        let (mut n, mut bytes) = (0u32, 0u64);
+        while n < count {
+            let i = n as usize;
+            let addr = u64::from(self.tx_words.get(2 * i));
+            let len = u64::from(self.tx_words.get(2 * i + 1));
+            let first = fs - addr % fs;
+            let descs = if len <= first {
+                1
+            } else {
+                1 + (len - first).div_ceil(fs)
+            };
+            if len == 0 || addr + len > self.umem_size || descs > l4sum::MAX_CHAIN as u64 {
+                self.tx_chain = chain;
+                return Err(self.invalid(format!(
+                    "tx[{i}] = [{addr}, {len}] is not a run of at most {} frames of {fs} bytes \
+                     inside the UMEM ({} bytes)",
+                    l4sum::MAX_CHAIN,
+                    self.umem_size
+                )));
+            }
+            if descs > u64::from(free) {
+                break;
+            }
+            free -= descs as u32;
+            if let Some(frames) = &mut self.frames {
+                l4sum::fill_tcp(frames.frame_mut(addr, len as u32));
+            }
+            split_into_frames(addr, len, fs, &mut chain);
+            bytes += len;
+            n += 1;
+        }
+        let pushed = self.tx.push_with(chain.len() as u32, |i| chain[i as usize]);
+        debug_assert_eq!(
+            pushed as usize,
+            chain.len(),
+            "the ring had the free slots counted"
+        );
+        self.tx_chain = chain;
+        self.after_tx(n, bytes)
+    }
+
+    /// Counts what tx() queued and kicks the kernel if it must; returns tx()'s result.
+    fn after_tx(&mut self, pushed: u32, bytes: u64) -> Result<u32> {
         Counters::add(&self.counters().tx_packets, u64::from(pushed));
         Counters::add(&self.counters().tx_bytes, bytes);
         // Copy mode transmits only inside sendto (at most a small batch per call), so kick
@@ -463,5 +589,36 @@ impl Inner {
     fn invalid(&self, message: String) -> error::Error {
         Counters::add(&self.counters().invalid_descs, 1);
         err("EINVAL", message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(addr: u64, len: u64) -> Vec<(u64, u32, u32)> {
+        let mut out = Vec::new();
+        split_into_frames(addr, len, 4096, &mut out);
+        out.iter().map(|d| (d.addr, d.len, d.options)).collect()
+    }
+
+    #[test]
+    fn a_packet_inside_one_frame_is_one_descriptor() {
+        assert_eq!(split(8192 + 256, 1514), vec![(8192 + 256, 1514, 0)]);
+        assert_eq!(split(256, 3840), vec![(256, 3840, 0)]);
+    }
+
+    #[test]
+    fn a_jumbo_frame_is_one_descriptor_per_frame_continued_but_the_last() {
+        let contd = libc::XDP_PKT_CONTD;
+        assert_eq!(
+            split(4096 + 256, 9014),
+            vec![
+                (4096 + 256, 3840, contd),
+                (8192, 4096, contd),
+                (12288, 9014 - 3840 - 4096, 0),
+            ]
+        );
+        assert_eq!(split(256, 3841), vec![(256, 3840, contd), (4096, 1, 0)]);
     }
 }

@@ -64,6 +64,11 @@ pub struct XskOptions {
     pub fill_size: Option<u32>,
     pub comp_size: Option<u32>,
     pub busy_poll: Option<BusyPollOptions>,
+    /// XDP_USE_SG (kernel 6.6+): packets larger than one UMEM frame arrive, and may be sent, as
+    /// chains of descriptors marked XDP_PKT_CONTD (Documentation/networking/af_xdp.rst,
+    /// "Multi-Buffer Support"). Default false: the kernel drops such packets. Sockets sharing a
+    /// UMEM take the first socket's setting.
+    pub multi_buffer: Option<bool>,
 }
 
 #[napi(object)]
@@ -126,6 +131,8 @@ pub struct XskShared {
     pub queue: u32,
     pub zero_copy: bool,
     pub need_wakeup: bool,
+    /// Bound with XDP_USE_SG: descriptors may form multi-buffer chains (XDP_PKT_CONTD).
+    pub multi_buffer: bool,
     /// SO_BUSY_POLL is set on the socket.
     pub busy_poll: bool,
     /// The data path makes its syscall (recvfrom/sendto) whenever the rings give it nothing to
@@ -389,6 +396,7 @@ fn closed(id: u32) -> Error {
 struct Wanted {
     zero_copy: Option<bool>,
     need_wakeup: Option<bool>,
+    multi_buffer: bool,
 }
 
 fn wanted(opts: &XskOptions) -> Result<Wanted> {
@@ -406,6 +414,7 @@ fn wanted(opts: &XskOptions) -> Result<Wanted> {
     Ok(Wanted {
         zero_copy,
         need_wakeup: opts.need_wakeup,
+        multi_buffer: opts.multi_buffer.unwrap_or(false),
     })
 }
 
@@ -500,6 +509,11 @@ fn create_shared(umem: &Arc<UmemShared>, opts: &XskOptions) -> Result<Arc<XskSha
         None => false,
     };
     let (zero_copy, need_wakeup) = bind(&fd, ifname, ifindex, queue, &want, sharer.as_deref())?;
+    // The kernel keeps the first socket's XDP_USE_SG in the UMEM for every socket sharing it
+    // (net/xdp/xsk.c `xsk_bind`: XDP_UMEM_SG_FLAG), which refuses the flag on the others.
+    let multi_buffer = sharer
+        .as_deref()
+        .map_or(want.multi_buffer, |f| f.multi_buffer);
     let shared = Arc::new(XskShared {
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         ifname: ifname.to_string(),
@@ -507,6 +521,7 @@ fn create_shared(umem: &Arc<UmemShared>, opts: &XskOptions) -> Result<Arc<XskSha
         queue,
         zero_copy,
         need_wakeup,
+        multi_buffer,
         busy_poll,
         idle_syscalls: AtomicBool::new(busy_poll),
         sizes,
@@ -707,6 +722,9 @@ fn bind(
             if want.need_wakeup.unwrap_or(true) {
                 flags |= libc::XDP_USE_NEED_WAKEUP;
             }
+            if want.multi_buffer {
+                flags |= libc::XDP_USE_SG;
+            }
             (flags, 0)
         }
     };
@@ -783,6 +801,7 @@ mod tests {
             fill_size: None,
             comp_size: None,
             busy_poll: None,
+            multi_buffer: None,
         }
     }
 

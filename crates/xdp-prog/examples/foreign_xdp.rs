@@ -18,7 +18,7 @@ fn main() {
     };
     let run = || -> xdp_prog::Result<u32> {
         let ifindex = xdp_prog::kernel::ifindex(&ifname)?;
-        let prog = LoadedProgram::load(1)?;
+        let prog = LoadedProgram::load(1, false)?;
         let attachment = attach_netlink(prog.fd(), ifindex, mode)?;
         // Leave it attached after we exit, the way a netlink-attached program outlives its loader.
         std::mem::forget(attachment);

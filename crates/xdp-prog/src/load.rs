@@ -27,8 +27,11 @@ pub struct LoadedProgram {
 }
 
 impl LoadedProgram {
-    /// Loads the program with an XSKMAP of `max_queues` RX queues.
-    pub fn load(max_queues: u32) -> Result<Self> {
+    /// Loads the program with an XSKMAP of `max_queues` RX queues; with `frags` it is marked as
+    /// taking multi-buffer packets (BPF_F_XDP_HAS_FRAGS), which AF_XDP multi-buffer sockets need
+    /// (Documentation/networking/af_xdp.rst, "Multi-Buffer Support"). The program reads only the
+    /// headers, which are always in the first buffer, so the same instructions serve both.
+    pub fn load(max_queues: u32, frags: bool) -> Result<Self> {
         kernel::raise_memlock_if_needed();
         let xsks = XskMap::create(max_queues)?;
         let ipv4 = Ipv4Set::create()?;
@@ -45,6 +48,7 @@ impl LoadedProgram {
         let fd = sys::prog_load(
             sys::BPF_PROG_TYPE_XDP,
             sys::BPF_XDP,
+            if frags { sys::BPF_F_XDP_HAS_FRAGS } else { 0 },
             &insns,
             LICENSE,
             PROG_NAME,

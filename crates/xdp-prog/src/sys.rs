@@ -230,15 +230,29 @@ pub struct LoadError {
 /// log does not fit, which still leaves its beginning in the buffer.
 const LOG_SIZE: usize = 1 << 20;
 
+/// BPF_F_XDP_HAS_FRAGS (include/uapi/linux/bpf.h): the XDP program accepts multi-buffer packets
+/// (only their first buffer is in data..data_end). Without it the kernel never hands a program a
+/// packet larger than one buffer, and veth refuses an MTU above about 3.5 KB while it is attached.
+pub const BPF_F_XDP_HAS_FRAGS: u32 = 1 << 5;
+
 /// BPF_PROG_LOAD. On failure it loads again with `log_level = 1` to return the verifier log.
 pub fn prog_load(
     prog_type: u32,
     expected_attach_type: u32,
+    prog_flags: u32,
     insns: &[Insn],
     license: &CStr,
     name: &str,
 ) -> Result<OwnedFd, LoadError> {
-    let no_log = prog_load_with_log(prog_type, expected_attach_type, insns, license, name, None);
+    let no_log = prog_load_with_log(
+        prog_type,
+        expected_attach_type,
+        prog_flags,
+        insns,
+        license,
+        name,
+        None,
+    );
     let err = match no_log {
         Ok(fd) => return Ok(fd),
         Err(err) => err,
@@ -247,6 +261,7 @@ pub fn prog_load(
     match prog_load_with_log(
         prog_type,
         expected_attach_type,
+        prog_flags,
         insns,
         license,
         name,
@@ -267,6 +282,7 @@ pub fn prog_load(
 fn prog_load_with_log(
     prog_type: u32,
     expected_attach_type: u32,
+    prog_flags: u32,
     insns: &[Insn],
     license: &CStr,
     name: &str,
@@ -279,6 +295,7 @@ fn prog_load_with_log(
         license: license.as_ptr() as u64,
         prog_name: object_name(name),
         expected_attach_type,
+        prog_flags,
         ..Default::default()
     };
     if let Some(log) = log {

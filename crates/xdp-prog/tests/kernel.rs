@@ -90,7 +90,17 @@ fn verifier_accepts_the_program() {
     if !is_root() {
         return;
     }
-    let prog = LoadedProgram::load(64).unwrap_or_else(|e| panic!("{e}"));
+    let prog = LoadedProgram::load(64, false).unwrap_or_else(|e| panic!("{e}"));
+    assert!(prog.id() > 0);
+}
+
+#[test]
+fn verifier_accepts_the_program_for_multi_buffer_packets() {
+    if !is_root() {
+        return;
+    }
+    // BPF_F_XDP_HAS_FRAGS: the same instructions, which read only the first buffer's headers.
+    let prog = LoadedProgram::load(64, true).unwrap_or_else(|e| panic!("{e}"));
     assert!(prog.id() > 0);
 }
 
@@ -99,7 +109,7 @@ fn frames_for_our_addresses_are_picked_and_others_passed() {
     if !is_root() {
         return;
     }
-    let mut prog = LoadedProgram::load(4).unwrap_or_else(|e| panic!("{e}"));
+    let mut prog = LoadedProgram::load(4, false).unwrap_or_else(|e| panic!("{e}"));
     prog.ipv4.add(OUR_V4).unwrap();
     prog.ipv6.add(OUR_V6).unwrap();
 
@@ -144,7 +154,7 @@ fn shared_solicited_node_group_stays_while_needed() {
     if !is_root() {
         return;
     }
-    let mut prog = LoadedProgram::load(1).unwrap();
+    let mut prog = LoadedProgram::load(1, false).unwrap();
     let a: Ipv6Addr = "2001:2::1:aa:1".parse().unwrap();
     let b: Ipv6Addr = "2001:2::2:aa:1".parse().unwrap(); // same low 24 bits as a
     let group = xdp_prog::maps::solicited_node(a);
@@ -162,7 +172,7 @@ fn xskmap_refuses_bad_queues_and_non_sockets() {
     if !is_root() {
         return;
     }
-    let prog = LoadedProgram::load(2).unwrap();
+    let prog = LoadedProgram::load(2, false).unwrap();
     assert_eq!(prog.xsks.set(2, 0).unwrap_err().code(), "EINVAL");
     let file = std::fs::File::open("/dev/null").unwrap();
     let err = prog
@@ -211,8 +221,8 @@ fn attach_detach_and_foreign_programs_on_veth() {
     }
     let veth = Veth::new("h2t0", "h2t1");
     let ifindex = xdp_prog::kernel::ifindex(veth.0).unwrap();
-    let ours = LoadedProgram::load(4).unwrap();
-    let foreign = LoadedProgram::load(4).unwrap();
+    let ours = LoadedProgram::load(4, false).unwrap();
+    let foreign = LoadedProgram::load(4, false).unwrap();
     assert_eq!(attached_program(ifindex).unwrap(), None);
 
     // auto picks native on veth, through a link.

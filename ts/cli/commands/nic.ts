@@ -142,6 +142,11 @@ function interfaceRows(info: NicInfo): [string, string][] {
   return rows;
 }
 
+function rssText(rss: EngineOnNic['rss']): string {
+  const notes = rss.notes.map((n) => `\nnote: ${n}`).join('');
+  return `${rss.mode}: ${rss.why}${notes}\n--rss follow: ${rss.follow}\n--rss program: ${rss.program}`;
+}
+
 function engineRows(plan: EngineOnNic): [string, string][] {
   const workers = plan.workers.map(
     (w) =>
@@ -156,7 +161,7 @@ function engineRows(plan: EngineOnNic): [string, string][] {
     ],
     ['need_wakeup', `${plan.needWakeup.on ? 'on' : 'off'}: ${plan.needWakeup.why}`],
     ['busy polling', `${plan.busyPoll.sets}\nneeds ${plan.busyPoll.needs}`],
-    ['RSS', plan.rss],
+    ['RSS', rssText(plan.rss)],
     ['workers', workers.join('\n')],
   ];
 }

@@ -14,7 +14,7 @@ import { integerIn, ipv4Address, macAddress, numberIn, oneOf, positiveNumber } f
 import { usageError } from '../usage-error.js';
 import { ENGINE, requireBedPrivileges, requirePrivileges } from '../privileges.js';
 import { PERF_MODES, type PerfModeName } from '../../../perf/mode-catalogue.js';
-import { BUSY_POLL_FLAG } from './run.js';
+import { BUSY_POLL_FLAG, RSS_FLAG } from './run.js';
 import type { PerfOptions } from '../../../perf/modes/common.js';
 
 /** Every flag any mode takes: one per PerfOptions field (FLAG_OF below maps them). */
@@ -47,6 +47,7 @@ const flags = {
     check: oneOf('auto', 'zerocopy', 'copy'),
   },
   'busy-poll': BUSY_POLL_FLAG,
+  rss: RSS_FLAG,
   'dst-mac': { value: 'MAC', help: 'on a real NIC: the MAC to send to', check: macAddress },
   'dst-ip': { value: 'IP', help: 'on a real NIC: the IPv4 address to send to', check: ipv4Address },
   'src-ip': { value: 'IP', help: "on a real NIC: the engine's IPv4 address", check: ipv4Address },
@@ -61,6 +62,11 @@ const flags = {
     help: 'save the latency histograms (HdrHistogram text) here (default: beside --report)',
   },
   pcap: { value: 'FILE', help: "capture the engine's frames into FILE (pcap, for tshark)" },
+  mtu: {
+    value: 'M',
+    help: 'MTU of the bed and the engine (default 1500; 9000: jumbo frames, AF_XDP multi-buffer)',
+    check: integerIn(68, 65535),
+  },
 } satisfies Flags;
 
 /** The flags of the harness itself, which every mode takes. */
@@ -80,6 +86,7 @@ const FLAG_OF: Record<keyof PerfOptions, keyof typeof flags> = {
   xdpMode: 'xdp-mode',
   bindMode: 'bind-mode',
   busyPoll: 'busy-poll',
+  rss: 'rss',
   dstMac: 'dst-mac',
   dstIp: 'dst-ip',
   srcIp: 'src-ip',
@@ -87,6 +94,7 @@ const FLAG_OF: Record<keyof PerfOptions, keyof typeof flags> = {
   report: 'report',
   histogramDir: 'histogram-dir',
   pcap: 'pcap',
+  mtu: 'mtu',
 };
 
 const SITE_NOTES = {
@@ -133,6 +141,7 @@ function perfOptions(values: Values<typeof flags>): PerfOptions {
     xdpMode: values['xdp-mode'],
     bindMode: values['bind-mode'],
     busyPoll: values['busy-poll'],
+    rss: values.rss,
     dstMac: values['dst-mac'],
     dstIp: values['dst-ip'],
     srcIp: values['src-ip'],
@@ -140,6 +149,7 @@ function perfOptions(values: Values<typeof flags>): PerfOptions {
     report: values.report,
     histogramDir: values['histogram-dir'],
     pcap: values.pcap,
+    mtu: values.mtu,
   };
 }
 

@@ -19,6 +19,7 @@ import type { BindingFacts } from '../../dev/xdp/xdp-binding.js';
 import type { TestBed } from '../../testbed/testbed.js';
 import { onGracefulStop, signalExitCode } from '../../runtime/signals.js';
 import { BUSY_POLL_DEFAULTS } from '../../dev/xdp/busy-poll.js';
+import { oneOf } from '../values.js';
 
 /** `--busy-poll [USECS]`: run and perf take it. */
 export const BUSY_POLL_FLAG = {
@@ -30,6 +31,16 @@ export const BUSY_POLL_FLAG = {
     `device's napi_defer_hard_irqs ${BUSY_POLL_DEFAULTS.deferHardIrqs} and gro_flush_timeout ` +
     `${BUSY_POLL_DEFAULTS.groFlushTimeoutNs} ns, put back on exit`,
   check: integerIn(1, 1_000_000),
+} as const;
+
+/** `--rss program|follow|software`: run and perf take it (EngineOptions.rss). */
+export const RSS_FLAG = {
+  value: 'MODE',
+  help:
+    "how flow ownership meets the NIC's RSS: follow (the NIC's key and table), program (write " +
+    "the engine's to the NIC, put back on exit) or software (steer between workers); default " +
+    'follow where the NIC reports its key and table, else software',
+  check: oneOf('program', 'follow', 'software'),
 } as const;
 
 const flags = {
@@ -63,6 +74,12 @@ const flags = {
     check: numberIn(0),
   },
   'busy-poll': BUSY_POLL_FLAG,
+  rss: RSS_FLAG,
+  mtu: {
+    value: 'M',
+    help: "the engine's MTU, and a new test bed's (default 1500; 9000: jumbo frames)",
+    check: integerIn(68, 65535),
+  },
   metrics: {
     value: 'HOST:PORT',
     help: 'serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (port 0: any)',
@@ -90,6 +107,8 @@ function engineOptions(app: string, values: Values<typeof flags>, bed?: TestBed)
     softwareRss: values['software-rss'] === true,
     maxWorkers: values['max-workers'],
     busyPoll: values['busy-poll'],
+    rss: values.rss,
+    mtu: values.mtu,
     metrics: values.metrics,
     pcap: values.pcap,
     // This command stops the engine itself, after printing its counters.
@@ -103,7 +122,8 @@ function xdpSummary(xdp: BindingFacts): string {
     ? `, busy polling ${xdp.busyPoll.usecs} µs${xdp.busyPoll.notes.length ? ` (${xdp.busyPoll.notes.join('; ')})` : ''}`
     : '';
   const bind = xdp.zeroCopy ? 'zero-copy' : 'copy mode';
-  return `${xdp.xdpMode} XDP, ${bind} (${xdp.bindModeWhy})${busy}`;
+  const mb = xdp.multiBuffer ? ', multi-buffer frames' : '';
+  return `${xdp.xdpMode} XDP, ${bind} (${xdp.bindModeWhy})${mb}${busy}`;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -127,14 +147,15 @@ export async function run(argv: string[]): Promise<number> {
     wake?.();
     await done;
   });
-  const bed: TestBed | undefined = ifname ? undefined : await TestBed.up();
+  const bed: TestBed | undefined = ifname ? undefined : await TestBed.up({ mtu: values.mtu });
   try {
     const opts = engineOptions(app, values, bed);
     const engine = await Engine.start(opts);
     try {
       process.stderr.write(
         `xdpnet: ${app} running on ${opts.ifname} (${opts.ipv4?.join(', ')} ${opts.ipv6?.join(', ')}), ` +
-          `${engine.workers} worker(s), ${engine.mode}, ${xdpSummary(engine.xdp)}` +
+          `${engine.workers} worker(s), ${engine.mode}, ${xdpSummary(engine.xdp)}, ` +
+          `RSS ${engine.rss.mode} (${engine.rss.why})` +
           (engine.metricsUrl ? `; metrics at ${engine.metricsUrl}` : '') +
           (bed
             ? `; kernel peer in namespace ${bed.netns} at ${bed.peerIpv4}, ${bed.peerIpv6}`

@@ -8,6 +8,7 @@
 // recorded the segment, and the capture would show every TCP segment with a bad checksum. With
 // a tap the stack computes them itself, as it does for devices without the offer.
 import type { FrameDevice } from '../frame-device.js';
+import { RX_CONTINUED } from '../xdp/umem-layout.js';
 import type { PcapWriter } from './pcap-writer.js';
 
 export interface PcapTapOptions {
@@ -26,6 +27,7 @@ export class PcapTap<D extends FrameDevice = FrameDevice> implements FrameDevice
   readonly batch: number;
   readonly rxDesc: Uint32Array;
   readonly rxChecksumOk?: Uint8Array;
+  readonly largeTxRoom: number;
   private readonly rx: boolean;
   private readonly tx: boolean;
 
@@ -43,6 +45,7 @@ export class PcapTap<D extends FrameDevice = FrameDevice> implements FrameDevice
     this.batch = device.batch;
     this.rxDesc = device.rxDesc;
     this.rxChecksumOk = device.rxChecksumOk;
+    this.largeTxRoom = device.largeTxRoom ?? 0;
     this.rx = options.rx ?? true;
     this.tx = options.tx ?? true;
   }
@@ -52,7 +55,14 @@ export class PcapTap<D extends FrameDevice = FrameDevice> implements FrameDevice
     if (this.rx) {
       const desc = this.rxDesc;
       for (let i = 0; i < n; i++) {
-        this.writer.write(this.bytes, this.umemOffset + desc[2 * i], desc[2 * i + 1]);
+        const len = desc[2 * i + 1];
+        // A multi-buffer packet is not one run of bytes: it is left out of the capture (its
+        // buffers would read as broken packets).
+        if (len >= RX_CONTINUED) {
+          while (i < n - 1 && desc[2 * i + 1] >= RX_CONTINUED) i++;
+          continue;
+        }
+        this.writer.write(this.bytes, this.umemOffset + desc[2 * i], len);
       }
     }
     return n;
@@ -73,6 +83,10 @@ export class PcapTap<D extends FrameDevice = FrameDevice> implements FrameDevice
 
   allocate(): number {
     return this.device.allocate();
+  }
+
+  allocateLarge(): number {
+    return this.device.allocateLarge?.() ?? -1;
   }
 
   flush(): number {

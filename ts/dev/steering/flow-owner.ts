@@ -12,6 +12,7 @@
 // - One 802.1Q tag is skipped.
 import { FlowSteering, ToeplitzHasher, type RetaSize } from '../../rss/index.js';
 import { ETH_HLEN, EtherType, IpProtocol, isNeighborDiscovery } from '../../wire/index.js';
+import type { SteeringLayout } from './steering-layout.js';
 
 export class FlowOwner {
   readonly steering: FlowSteering;
@@ -19,16 +20,25 @@ export class FlowOwner {
   private readonly table: Uint8Array;
   private readonly mask: number;
 
+  /** `reta`: the table's buckets (default: the workers round-robin over `retaSize`). */
   constructor(
     workers: number,
     key: Uint8Array,
     retaSize: RetaSize,
     readonly controlWorker = 0,
+    reta?: ArrayLike<number>,
   ) {
     this.steering = new FlowSteering(workers, retaSize);
     this.hasher = new ToeplitzHasher(key);
     this.table = this.steering.reta.table;
     this.mask = this.steering.reta.mask;
+    if (reta) this.table.set(reta);
+  }
+
+  /** The owner every worker of a steering layout computes. */
+  static forLayout(layout: SteeringLayout): FlowOwner {
+    const { workers, key, retaSize, controlWorker, reta } = layout;
+    return new FlowOwner(workers, Uint8Array.from(key), retaSize, controlWorker, reta);
   }
 
   /** The worker owning the Ethernet frame at [off, off + len) of `buf`. No allocation. */

@@ -147,12 +147,7 @@ export class SteeredDevice implements FrameDevice {
     this.batch = inner.batch;
     this.rxDesc = new Uint32Array(4 * inner.batch);
     this.shift = 31 - Math.clz32(inner.frameSize);
-    this.owner = new FlowOwner(
-      workers,
-      Uint8Array.from(layout.key),
-      layout.retaSize,
-      layout.controlWorker,
-    );
+    this.owner = FlowOwner.forLayout(layout);
     const frames = Math.ceil((inner.bytes.length - inner.umemOffset) / inner.frameSize);
     this.lender = new Uint8Array(frames).fill(NOT_BORROWED);
     this.peers = [];

@@ -20,16 +20,18 @@ import {
   initRing,
   ringByteLength,
 } from '../../../rings/index.js';
-import { DEFAULT_RSS_KEY, type RetaSize } from '../../rss/index.js';
+import { DEFAULT_RSS_KEY, Reta, type RetaSize } from '../../rss/index.js';
 
 /** Everything a worker needs to join flow steering; plain data, so it crosses postMessage. */
 export interface SteeringLayout {
   workers: number;
   /** The worker that takes ARP, neighbour discovery and non-IP frames (the Rust dispatcher's rule). */
   controlWorker: number;
-  /** RSS key bytes and RETA size: every worker and the main thread compute the same owner. */
+  /** RSS key bytes and RETA: every worker and the main thread compute the same owner. */
   key: number[];
   retaSize: RetaSize;
+  /** bucket -> worker, `retaSize` entries (the NIC's when the engine follows it). */
+  reta: number[];
   rings: SharedArrayBuffer;
   /** Entries per ring. */
   capacity: number;
@@ -44,6 +46,9 @@ export interface SteeringLayoutOptions {
   /** Frames in the UMEM (every frame could be in one ring at once). */
   frames: number;
   key?: Uint8Array;
+  /** The RETA (bucket -> worker, 128 or 512 entries); default: the workers round-robin. */
+  reta?: Uint8Array;
+  /** The default RETA's size (without `reta`). */
   retaSize?: RetaSize;
   controlWorker?: number;
 }
@@ -98,11 +103,13 @@ export function createSteeringLayout(o: SteeringLayoutOptions): SteeringLayout {
     initRing(rings, ret[i], capacity, ADDR_ENTRY_SIZE);
     initRing(rings, transmit[i], capacity, DESC_ENTRY_SIZE);
   }
+  const reta = o.reta ?? new Reta(workers, o.retaSize ?? 128).table;
   return {
     workers,
     controlWorker,
     key: Array.from(o.key ?? DEFAULT_RSS_KEY),
-    retaSize: o.retaSize ?? 128,
+    retaSize: reta.length as RetaSize,
+    reta: Array.from(reta),
     rings,
     capacity,
     forward,

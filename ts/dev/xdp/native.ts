@@ -43,6 +43,18 @@ export interface NativeRssFacts {
   indirectionTable: number[];
 }
 
+/** What nicSetRss writes (ETHTOOL_SRSSH). */
+export interface NativeRssWrite {
+  /** The whole RETA at the NIC's size: the RX queue of each bucket. */
+  indirectionTable: number[];
+  /** The key at the NIC's key size; empty keeps the NIC's key. */
+  key: number[];
+  /** 'toeplitz', 'xor' or 'crc32'; absent keeps the NIC's hash function. */
+  hashFunction?: string;
+  /** 'none', 'sym-xor' or 'sym-or-xor'; absent: 'none'. */
+  inputTransform?: string;
+}
+
 export interface NativeFlowHash {
   flow: 'tcp4' | 'udp4' | 'tcp6' | 'udp6';
   /** Hashed fields: 'ip-src', 'ip-dst', 'src-port', 'dst-port', ... */
@@ -116,6 +128,11 @@ export interface XskOptions {
   fillSize?: number;
   compSize?: number;
   busyPoll?: { preferBusyPoll?: boolean; usecs?: number; budget?: number };
+  /**
+   * XDP_USE_SG: packets longer than a frame come and go as chains of descriptors (bit 30 of an RX
+   * length word, RX_CONTINUED; a TX [addr, len] may run over several contiguous frames).
+   */
+  multiBuffer?: boolean;
 }
 
 export interface XskStats {
@@ -212,6 +229,10 @@ export interface NodeXdp {
   nicChannels(ifname: string): { counts?: ChannelCounts; unsupported?: NativeUnsupported };
   nicRss(ifname: string): { facts?: NativeRssFacts; unsupported?: NativeUnsupported };
   nicFlowHashes(ifname: string): NativeFlowHash[];
+  /** Writes the NIC's RSS table, key and hash function; throws (EOPNOTSUPP, EINVAL, EPERM). */
+  nicSetRss(ifname: string, write: NativeRssWrite): void;
+  /** Writes the RXH_* fields hashed for one flow type; throws as nicSetRss does. */
+  nicSetFlowHash(ifname: string, flow: NativeFlowHash['flow'], bits: number): void;
   nicXdpFeatures(ifname: string): {
     features?: NativeXdpFeatures;
     unsupported?: NativeUnsupported;
@@ -224,7 +245,7 @@ export interface NodeXdp {
   XdpProgram: {
     attach(
       ifname: string,
-      opts?: { mode?: XdpAttachMode; force?: boolean; maxQueues?: number },
+      opts?: { mode?: XdpAttachMode; force?: boolean; maxQueues?: number; frags?: boolean },
     ): NativeXdpProgram;
   };
 }

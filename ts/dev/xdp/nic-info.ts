@@ -64,6 +64,15 @@ export interface XdpFeatureInfo {
 /** One offload (`ethtool -k`). */
 export type OffloadInfo = NativeOffload;
 
+/** What a NIC says about its RSS: what the engine follows or programs (nicRssReading). */
+export interface NicRssReading {
+  name: string;
+  /** The kernel driver, for messages. */
+  driver: string;
+  rss: RssInfo | Unsupported;
+  flowHash: Record<FlowType, FlowHashInfo | Unsupported>;
+}
+
 export interface NicInfo {
   name: string;
   ifindex: number;
@@ -105,6 +114,20 @@ function flowHashInfo(hash: NativeFlowHash): FlowHashInfo | Unsupported {
   return { fields: hash.fields ?? [], bits: hash.bits ?? 0 };
 }
 
+/** What interface `ifname` says about its RSS (ETHTOOL_GRSSH, ETHTOOL_GRXFH per flow type). */
+export function nicRssReading(ifname: string, driver: string): NicRssReading {
+  const xdp = nodeXdp();
+  const rss = xdp.nicRss(ifname);
+  const flowHash = {} as Record<FlowType, FlowHashInfo | Unsupported>;
+  for (const hash of xdp.nicFlowHashes(ifname)) flowHash[hash.flow] = flowHashInfo(hash);
+  return {
+    name: ifname,
+    driver,
+    rss: rss.facts ?? unsupported(rss.unsupported!),
+    flowHash,
+  };
+}
+
 /**
  * What interface `ifname` says about its queues and RSS. Throws (ENODEV, with what to check)
  * for an interface that does not exist; a reading the driver lacks is `Unsupported`.
@@ -113,9 +136,7 @@ export function nicInfo(ifname: string): NicInfo {
   const xdp = nodeXdp();
   const info = xdp.interfaceInfo(ifname);
   const channels = xdp.nicChannels(ifname);
-  const rss = xdp.nicRss(ifname);
-  const flowHash = {} as Record<FlowType, FlowHashInfo | Unsupported>;
-  for (const hash of xdp.nicFlowHashes(ifname)) flowHash[hash.flow] = flowHashInfo(hash);
+  const { rss, flowHash } = nicRssReading(ifname, info.driver);
   const features = xdp.nicXdpFeatures(ifname);
   const offloads = xdp.nicOffloads(ifname);
   return {
@@ -126,7 +147,7 @@ export function nicInfo(ifname: string): NicInfo {
     driver: info.driver,
     rxQueues: info.rxQueues,
     channels: channels.counts ?? unsupported(channels.unsupported!),
-    rss: rss.facts ?? unsupported(rss.unsupported!),
+    rss,
     flowHash,
     xdp: features.features ? xdpFeatureInfo(features.features) : unsupported(features.unsupported!),
     offloads: offloads.features ?? unsupported(offloads.unsupported!),

@@ -11,6 +11,29 @@ export interface UmemLayout {
   frameCount: number;
   /** Bytes the kernel leaves free before RX data (the UMEM headroom). */
   headroom: number;
+  /**
+   * The sockets are bound with XDP_USE_SG (Documentation/networking/af_xdp.rst, "Multi-Buffer
+   * Support"): a packet longer than one frame arrives as a chain of descriptors, and devices
+   * send such packets from runs of contiguous frames.
+   */
+  multiBuffer?: boolean;
+  /** With multiBuffer: the longest Ethernet frame the engine sends (MTU + 14). */
+  maxFrameLen?: number;
+}
+
+/** Bit 30 of an RX length word from the port: the packet continues in the next descriptor. */
+export const RX_CONTINUED = 0x40000000;
+
+/** Ethernet header bytes in front of the IP datagram (no VLAN tags: the engine configures none). */
+const ETH_HLEN = 14;
+
+/**
+ * Whether an MTU needs multi-buffer frames: a whole Ethernet frame of `mtu` bytes of IP does not
+ * fit the RX room of one UMEM frame (the frame less its headroom and XDP_PACKET_HEADROOM, which
+ * copy mode leaves in front of the data: net/xdp/xsk_buff_pool.c `frame_len`).
+ */
+export function needsMultiBuffer(mtu: number, frameSize: number, headroom: number): boolean {
+  return mtu + ETH_HLEN > frameSize - headroom - XDP_PACKET_HEADROOM;
 }
 
 /** XDP_PACKET_HEADROOM: in copy mode the kernel puts RX data this far past headroom. */

@@ -10,7 +10,7 @@ import {
   type XdpAttachMode,
   type XskOptions,
 } from './native.js';
-import { allocateUmemMemory, type UmemLayout } from './umem-layout.js';
+import { allocateUmemMemory, needsMultiBuffer, type UmemLayout } from './umem-layout.js';
 import {
   chooseAttachMode,
   chooseBindMode,
@@ -35,6 +35,12 @@ export interface XdpBindingOptions {
   framesPerQueue?: number;
   frameSize?: 2048 | 4096;
   headroom?: number;
+  /**
+   * The MTU the engine runs at (default 1500). One that a single frame cannot hold turns on
+   * multi-buffer frames (`facts.multiBuffer`): the sockets bind with XDP_USE_SG, the XDP program
+   * is loaded as taking multi-buffer packets, and frames default to 4096 bytes.
+   */
+  mtu?: number;
   /**
    * AF_XDP bind mode. Default auto: zero-copy where the driver offers xsk-zerocopy (netdev
    * netlink) and the program runs in native mode, else copy; copy too when a zero-copy bind
@@ -97,6 +103,8 @@ export interface BindingFacts {
   needWakeup: boolean;
   /** false when not asked for. */
   busyPoll: BusyPollFacts | false;
+  /** Packets may span several UMEM frames (XDP_USE_SG), because the MTU needs it. */
+  multiBuffer: boolean;
 }
 
 /** Busy polling as a binding asked for it, and how far it got. */
@@ -154,21 +162,23 @@ export class XdpBinding {
     const features = opts.xdpFeatures ?? xdp.nicXdpFeatures(opts.ifname);
     const busyPoll = busyPollOptions(opts.busyPoll);
     const queues = opts.queues ?? Array.from({ length: Math.max(info.rxQueues, 1) }, (_, i) => i);
-    const frameSize = opts.frameSize ?? 2048;
+    const headroom = opts.headroom ?? 0;
+    // Multi-buffer only where the MTU needs it: up to that, today's one frame per packet.
+    const multiBuffer = needsMultiBuffer(opts.mtu ?? 1500, opts.frameSize ?? 2048, headroom);
+    // 4 KiB frames for jumbo MTUs: 9000 bytes take three buffers instead of five.
+    const frameSize = opts.frameSize ?? (multiBuffer ? 4096 : 2048);
     const framesPerQueue = opts.framesPerQueue ?? 8192;
     const frameCount = framesPerQueue * queues.length;
     const memory = allocateUmemMemory(frameSize, frameCount);
-    const umem = new xdp.Umem(new Uint8Array(memory), {
-      frameSize,
-      frameCount,
-      headroom: opts.headroom ?? 0,
-    });
+    const umem = new xdp.Umem(new Uint8Array(memory), { frameSize, frameCount, headroom });
     const layout: UmemLayout = {
       memory,
       offset: umem.offset,
       frameSize,
       frameCount,
       headroom: umem.headroom,
+      multiBuffer,
+      maxFrameLen: multiBuffer ? (opts.mtu ?? 1500) + 14 : undefined,
     };
     let program: NativeXdpProgram | undefined;
     const binding: { value?: XdpBinding } = {};
@@ -178,6 +188,7 @@ export class XdpBinding {
         force: opts.force ?? false,
         // The XSKMAP is indexed by queue: room for the highest one bound.
         maxQueues: Math.max(DEFAULT_MAX_QUEUES, ...queues.map((q) => q + 1)),
+        frags: multiBuffer,
       });
       for (const a of opts.ipv4 ?? []) program.addIpv4(a);
       for (const a of opts.ipv6 ?? []) program.addIpv6(a);
@@ -215,6 +226,7 @@ export class XdpBinding {
         txSize: opts.ringSize ?? DEFAULT_RING_SIZE,
         fillSize: opts.ringSize ?? DEFAULT_RING_SIZE,
         compSize: opts.ringSize ?? DEFAULT_RING_SIZE,
+        multiBuffer,
         busyPoll:
           bound.busy && !bound.busy.unsupported
             ? {
@@ -292,6 +304,7 @@ export class XdpBinding {
       bindModeWhy: why,
       needWakeup: first?.needWakeup ?? false,
       busyPoll: this.busy ? this.busyPollFacts() : false,
+      multiBuffer: this.umemLayout.multiBuffer === true,
     };
   }
 

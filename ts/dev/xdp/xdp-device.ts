@@ -5,7 +5,17 @@ import { nodeXdp, type NativeXskPort, type RingCounts } from './native.js';
 import type { FrameAccount, FrameDevice } from '../frame-device.js';
 import { FrameLedger, FramePlace } from './frame-ledger.js';
 import { type DeviceCounters, UmemDevice } from './umem-device.js';
+import { XDP_PACKET_HEADROOM } from './umem-layout.js';
 import type { UmemLayout } from './umem-layout.js';
+
+/**
+ * Most buffers one packet may span: MAX_SKB_FRAGS (17) fragments after the first
+ * (net/xdp/xsk.c; the port's l4sum::MAX_CHAIN).
+ */
+export const MAX_CHAIN = 18;
+
+/** Largest Ethernet frame a multi-buffer device sends from one large allocation by default. */
+const DEFAULT_MAX_FRAME = 9216 + 14;
 
 /** tx() returns the count in bits 0-30 and sets bit 31 while descriptors wait (TX_STILL_PENDING). */
 const TX_COUNT_MASK = 0x7fffffff;
@@ -23,6 +33,11 @@ export interface XdpDeviceConfig {
   batch: number;
   /** Frames to keep in the fill ring (the rest serve TX); defaults to half. */
   fillFrames?: number;
+  /**
+   * Multi-buffer UMEMs only: the longest Ethernet frame to send (MTU + 14; default 9230), which
+   * sizes the runs of contiguous frames allocateLarge() hands out.
+   */
+  maxFrameLen?: number;
 }
 
 /** What frame accounting finds at a quiet point. */
@@ -45,6 +60,8 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
   readonly rxChecksumOk: Uint8Array;
   /** The port fills TCP checksums in its tx() call (see FrameDevice). */
   readonly txTcpChecksum = true;
+  /** Bytes from txDataOffset that allocateLarge() holds; 0 without multi-buffer (FrameDevice). */
+  readonly largeTxRoom: number;
   readonly ledger: FrameLedger;
   readonly counters: DeviceCounters = {
     rxPackets: 0,
@@ -68,13 +85,53 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
   private readonly fillTarget: number;
   private inFill = 0;
 
+  // Large TX packets (multi-buffer only) go out of "slabs": runs of `slabFrames` contiguous
+  // frames at the top of the device's range, so the stack writes one contiguous packet, as it
+  // does into a single frame, and the port sends it as one descriptor per frame. Every address
+  // at or above slabFirstAddr is a slab frame (2^32, above any address, when there are none:
+  // the single-frame paths pay one compare).
+  private readonly slabFirstAddr: number;
+  private readonly slabFrames: number;
+  private readonly slabBytes: number;
+  private readonly slabStack: Uint32Array;
+  private slabTop = 0;
+  /** Per slab: frames of its packet still being sent (their completions not reaped). */
+  private readonly slabSending: Uint8Array;
+  /** Per slab: frames its packet left unused, free but not reusable until the slab returns. */
+  private readonly slabUnused: Uint8Array;
+  /** Sum of slabUnused over the slabs being sent. */
+  private spareFrames = 0;
+
   constructor(config: XdpDeviceConfig) {
     const { batch } = config;
-    super(config.umem, batch, shared(batch * 2), config.firstFrame, config.frameCount);
-    this.rxDesc = shared(batch * 2);
+    const { frameSize, headroom } = config.umem;
+    const txDataOffset = headroom + XDP_PACKET_HEADROOM;
+    const mb = config.umem.multiBuffer === true;
+    const slabFrames = mb
+      ? Math.ceil(
+          (txDataOffset + (config.maxFrameLen ?? config.umem.maxFrameLen ?? DEFAULT_MAX_FRAME)) /
+            frameSize,
+        )
+      : 0;
+    // A quarter of the frames for large TX packets; the rest feed the fill ring and small TX.
+    const slabs = mb ? Math.floor(config.frameCount / 4 / slabFrames) : 0;
+    const singles = config.frameCount - slabs * slabFrames;
+    super(config.umem, batch, shared(batch * 2), config.firstFrame, singles);
+    // Room for a chain that a full batch cut: the port completes it in the same call.
+    this.rxDesc = shared(batch * 2 + (mb ? 2 * MAX_CHAIN : 0));
+    this.slabFrames = slabFrames;
+    this.slabBytes = slabFrames * frameSize;
+    this.slabFirstAddr = mb ? (config.firstFrame + singles) * frameSize : 2 ** 32;
+    this.largeTxRoom = mb ? this.slabBytes - txDataOffset : 0;
+    this.slabStack = new Uint32Array(slabs);
+    for (let i = slabs - 1; i >= 0; i--) {
+      this.slabStack[this.slabTop++] = this.slabFirstAddr + i * this.slabBytes;
+    }
+    this.slabSending = new Uint8Array(slabs);
+    this.slabUnused = new Uint8Array(slabs);
     this.rxChecksumOk = new Uint8Array(batch);
     this.compAddrs = shared(batch);
-    this.fillTarget = config.fillFrames ?? config.frameCount >>> 1;
+    this.fillTarget = Math.min(config.fillFrames ?? config.frameCount >>> 1, singles);
     // Room for the whole fill target: one call tops the ring up, at start-up and after a burst.
     // A batch-sized top-up per poll left the ring a few batches deep when the first burst came
     // (the loop parks between polls), so a burst outran it and the kernel dropped frames.
@@ -115,9 +172,10 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
       this.ledger.move(desc[2 * i] >>> this.shift, FramePlace.Fill, FramePlace.App);
       const word = desc[2 * i + 1];
       ok[i] = word >>> 31; // L4_CHECKSUM_OK from the port
+      // RX_CONTINUED (bit 30) stays: it marks a buffer that the packet continues after.
       const len = word & 0x7fffffff;
       desc[2 * i + 1] = len;
-      bytes += len;
+      bytes += len & 0x3fffffff;
     }
     this.inFill -= n;
     this.counters.rxPackets += n;
@@ -128,6 +186,10 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
   /** Returns a received (or allocated, unsent) frame to the free stack. */
   release(addr: number): void {
     const base = addr & ~(this.frameSize - 1);
+    if (base >= this.slabFirstAddr) {
+      this.releaseSlab(base);
+      return;
+    }
     this.ledger.move(base >>> this.shift, FramePlace.App, FramePlace.Free);
     this.freeStack[this.freeTop++] = base;
   }
@@ -141,6 +203,76 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
     const addr = this.freeStack[--this.freeTop];
     this.ledger.move(addr >>> this.shift, FramePlace.Free, FramePlace.App);
     return addr;
+  }
+
+  /**
+   * A slab's base address for building a packet longer than one frame (up to largeTxRoom bytes
+   * from txDataOffset), or -1 when none is free or the device is single-buffer.
+   */
+  allocateLarge(): number {
+    if (this.slabTop === 0) {
+      if (this.slabStack.length === 0) return -1;
+      this.counters.reclaims++;
+      this.flush();
+      this.reap();
+      if (this.slabTop === 0) {
+        this.counters.allocFailures++;
+        return -1;
+      }
+    }
+    const base = this.slabStack[--this.slabTop];
+    const first = base >>> this.shift;
+    for (let f = 0; f < this.slabFrames; f++) {
+      this.ledger.move(first + f, FramePlace.Free, FramePlace.App);
+    }
+    return base;
+  }
+
+  /** An allocated slab that was never sent goes back whole. */
+  private releaseSlab(base: number): void {
+    const first = base >>> this.shift;
+    for (let f = 0; f < this.slabFrames; f++) {
+      this.ledger.move(first + f, FramePlace.App, FramePlace.Free);
+    }
+    this.slabStack[this.slabTop++] = base;
+  }
+
+  /**
+   * A slab's packet went to the TX ring as one descriptor per frame it covers; frames it did not
+   * reach are free again for the books but stay with the slab until the sent ones complete.
+   * Returns the frames sent.
+   */
+  private slabSent(addr: number, len: number): number {
+    const base = addr & ~(this.frameSize - 1);
+    const first = base >>> this.shift;
+    const used = Math.ceil((addr - base + len) / this.frameSize);
+    for (let f = 0; f < this.slabFrames; f++) {
+      this.ledger.move(first + f, FramePlace.App, f < used ? FramePlace.Tx : FramePlace.Free);
+    }
+    const s = (base - this.slabFirstAddr) / this.slabBytes;
+    this.slabSending[s] = used;
+    this.slabUnused[s] = this.slabFrames - used;
+    this.spareFrames += this.slabFrames - used;
+    return used;
+  }
+
+  /** One completed frame of a slab; the slab is free again with its packet's last one. */
+  private slabCompleted(frameBase: number): void {
+    this.ledger.move(frameBase >>> this.shift, FramePlace.Tx, FramePlace.Free);
+    const s = Math.floor((frameBase - this.slabFirstAddr) / this.slabBytes);
+    if (--this.slabSending[s] === 0) {
+      this.spareFrames -= this.slabUnused[s];
+      this.slabStack[this.slabTop++] = this.slabFirstAddr + s * this.slabBytes;
+    }
+  }
+
+  /** Frames the packets queued by send() hold (a slab holds all of its frames). Cold path. */
+  private queuedFrames(): number {
+    let frames = 0;
+    for (let i = 0; i < this.txCount; i++) {
+      frames += this.txDesc[2 * i] >= this.slabFirstAddr ? this.slabFrames : 1;
+    }
+    return frames;
   }
 
   /** Byte offset in `bytes` of UMEM address `addr`. */
@@ -162,12 +294,18 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
     const n = r & TX_COUNT_MASK;
     const desc = this.txDesc;
     let bytes = 0;
+    let frames = n;
     for (let i = 0; i < n; i++) {
-      this.ledger.move(desc[2 * i] >>> this.shift, FramePlace.App, FramePlace.Tx);
+      const addr = desc[2 * i];
+      if (addr >= this.slabFirstAddr) {
+        frames += this.slabSent(addr, desc[2 * i + 1]) - 1;
+      } else {
+        this.ledger.move(addr >>> this.shift, FramePlace.App, FramePlace.Tx);
+      }
       bytes += desc[2 * i + 1];
     }
     this.dequeueSent(n, count, bytes);
-    this.sentNotReaped += n;
+    this.sentNotReaped += frames;
     return n;
   }
 
@@ -182,6 +320,10 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
     const comp = this.compAddrs;
     for (let i = 0; i < n; i++) {
       const base = comp[i] & ~(this.frameSize - 1);
+      if (base >= this.slabFirstAddr) {
+        this.slabCompleted(base);
+        continue;
+      }
       this.ledger.move(base >>> this.shift, FramePlace.Tx, FramePlace.Free);
       this.freeStack[this.freeTop++] = base;
     }
@@ -205,8 +347,11 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
     if (this.ledger.violations > 0) {
       problems.push(`${this.ledger.violations} frame moves started from the wrong place`);
     }
-    if (census.free !== this.freeTop) {
-      problems.push(`ledger has ${census.free} free frames, free stack ${this.freeTop}`);
+    const slabFree = this.slabTop * this.slabFrames + this.spareFrames;
+    if (census.free !== this.freeTop + slabFree) {
+      problems.push(
+        `ledger has ${census.free} free frames, free stack ${this.freeTop} + ${slabFree} in slabs`,
+      );
     }
     if (census.fill !== kernel.fill + kernel.rx) {
       problems.push(
@@ -218,8 +363,9 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
         `${census.tx} frames sent, kernel shows tx ${kernel.tx} + completion ${kernel.comp}`,
       );
     }
-    if (census.app !== this.txCount) {
-      problems.push(`${census.app} frames held by the app, ${this.txCount} queued for TX`);
+    const queued = this.queuedFrames();
+    if (census.app !== queued) {
+      problems.push(`${census.app} frames held by the app, ${queued} queued for TX`);
     }
     const frames = census.free + census.fill + census.app + census.tx;
     return {
@@ -241,13 +387,14 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
     const kernel = this.port.occupancy();
     const rx = Math.min(kernel.rx, census.fill);
     const completion = Math.min(kernel.comp, census.tx);
+    const queued = this.queuedFrames();
     return {
       frames: this.ledger.frameCount,
       free: census.free,
       fill: census.fill - rx,
       rx,
-      app: census.app - this.txCount,
-      txQueued: this.txCount,
+      app: census.app - queued,
+      txQueued: queued,
       tx: census.tx - completion,
       completion,
       violations: this.ledger.violations,

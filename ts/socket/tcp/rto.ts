@@ -9,7 +9,14 @@
 export const INITIAL_RTO_MS = 1000;
 
 export interface RtoConfig {
-  /** Lower bound; RFC 6298 2.4 says 1 s, Linux uses 200 ms (what most peers expect today). */
+  /**
+   * Floor of the variance term, as Linux's tcp_rto_min (200 ms): RTO = SRTT + max(G, K*RTTVAR,
+   * minRtoMs). RFC 6298 2.4 instead rounds the whole RTO up to 1 s. Flooring only the variance
+   * keeps the RTO above SRTT plus a peer's longest delayed ACK (Linux delays up to 200 ms), where
+   * max(min, SRTT + K*RTTVAR) fires spuriously once delayed ACKs have raised SRTT (seen closing
+   * 20,000 connections at once: SRTT 36 ms, FINs retransmitted at 200 ms while the peer's
+   * delayed ACKs were still due).
+   */
   minRtoMs: number;
   /** Upper bound; RFC 6298 2.5 allows one of at least 60 s. */
   maxRtoMs: number;
@@ -38,9 +45,8 @@ export class RttEstimator {
 
   /** The current retransmission timeout, backoff included, within [min, max]. */
   get rto(): number {
-    // RFC 6298 2.4 rounds the computed RTO up to the minimum; 5.5 doubles that value.
-    const base = Math.max(this.config.minRtoMs, this.baseRto);
-    return Math.min(this.config.maxRtoMs, base * 2 ** this.backoffCount);
+    // RFC 6298 5.5 doubles the computed value (its floor applied in sample()).
+    return Math.min(this.config.maxRtoMs, this.baseRto * 2 ** this.backoffCount);
   }
 
   /** Feed one RTT measurement R in milliseconds (RFC 6298 2.2 and 2.3). */
@@ -54,7 +60,8 @@ export class RttEstimator {
       this.rttvar = (1 - BETA) * this.rttvar + BETA * Math.abs(this.srtt - r);
       this.srtt = (1 - ALPHA) * this.srtt + ALPHA * r;
     }
-    this.baseRto = this.srtt + Math.max(this.config.granularityMs, K * this.rttvar);
+    const c = this.config;
+    this.baseRto = this.srtt + Math.max(c.granularityMs, K * this.rttvar, c.minRtoMs);
   }
 
   /** RFC 6298 5.5: double the timeout after it expires. */

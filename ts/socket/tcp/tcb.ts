@@ -33,6 +33,7 @@ import { SendBuffer } from './send-buffer.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMin, seqSub } from './seq.js';
 import { canReceiveData, canSendData, TcpState } from './state.js';
 import { Timestamps } from './timestamps.js';
+import { WorkList } from '../work-list.js';
 import {
   MAX_UNSCALED_WINDOW,
   receiveWindow,
@@ -85,7 +86,7 @@ export class TcpContext {
    * carries the ACK. One ACK per batch per connection, as GRO plus delayed ACK give Linux;
    * out-of-order, duplicate and gap-filling ACKs still go at once.
    */
-  ackBatch: Tcb[] | null = null;
+  ackBatch: WorkList<Tcb> | null = null;
   /**
    * The clock reading the owner took as the receive batch began, or -1 outside one: the segments
    * of one batch share it (as Linux's skbs carry their arrival stamp) rather than each reading

@@ -35,6 +35,7 @@ import { Tcb, TcpContext, TcpInputResult } from './tcb.js';
 import { TcpConn, TcpListener } from './tcp-conn.js';
 import { TcpStats } from './tcp-stats.js';
 import { TimerHeap } from './timer-heap.js';
+import { WorkList } from '../work-list.js';
 
 export { TcpStats } from './tcp-stats.js';
 
@@ -91,10 +92,10 @@ export class TcpStack implements TransportHandler, TcpHost {
   private readonly listenPath: ListenPath;
   private readonly heap = new TimerHeap();
   /** Connections whose deadline may have moved since the timers were last looked at. */
-  private readonly moved: TcpConn[] = [];
+  private readonly moved = new WorkList<TcpConn>();
   private readonly hdr = new TcpHeader();
   /** TCBs owing an ACK at the end of the current receive batch (ctx.ackBatch while open). */
-  private readonly owedAcks: Tcb[] = [];
+  private readonly owedAcks = new WorkList<Tcb>();
   private readonly isnLocal = new Uint8Array(16);
   private readonly isnRemote = new Uint8Array(16);
   /** While a connect takes over a TIME-WAIT (twReuse): the lowest ISS it may use, else -1. */
@@ -333,12 +334,12 @@ export class TcpStack implements TransportHandler, TcpHost {
   private refileMoved(): void {
     const moved = this.moved;
     for (let i = 0; i < moved.length; i++) {
-      const c = moved[i];
+      const c = moved.at(i);
       if (!c.deadlineMoved) continue; // re-filed since (runTimers files what onTimer moved)
       c.deadlineMoved = false;
       this.refile(c);
     }
-    moved.length = 0;
+    moved.clear();
   }
 
   /**
@@ -391,8 +392,8 @@ export class TcpStack implements TransportHandler, TcpHost {
   sendOwedAcks(): void {
     const owed = this.owedAcks;
     if (owed.length === 0) return;
-    for (let i = 0; i < owed.length; i++) owed[i].sendOwedAck();
-    owed.length = 0;
+    for (let i = 0; i < owed.length; i++) owed.at(i).sendOwedAck();
+    owed.clear();
   }
 
   /**

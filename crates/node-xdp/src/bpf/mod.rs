@@ -46,6 +46,9 @@ pub struct XdpAttachOptions {
     pub force: Option<bool>,
     /// Size of the XSKMAP, i.e. the highest RX queue index + 1 that can get a socket (default 64).
     pub max_queues: Option<u32>,
+    /// Load the program as taking multi-buffer packets (BPF_F_XDP_HAS_FRAGS), for AF_XDP sockets
+    /// bound with multiBuffer (MTUs above what one UMEM frame holds). Default false.
+    pub frags: Option<bool>,
 }
 
 /// Verdict counters, summed over CPUs.
@@ -93,11 +96,15 @@ impl XdpProgram {
             mode: None,
             force: None,
             max_queues: None,
+            frags: None,
         });
         let mode = Mode::parse(opts.mode.as_deref().unwrap_or("auto")).map_err(js_error)?;
         let ifindex = xdp_prog::kernel::ifindex(&ifname).map_err(js_error)?;
-        let prog =
-            LoadedProgram::load(opts.max_queues.unwrap_or(DEFAULT_MAX_QUEUES)).map_err(js_error)?;
+        let prog = LoadedProgram::load(
+            opts.max_queues.unwrap_or(DEFAULT_MAX_QUEUES),
+            opts.frags.unwrap_or(false),
+        )
+        .map_err(js_error)?;
         let attachment = xdp_prog::attach(
             prog.fd(),
             &ifname,
