@@ -21,6 +21,7 @@ import { waitUntil } from '../support/wait-until.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const echoApp = path.join(here, '../../examples/tcp-echo.js');
 const pingerApp = path.join(here, 'apps/udp-pinger.js');
+const backlogApp = path.join(here, 'apps/backlog-echo.js');
 const CONNECTIONS = 1000;
 
 // A kernel UDP echo server on port argv[1]; says "ready", runs until killed.
@@ -81,6 +82,13 @@ function follow(child: ChildProcess): { readonly latest: Progress; result: Promi
     },
     result,
   };
+}
+
+/** PY_ECHO_CHURN in the peer namespace: `n` connections at `rate`/s to the engine's v4 and v6. */
+function churn(bed: TestBed, n: number, rate: number, rounds: number, gapS: number): ChildProcess {
+  const hosts = `${bed.engineIpv4},${bed.engineIpv6}`;
+  const args = [hosts, '7', String(n), String(rate), String(rounds), String(gapS), '120'];
+  return bed.spawn(['python3', '-u', '-c', PY_ECHO_CHURN, ...args]);
 }
 
 /** The peer kernel's reset and failed-connect counters (nstat, absolute). */
@@ -165,19 +173,7 @@ describe('tcp-kernel: changing the worker count under 1,000 kernel connections',
     const peerBefore = await peerResets(b);
     // 1,000 connections (IPv4 and IPv6 in turn) at 100/s, four rounds a quarter of a second apart: about 200 are open at
     // any time, in every state, when the worker count changes.
-    const client = b.spawn([
-      'python3',
-      '-u',
-      '-c',
-      PY_ECHO_CHURN,
-      `${b.engineIpv4},${b.engineIpv6}`,
-      '7',
-      String(CONNECTIONS),
-      '100',
-      '4',
-      '0.25',
-      '120',
-    ]);
+    const client = churn(b, CONNECTIONS, 100, 4, 0.25);
     children.push(client);
     const run = follow(client);
     run.result.catch(() => undefined); // awaited below; a failure before then shows there
@@ -309,6 +305,72 @@ describe('tcp-kernel: changing the worker count under 1,000 kernel connections',
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps half-open connections and SYN cookies in flight through 2 -> 1 -> 2 (20 ms to the engine, a SYN queue of 1)', async function () {
+    this.timeout(180000);
+    const n = 400;
+    // Every handshake takes 20 ms or more (a bed whose relay delays each frame: this kernel has
+    // no netem) and the SYN queue holds one: at each change many connections are SYN-RECEIVED
+    // (pinned) or have a cookie SYN-ACK out (accepted wherever the ACK lands, with the shared
+    // secret).
+    const b = await TestBed.up({ wire: true });
+    try {
+      await b.setNetem({ delayMs: 20 });
+      process.env.XDPNET_ECHO_BACKLOG = '1';
+      try {
+        engine = await startEngineOnBed(b, backlogApp, { workers: 2, softwareRss: true });
+      } finally {
+        delete process.env.XDPNET_ECHO_BACKLOG;
+      }
+      const e = engine;
+      const peerBefore = await peerResets(b);
+      const client = churn(b, n, 100, 3, 0.1);
+      children.push(client);
+      const run = follow(client);
+      run.result.catch(() => undefined);
+      const opened = (k: number) => () => Promise.resolve(run.latest.opened >= k);
+      await waitUntil('100 connections opened', opened(100), undefined, 30000);
+      assert.deepEqual((await e.resize(1)).states, ['active', 'draining']);
+      await waitUntil('250 connections opened', opened(250), undefined, 30000);
+      assert.deepEqual((await e.resize(2)).states, ['active', 'active']);
+      const r = await run.result;
+      assert.deepEqual(
+        { connectFailed: r.connectFailed, done: r.done, failed: r.failed, kinds: r.kinds },
+        { connectFailed: 0, done: n, failed: 0, kinds: {} },
+      );
+      assert.equal(r.echoedBytes, r.sentBytes);
+      const tcp = sumCounters((await e.stats()).map(netstatCounters)).Tcp;
+      process.stdout.write(
+        `      ${r.seconds} s; cookies ${tcp.SyncookiesSent} sent, ${tcp.SyncookiesRecv} back; ` +
+          `new-flow segments left to their owner: ${tcp.NewFlowsNotOwned}\n`,
+      );
+      assert.ok(
+        tcp.SyncookiesRecv > 0,
+        `cookies: ${tcp.SyncookiesSent} sent, ${tcp.SyncookiesRecv} back`,
+      );
+      assert.deepEqual(
+        {
+          OutRsts: tcp.OutRsts,
+          EstabResets: tcp.EstabResets,
+          SyncookiesFailed: tcp.SyncookiesFailed,
+        },
+        { OutRsts: 0, EstabResets: 0, SyncookiesFailed: 0 },
+      );
+      assert.deepEqual(minus(await peerResets(b), peerBefore), {
+        TcpOutRsts: 0,
+        TcpEstabResets: 0,
+        TcpAttemptFails: 0,
+        TcpExtTCPAbortOnData: 0,
+      });
+      const audit = await e.stop();
+      engine = undefined;
+      assert.ok(audit.ok && audit.audited, audit.problems.join('; '));
+    } finally {
+      await engine?.stop();
+      engine = undefined;
+      await b.down();
     }
   });
 });
