@@ -120,7 +120,7 @@ export class MemTcpPair {
       s.tcp.endBatch();
     }
     s.app();
-    s.tcp.sendOwedAcks();
+    s.tcp.settle();
     s.iface.flush();
     return n;
   }

@@ -147,6 +147,11 @@ export class Endpoint implements TcpHost {
   /** The network reads both TCBs' nextDeadline() at every step: nothing to re-file. */
   deadlineChanged(): void {}
 
+  /** The harness's wire never runs short of room. */
+  mayTransmit(): boolean {
+    return true;
+  }
+
   transmit(_tcb: Tcb, seg: TcpOutSegment): void {
     const bytes = new Uint8Array(60 + seg.payloadLen);
     const hlen = writeTcpHeader(bytes, 0, seg.header, seg.hasOptions ? seg.options : null);

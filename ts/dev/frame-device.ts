@@ -66,6 +66,13 @@ export interface FrameDevice {
   allocateLarge?(): number;
   /** Where every frame is now; devices that keep no ledger of their frames leave it out. */
   frameAccount?(): FrameAccount;
+  /**
+   * How many more frames the send side may take now without starving the receive side (the
+   * fill ring) or queueing more than the link drains soon; devices that cannot run short
+   * (the memory device) leave it out. Transports that can wait (TCP's new data and FINs) ask
+   * before building a segment, and wait for the next pass when it is 0 or less.
+   */
+  txRoom?(): number;
 
   /** Takes up to one batch of received packets into rxDesc; returns how many. */
   receive(): number;

@@ -272,6 +272,12 @@ export class Interface {
     return this.device.flush();
   }
 
+  /** Frames the device's send side may still take (FrameDevice.txRoom); Infinity if unbounded. */
+  txRoom(): number {
+    const d = this.device;
+    return d.txRoom === undefined ? Infinity : d.txRoom();
+  }
+
   // ---- input ---------------------------------------------------------------------------------
 
   /** Handles one received frame; it is released, sent or handed over exactly once. */

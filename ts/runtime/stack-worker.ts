@@ -255,7 +255,7 @@ const api = {
       tick: () => iface.tick(),
       park,
       settle: () => {
-        tcp.sendOwedAcks();
+        tcp.settle();
         iface.flush();
       },
     };

@@ -32,7 +32,11 @@ const flags = {
   },
   batch: { value: 'N', help: 'frames per worker burst (default 64)', check: integerIn(1) },
   bytes: { value: 'N', help: 'bytes to move (default 1073741824: 1 GiB)', check: integerIn(1) },
-  count: { value: 'N', help: 'frames to send (default 1000000)', check: integerIn(1) },
+  count: {
+    value: 'N',
+    help: 'frames to send, in four passes (default 1000000; the first pass takes at least 25000)',
+    check: integerIn(1),
+  },
   seed: { value: 'S', help: "the fuzzer's seed (default 1)", check: integerIn(0) },
   iface: { value: 'IF', help: 'run on a real NIC instead of the built-in test bed' },
   queue: { value: 'Q', help: 'the NIC queue (default 0)', check: integerIn(0) },

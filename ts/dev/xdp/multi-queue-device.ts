@@ -147,6 +147,13 @@ export class MultiQueueDevice implements FrameDevice {
     return this.pollSet.wait(timeoutMs);
   }
 
+  /** FrameDevice.txRoom: what every queue's send side may still take, added up. */
+  txRoom(): number {
+    let room = 0;
+    for (const q of this.queues) room += Math.max(0, q.txRoom());
+    return room;
+  }
+
   get txInFlight(): number {
     let n = 0;
     for (const q of this.queues) n += q.txInFlight;

@@ -84,6 +84,8 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
   private txWaiting = false;
   private readonly fillTarget: number;
   private inFill = 0;
+  /** Most frames sent, queued or in the kernel's TX ring at once: see txRoom(). */
+  private readonly txLimit: number;
 
   // Large TX packets (multi-buffer only) go out of "slabs": runs of `slabFrames` contiguous
   // frames at the top of the device's range, so the stack writes one contiguous packet, as it
@@ -130,8 +132,13 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
     this.slabSending = new Uint8Array(slabs);
     this.slabUnused = new Uint8Array(slabs);
     this.rxChecksumOk = new Uint8Array(batch);
-    this.compAddrs = shared(batch);
     this.fillTarget = Math.min(config.fillFrames ?? config.frameCount >>> 1, singles);
+    // A frame sent can draw two in reply (a FIN's ACK and the peer's own FIN) into the RX ring,
+    // which holds the fill target: a quarter of it in flight leaves room for what arrives unasked.
+    this.txLimit = Math.max(batch, this.fillTarget >>> 2);
+    // One reap takes every completion there can be, so sent frames come back at the rate they
+    // go out (a batch per reap fell behind a pass that sends a batch of ACKs and more).
+    this.compAddrs = shared(this.txLimit + batch);
     // Room for the whole fill target: one call tops the ring up, at start-up and after a burst.
     // A batch-sized top-up per poll left the ring a few batches deep when the first burst came
     // (the loop parks between polls), so a burst outran it and the kernel dropped frames.
@@ -309,6 +316,21 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
     return n;
   }
 
+  /**
+   * Frames the send side may still take (FrameDevice.txRoom). Two limits: the free frames the
+   * fill ring does not need to get back to its target, less a batch for this pass's ACKs; and
+   * txLimit frames queued or in flight. In copy mode the kernel sends a small batch per
+   * wake-up, so a burst of 20,000 FINs would otherwise sit in the TX ring holding every frame
+   * while the fill ring ran dry and the veth dropped the replies (Linux's TCP small queues
+   * bound a socket's bytes below the device for the same reason).
+   */
+  txRoom(): number {
+    const fillDeficit = Math.max(0, this.fillTarget - this.inFill);
+    const spare = this.freeTop - fillDeficit - this.batch;
+    const unsent = this.txLimit - this.sentNotReaped - this.txCount;
+    return spare < unsent ? spare : unsent;
+  }
+
   /** Frames handed to the kernel for sending whose completion has not been reaped yet. */
   get txInFlight(): number {
     return this.sentNotReaped;
@@ -316,7 +338,7 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
 
   /** Reaps completed TX frames back into the free stack. One native call. */
   reap(): number {
-    const n = this.port.complete(this.batch);
+    const n = this.port.complete(this.compAddrs.length);
     const comp = this.compAddrs;
     for (let i = 0; i < n; i++) {
       const base = comp[i] & ~(this.frameSize - 1);

@@ -67,6 +67,13 @@ export interface TcpHost {
    * sent (no frame free) may be dropped: retransmission covers it.
    */
   transmit(tcb: Tcb, seg: TcpOutSegment): void;
+  /**
+   * Whether `tcb` may build a new segment (data or FIN) now. When the device has no room the
+   * host says no and calls tcb.resumeOutput() once it has (as Linux's TCP small queues resume a
+   * socket from tcp_tsq_handler): the segment waits in the send buffer instead of being built
+   * and dropped, which only a retransmission timeout would repair.
+   */
+  mayTransmit(tcb: Tcb): boolean;
   /** RFC 6528 ISN for the TCB's 4-tuple (see isn.ts). */
   initialSequence(tcb: Tcb): number;
   /** Something happened on `tcb` (see TcpEvent). Called synchronously from TCB methods. */

@@ -326,6 +326,18 @@ export class Tcb {
     return r;
   }
 
+  /** The host has room again after mayTransmit() said no: send what is waiting. */
+  resumeOutput(): void {
+    if (!this.isSendingState()) return;
+    const opened = this.beginCall();
+    try {
+      this.output();
+    } finally {
+      this.endCall(opened);
+    }
+    this.flush();
+  }
+
   /** Sends what writes with `more` queued (a write without MSG_MORE that adds nothing). */
   push(): void {
     if (this.sendBuffer.length > 0 && canSendData(this.state)) this.output();
@@ -1281,11 +1293,13 @@ export class Tcb {
     d.finQueued = this.finQueued;
     const len = sendableBytes(d);
     if (len > 0) {
+      if (!this.ctx.host.mayTransmit(this)) return false;
       this.transmitData(this.sndNxt, len, true, now);
       return true;
     }
     if (queued > 0 && cwndRoom < Math.min(queued, mss)) this.cwndLimited = true;
     if (queued === 0 && this.finQueued && !this.finSent) {
+      if (!this.ctx.host.mayTransmit(this)) return false;
       this.transmitData(this.sndNxt, 0, true, now);
       return true;
     }

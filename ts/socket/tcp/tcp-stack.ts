@@ -96,6 +96,8 @@ export class TcpStack implements TransportHandler, TcpHost {
   private readonly hdr = new TcpHeader();
   /** TCBs owing an ACK at the end of the current receive batch (ctx.ackBatch while open). */
   private readonly owedAcks = new WorkList<Tcb>();
+  /** TCBs that mayTransmit() told to wait for device room, oldest first (each once). */
+  private readonly waitingForRoom = new Set<Tcb>();
   private readonly isnLocal = new Uint8Array(16);
   private readonly isnRemote = new Uint8Array(16);
   /** While a connect takes over a TIME-WAIT (twReuse): the lowest ISS it may use, else -1. */
@@ -388,6 +390,32 @@ export class TcpStack implements TransportHandler, TcpHost {
     this.ctx.batchNow = -1;
   }
 
+  /**
+   * The end of a pass, after the application's callbacks and before the device flush:
+   * connections that waited for device room send (oldest first, while there is room), then
+   * the ACKs deferred in the last batch that nothing has carried since.
+   */
+  settle(): void {
+    if (this.waitingForRoom.size > 0) this.resumeWaiting();
+    this.sendOwedAcks();
+  }
+
+  /**
+   * At most a quarter batch of connections per pass: each may send a FIN that draws two frames
+   * back (its ACK and the peer's FIN), and a pass receives one batch, so 20,000 connections
+   * ended at once go out at the rate their replies can be taken in. A bulk sender is one
+   * connection and sends what the room allows.
+   */
+  private resumeWaiting(): void {
+    const waiting = this.waitingForRoom;
+    let budget = Math.max(1, this.iface.device.batch >>> 2);
+    for (const tcb of waiting) {
+      if (budget-- === 0 || this.iface.txRoom() <= 0) return;
+      waiting.delete(tcb);
+      tcb.resumeOutput(); // may wait again, at the back of the line
+    }
+  }
+
   /** Sends the ACKs deferred in the last batch that nothing has carried since, in one flush. */
   sendOwedAcks(): void {
     const owed = this.owedAcks;
@@ -511,6 +539,12 @@ export class TcpStack implements TransportHandler, TcpHost {
 
   transmit(tcb: Tcb, seg: TcpOutSegment): void {
     this.output.transmit(tcb, seg);
+  }
+
+  mayTransmit(tcb: Tcb): boolean {
+    if (this.iface.txRoom() > 0) return true;
+    this.waitingForRoom.add(tcb);
+    return false;
   }
 
   /** RFC 6528 ISN for the connection's 4-tuple, or the cookie's while rebuilding from one. */
