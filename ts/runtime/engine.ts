@@ -494,10 +494,11 @@ export class Engine {
   private async snapshot(): Promise<EngineSnapshot> {
     const workers = await this.stats();
     const bound = this.bound;
-    if (bound.kind === 'dispatch') {
-      return engineSnapshot(this.mode, workers, bound.binding.xdp, bound.binding.stats());
-    }
-    return engineSnapshot(this.mode, workers, bound.binding);
+    const snapshot =
+      bound.kind === 'dispatch'
+        ? engineSnapshot(this.mode, workers, bound.binding.xdp, bound.binding.stats())
+        : engineSnapshot(this.mode, workers, bound.binding);
+    return { ...snapshot, running: this.runningSlots().length };
   }
 
   /** Where the metrics are served (http://HOST:PORT/metrics), when the engine serves them. */
