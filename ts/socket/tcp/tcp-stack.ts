@@ -476,6 +476,10 @@ export class TcpStack implements TransportHandler, TcpHost {
   private ownsNewFlow(d: RxDatagram): boolean {
     const table = this.newFlowTable;
     if (table === null) return true;
+    // Only a packet the dispatcher steered by its 4-tuple has its bucket: a reassembled IPv4
+    // datagram or an IPv6 packet with extension headers went by its addresses alone
+    // (ts/dev/steering/flow-owner.ts has the rules), to a worker the 4-tuple does not name.
+    if (d.frameAddr < 0 || (d.family === 6 && d.l4Off !== d.ipOff + 40)) return true;
     const hasher = this.hasher as ToeplitzHasher;
     const hash =
       d.family === 4
