@@ -121,6 +121,7 @@ const HELP_CASES: [string[], string[]][] = [
       '--gateway6',
       '--workers',
       '--software-rss',
+      '--max-workers',
       '--seconds',
       '--busy-poll',
       '--rss',
@@ -138,6 +139,7 @@ const HELP_CASES: [string[], string[]][] = [
   [['nic'], ['--json', '--workers']],
   [['ss'], ['--pid', '--socket', '-t, --tcp', '-u, --udp', '--state', '--port', '--json']],
   [['netstat'], ['-s, --statistics', '--pid', '--socket', '--per-worker', '--json']],
+  [['workers'], ['--pid', '--socket', '--json']],
 ];
 
 describe('xdpnet CLI', function () {
@@ -170,6 +172,7 @@ describe('xdpnet CLI', function () {
       'nic <iface>',
       'ss',
       'netstat -s',
+      'workers [N]',
     ];
     for (const command of commands) {
       assert.ok(
@@ -265,6 +268,8 @@ describe('xdpnet CLI', function () {
     await refused(['nic'], /^xdpnet nic: missing <iface>$/m);
     await refused(['nic', 'lo', 'eth0'], /unexpected argument 'eth0'/);
     await refused(['netstat'], /-s is required/);
+    await refused(['workers', '0'], /N must be a whole number from 1 to 255, got '0'/);
+    await refused(['workers', '1', '2'], /unexpected argument '2'/);
   });
 
   it('values are checked, with what the flag needs', async function () {

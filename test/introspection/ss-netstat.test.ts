@@ -286,6 +286,39 @@ describe('introspection: xdpnet ss / netstat -s on a running engine', function (
     assert.equal(total.TcpExt.TCPTimeouts, 0);
   });
 
+  it('xdpnet workers shows the worker count and changes it; open connections keep their worker', async function () {
+    const pid = ['--pid', String(process.pid)];
+    const established = async (): Promise<string[]> =>
+      (await engine!.sockets())
+        .filter((e) => e.proto === 'tcp' && e.state === 'ESTAB')
+        .map((e) => `${e.peerPort}@${e.worker}`)
+        .sort();
+    const before = await established();
+    assert.equal(before.length, OPEN);
+    const shown = await xdpnet(['workers', ...pid, '--json'], runDir);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.deepEqual(JSON.parse(shown.stdout), {
+      pid: process.pid,
+      workers: 2,
+      maxWorkers: 2,
+      states: ['active', 'active'],
+      mode: 'dispatch',
+    });
+    const down = await xdpnet(['workers', '1', ...pid], runDir);
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(down.stdout, /^workers: 1 \(max 2\), \d+ open flows pinned to their worker\n/);
+    assert.match(down.stdout, /^ {2}worker 1: draining$/m);
+    assert.equal(engine!.workers, 1);
+    assert.deepEqual(await established(), before, 'each connection is still on its worker');
+    const tooMany = await xdpnet(['workers', '3', ...pid], runDir);
+    assert.equal(tooMany.code, 1);
+    assert.match(tooMany.stderr, /EINVAL: workers must be an integer from 1 to 2 \(this engine's/);
+    const up = await xdpnet(['workers', '2', ...pid, '--json'], runDir);
+    assert.equal(up.code, 0, up.stderr);
+    assert.deepEqual((JSON.parse(up.stdout) as { states: string[] }).states, ['active', 'active']);
+    assert.deepEqual(await established(), before);
+  });
+
   it('finds the only engine without --pid, and says so when there is none or several', async function () {
     const info = await xdpnet(
       ['ss', '--pid', String(process.pid), '-t', '--state', 'listen'],

@@ -14,6 +14,7 @@ import * as testbed from './commands/testbed.js';
 import * as ss from './commands/ss.js';
 import * as netstat from './commands/netstat.js';
 import * as nic from './commands/nic.js';
+import * as workers from './commands/workers.js';
 
 interface CommandModule {
   command?: Command;
@@ -22,7 +23,16 @@ interface CommandModule {
 }
 
 /** In the order the top-level help lists them. */
-const COMMANDS: Record<string, CommandModule> = { demo, run, perf, testbed, nic, ss, netstat };
+const COMMANDS: Record<string, CommandModule> = {
+  demo,
+  run,
+  perf,
+  testbed,
+  nic,
+  ss,
+  netstat,
+  workers,
+};
 
 const TOP_LEVEL_FLAGS: [string, string][] = [
   ['-h, --help', 'print this help and exit'],

@@ -8,8 +8,9 @@
 
 import { Reta, type RetaSize } from './reta.js';
 
-/** One pinned flow: its tuple bytes in RSS order and the worker it stays on. */
-interface Pin {
+/** One pinned flow: its hash, its tuple bytes in RSS order and the worker it stays on. */
+export interface Pin {
+  hash: number;
   tuple: Uint8Array;
   owner: number;
 }
@@ -92,12 +93,17 @@ export class FlowSteering {
     if (this.findPin(hash, tuple, 0, addrLen, 2 * addrLen) !== undefined) return false;
     const key = pinKey(hash);
     const list = this.pins.get(key);
-    const pin = { tuple: Uint8Array.from(tuple), owner };
+    const pin = { hash, tuple: Uint8Array.from(tuple), owner };
     if (list === undefined) this.pins.set(key, [pin]);
     else list.push(pin);
     this.pinsInBucket[hash & this.reta.mask]++;
     this.pinCount++;
     return true;
+  }
+
+  /** Every pin (cold path: finding the pins whose flows have closed). */
+  *allPins(): Generator<Readonly<Pin>> {
+    for (const list of this.pins.values()) yield* list;
   }
 
   /** Drops a flow's pin when it closes; a no-op (and cheap) for flows that were never pinned. */

@@ -30,6 +30,13 @@ export class Reta {
     this.workerCount = workers;
   }
 
+  /** A copy of this table that can be resized without touching this one (a resize preview). */
+  clone(): Reta {
+    const copy = new Reta(this.workerCount, this.size);
+    copy.table.set(this.table);
+    return copy;
+  }
+
   /** Workers the table currently spreads over. */
   get workers(): number {
     return this.workerCount;

@@ -61,8 +61,16 @@ export function findControlSocket(opts: { pid?: number; socket?: string } = {}):
   return controlSocketPath(pids[0], dir);
 }
 
-/** Sends one request and resolves with its result (rejects with the engine's error). */
-export function controlRequest<T>(socketPath: string, cmd: string, timeoutMs = 10000): Promise<T> {
+/**
+ * Sends one request (`cmd` and its `args`, e.g. { count: 2 } for workers) and resolves with its
+ * result (rejects with the engine's error).
+ */
+export function controlRequest<T>(
+  socketPath: string,
+  cmd: string,
+  timeoutMs = 10000,
+  args: Record<string, unknown> = {},
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const s = net.createConnection(socketPath);
     let buffered = '';
@@ -81,7 +89,7 @@ export function controlRequest<T>(socketPath: string, cmd: string, timeoutMs = 1
       else resolve(value as T);
     };
     s.setEncoding('utf8');
-    s.on('connect', () => s.write(`${JSON.stringify({ cmd })}\n`));
+    s.on('connect', () => s.write(`${JSON.stringify({ ...args, cmd })}\n`));
     s.on('error', (err) => {
       const e = err as NodeJS.ErrnoException;
       const hint = path.basename(socketPath);

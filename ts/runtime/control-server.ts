@@ -1,6 +1,8 @@
 // The engine's control channel: a Unix socket at <run dir>/engine-<pid>.sock speaking JSON lines.
-// A request is {"cmd":"sockets"|"stats"|"info"}; the answer is {"ok":true,"result":...} or
-// {"ok":false,"error":{"code","message"}}. `xdpnet ss` and `xdpnet netstat` are its clients.
+// A request is {"cmd":"sockets"|"stats"|"info"}, or {"cmd":"workers","count":N} to change the
+// worker count (without count: the same answer as info); the answer is {"ok":true,"result":...}
+// or {"ok":false,"error":{"code","message"}}. `xdpnet ss`, `xdpnet netstat` and `xdpnet workers`
+// are its clients.
 // The socket file is removed when the engine stops and when the process exits.
 import fs from 'node:fs';
 import net from 'node:net';
@@ -20,6 +22,8 @@ export interface ControlTarget {
   sockets(): Promise<unknown>;
   stats(): Promise<unknown>;
   info(): unknown;
+  /** Changes the worker count (Engine.resize); absent when the engine cannot. */
+  resize?(workers: number): Promise<unknown>;
 }
 
 const MAX_REQUEST = 4096;
@@ -84,8 +88,8 @@ export class ControlServer {
   private async answer(s: net.Socket, line: string): Promise<void> {
     let reply: unknown;
     try {
-      const req = JSON.parse(line) as { cmd?: unknown };
-      reply = { ok: true, result: await this.run(req.cmd) };
+      const req = JSON.parse(line) as { cmd?: unknown; count?: unknown };
+      reply = { ok: true, result: await this.run(req.cmd, req.count) };
     } catch (err) {
       const e = err as { code?: string; message?: string };
       reply = { ok: false, error: { code: e.code ?? 'EINVAL', message: e.message ?? String(err) } };
@@ -93,8 +97,10 @@ export class ControlServer {
     if (!s.destroyed) s.write(`${JSON.stringify(reply)}\n`);
   }
 
-  private run(cmd: unknown): Promise<unknown> | unknown {
+  private run(cmd: unknown, count: unknown): Promise<unknown> | unknown {
     switch (cmd) {
+      case 'workers':
+        return count === undefined ? this.target.info() : this.resize(count);
       case 'sockets':
         return this.target.sockets();
       case 'stats':
@@ -103,10 +109,26 @@ export class ControlServer {
         return this.target.info();
       default:
         throw Object.assign(
-          new Error(`unknown control command ${JSON.stringify(cmd)}: use sockets, stats or info`),
+          new Error(
+            `unknown control command ${JSON.stringify(cmd)}: use sockets, stats, info or workers`,
+          ),
           { code: 'EINVAL' },
         );
     }
+  }
+
+  private resize(count: unknown): Promise<unknown> {
+    if (typeof count !== 'number' || !Number.isInteger(count)) {
+      throw Object.assign(new Error(`workers: count must be an integer, got ${String(count)}`), {
+        code: 'EINVAL',
+      });
+    }
+    if (!this.target.resize) {
+      throw Object.assign(new Error('this engine cannot change its worker count'), {
+        code: 'ENOTSUP',
+      });
+    }
+    return this.target.resize(count);
   }
 
   /** Stops listening, drops the clients and removes the socket file. Idempotent. */

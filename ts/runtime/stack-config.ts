@@ -24,6 +24,11 @@ export interface StackWorkerConfig {
   /** The RSS key and RETA that decide which worker owns a flow (for connect() ports). */
   rssKey: Uint8Array;
   reta: Uint8Array;
+  /**
+   * The SYN-cookie secret, the same in every worker: after a worker-count change the ACK that
+   * returns a cookie may reach another worker than the one that sent it (random when absent).
+   */
+  cookieSecret?: Uint8Array;
   /** Absolute path or file URL of the app module loaded in this worker, if any. */
   app?: string;
   /** TCP defaults for every connection of this worker (timers, buffers, options). */

@@ -21,6 +21,7 @@ import type { FrameAudit } from '../dev/xdp/xdp-device.js';
 import type { WorkerHoldings } from '../dev/dispatch/dispatched-device.js';
 import { runWorkerStopHooks, setWorkerStack, type WorkerStack } from '../api/worker-stack.js';
 import { socketReport, type SocketEntry } from './socket-report.js';
+import { openFlowTuples } from './open-flows.js';
 import { StackLoop, type PollTarget } from './stack-loop.js';
 import type {
   DeviceSpec,
@@ -31,6 +32,8 @@ import type {
 
 interface Running {
   stack: WorkerStack;
+  /** The RETA connect() picks ports by, shared by TCP and UDP (a worker-count change rewrites it). */
+  reta: Reta;
   opened: OpenDevice;
   loop: StackLoop;
   cpu0: number;
@@ -63,6 +66,9 @@ function stopCapture(capture: Capture | undefined): void {
 }
 
 let running: Running | undefined;
+
+/** A RETA entry no worker has: connect() finds no port there (a bucket changing hands). */
+const NO_WORKER = 0xff;
 
 /** How a worker's frames stood when it stopped, for the engine's frame accounting. */
 export type ShutdownReport =
@@ -145,7 +151,9 @@ function openDevice(spec: DeviceSpec, workerId: number): OpenDevice {
         park: (ms) => void device.waitForWork(ms),
         shutdown() {
           drainDevice(device);
-          return { kind: 'dispatch', holdings: device.holdings() };
+          const holdings = device.holdings();
+          device.close();
+          return { kind: 'dispatch', holdings };
         },
       };
     }
@@ -219,6 +227,7 @@ const api = {
       steering,
       config: config.tcp,
       ephemeralRange: config.ephemeralPorts,
+      cookieSecret: config.cookieSecret,
     });
     const stack: WorkerStack = {
       workerId: config.workerId,
@@ -251,7 +260,7 @@ const api = {
       },
     };
     const loop = new StackLoop(target, device.batch);
-    running = { stack, opened, loop, cpu0: threadCpuSeconds(), capture };
+    running = { stack, reta, opened, loop, cpu0: threadCpuSeconds(), capture };
     setWorkerStack(stack);
     loop.start();
     if (config.app) {
@@ -285,6 +294,37 @@ const api = {
   sockets(): SocketEntry[] {
     if (!running) throw Object.assign(new Error('stack worker not started'), { code: 'ENOTCONN' });
     return socketReport(running.stack);
+  },
+
+  /**
+   * A worker-count change, first step (Engine.resize): from now on this worker opens only the
+   * new flows that `next` (the RETA about to take effect) gives it, and connect() picks only
+   * ports whose bucket stays its own under both tables, so nothing it opens from here on needs
+   * a pin. Returns the flows it has open, which the engine pins here when their bucket moves.
+   */
+  prepareResize(next: Uint8Array): Uint8Array[] {
+    if (!running) throw Object.assign(new Error('stack worker not started'), { code: 'ENOTCONN' });
+    const { stack, reta } = running;
+    stack.tcp.ownNewFlowsBy(next);
+    const table = reta.table;
+    for (let b = 0; b < table.length; b++) if (table[b] !== next[b]) table[b] = NO_WORKER;
+    return openFlowTuples(stack);
+  },
+
+  /**
+   * Second step, once the dispatcher steers by `table` (or, after a failed first step, still
+   * steers by it): new flows and connect() go by it.
+   */
+  commitResize(table: Uint8Array): void {
+    if (!running) throw Object.assign(new Error('stack worker not started'), { code: 'ENOTCONN' });
+    running.stack.tcp.ownNewFlowsBy(table);
+    running.reta.table.set(table);
+  },
+
+  /** The flows this worker has open (see open-flows.ts), for dropping the pins of closed ones. */
+  openFlows(): Uint8Array[] {
+    if (!running) throw Object.assign(new Error('stack worker not started'), { code: 'ENOTCONN' });
+    return openFlowTuples(running.stack);
   },
 
   /**

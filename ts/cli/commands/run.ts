@@ -63,6 +63,11 @@ const flags = {
     check: integerIn(1),
   },
   'software-rss': { help: 'spread the queue(s) over the CPUs with the software-RSS dispatcher' },
+  'max-workers': {
+    value: 'N',
+    help: 'the most workers `xdpnet workers N` may grow to while running (default --workers)',
+    check: integerIn(1, 255),
+  },
   seconds: {
     value: 'S',
     help: 'stop after S seconds (default, or 0: run until SIGINT/SIGTERM)',
@@ -100,6 +105,7 @@ function engineOptions(app: string, values: Values<typeof flags>, bed?: TestBed)
     ipv6Gateway: values.gateway6,
     workers: values.workers,
     softwareRss: values['software-rss'] === true,
+    maxWorkers: values['max-workers'],
     busyPoll: values['busy-poll'],
     rss: values.rss,
     mtu: values.mtu,

@@ -11,6 +11,7 @@ import {
   FlowSteering,
   ToeplitzHasher,
   type OpenFlow,
+  type Pin,
   type RetaSize,
 } from '../../rss/index.js';
 import {
@@ -140,9 +141,29 @@ export class DispatchBinding {
     }
   }
 
-  /** What worker `w` passes to DispatchedDevice. */
-  workerConfig(worker: number, batch = 64): DispatchWorkerConfig {
-    return { layout: this.layout, worker, batch };
+  /**
+   * What worker `w` passes to DispatchedDevice. A worker taking over the rings of a stopped one
+   * passes `resume`, the frames its predecessor held when it stopped (WorkerHoldings.frames).
+   */
+  workerConfig(worker: number, batch = 64, resume?: number[]): DispatchWorkerConfig {
+    return { layout: this.layout, worker, batch, resume };
+  }
+
+  /**
+   * Every frame of worker `w`'s TX partition: what a worker that never ran holds (the
+   * dispatcher counts them as the worker's from the start), for the audit.
+   */
+  txFramesOf(worker: number): number[] {
+    const { txFirstFrame, txFramesPerWorker, umem } = this.layout;
+    const first = txFirstFrame + worker * txFramesPerWorker;
+    return Array.from({ length: txFramesPerWorker }, (_, i) => (first + i) * umem.frameSize);
+  }
+
+  /** The RETA that resize(`workers`) would make, without changing anything. */
+  previewResize(workers: number): Uint8Array {
+    const next = this.steering.reta.clone();
+    next.resize(workers);
+    return next.table;
   }
 
   /** Workers the RETA spreads over now. */
@@ -186,6 +207,20 @@ export class DispatchBinding {
   async closeFlow(tuple: Uint8Array): Promise<void> {
     if (!this.steering.unpin(this.hasher.hash(tuple), tuple)) return;
     await this.applied(this.dispatcher.update(null, null, [Array.from(tuple)]));
+  }
+
+  /** Every pinned flow (cold path). */
+  pins(): Readonly<Pin>[] {
+    return [...this.steering.allPins()];
+  }
+
+  /** Flows closed: drops their pins here and in the dispatcher, in one update. */
+  async unpinFlows(tuples: Iterable<Uint8Array>): Promise<number> {
+    const gone: number[][] = [];
+    for (const t of tuples)
+      if (this.steering.unpin(this.hasher.hash(t), t)) gone.push(Array.from(t));
+    if (gone.length > 0) await this.applied(this.dispatcher.update(null, null, gone));
+    return gone.length;
   }
 
   private async applied(generation: number): Promise<void> {

@@ -44,6 +44,12 @@ export interface DispatchWorkerConfig {
   layout: DispatchLayout;
   worker: number;
   batch: number;
+  /**
+   * The frames a stopped worker of the same rings held when it stopped (its holdings): a worker
+   * started in its place takes them over; the rest of its TX partition is still on its way back
+   * from the kernel. Absent for a worker whose rings were never used.
+   */
+  resume?: number[];
 }
 
 export function nextPowerOfTwo(n: number): number {

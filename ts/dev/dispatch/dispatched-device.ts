@@ -48,6 +48,11 @@ export class DispatchedDevice extends UmemDevice implements FrameDevice {
   /** RX frames released and not yet pushed into the free ring. */
   private readonly returns: Uint32Array;
   private returnCount = 0;
+  /**
+   * Set by close(): the worker's frames were reported (holdings) and its rings may pass to a
+   * successor, so nothing moves any more, whatever the app still calls.
+   */
+  private closed = false;
 
   constructor(config: DispatchWorkerConfig) {
     const { layout, worker, batch } = config;
@@ -68,6 +73,27 @@ export class DispatchedDevice extends UmemDevice implements FrameDevice {
     this.rxLedger.places.fill(FramePlace.Fill);
     this.txLedger = new FrameLedger(txFirst, layout.txFramesPerWorker);
     this.returns = new Uint32Array(batch);
+    if (config.resume) this.takeOver(config.resume);
+  }
+
+  /**
+   * Starts from what a stopped predecessor on the same rings held: its TX frames become free,
+   * its RX frames go back to the dispatcher, and the rest of the TX partition (sent before it
+   * stopped) is still with the kernel or in the comp ring, where reap() finds it.
+   */
+  private takeOver(held: number[]): void {
+    this.freeTop = 0;
+    this.txLedger.places.fill(FramePlace.Tx);
+    for (const addr of held) {
+      const frame = addr >>> this.shift;
+      if (this.isRx(frame)) {
+        this.rxLedger.move(frame, FramePlace.Fill, FramePlace.App);
+        this.release(addr);
+      } else {
+        this.txLedger.move(frame, FramePlace.Tx, FramePlace.Free);
+        this.freeStack[this.freeTop++] = frame << this.shift;
+      }
+    }
   }
 
   private isRx(frame: number): boolean {
@@ -76,6 +102,7 @@ export class DispatchedDevice extends UmemDevice implements FrameDevice {
 
   /** Takes up to one batch from the dispatcher; [addr, len] pairs land in rxDesc. */
   receive(): number {
+    if (this.closed) return 0;
     const ring = this.rxRing;
     const n = ring.peek(this.batch);
     const desc = this.rxDesc;
@@ -96,6 +123,7 @@ export class DispatchedDevice extends UmemDevice implements FrameDevice {
 
   /** Gives a frame back: RX frames to the dispatcher (batched), TX frames to our free stack. */
   release(addr: number): void {
+    if (this.closed) return;
     const frame = addr >>> this.shift;
     const base = frame << this.shift;
     if (this.isRx(frame)) {
@@ -122,7 +150,7 @@ export class DispatchedDevice extends UmemDevice implements FrameDevice {
   /** Publishes queued packets to the TX ring; what does not fit stays queued. */
   flush(): number {
     const count = this.txCount;
-    if (count === 0) return 0;
+    if (count === 0 || this.closed) return 0;
     const ring = this.txRing;
     const n = ring.reserve(count);
     const desc = this.txDesc;
@@ -143,6 +171,7 @@ export class DispatchedDevice extends UmemDevice implements FrameDevice {
 
   /** Takes completed TX frames back into the free stack. */
   reap(): number {
+    if (this.closed) return 0;
     const ring = this.compRing;
     const n = ring.peek(this.compRing.capacity);
     for (let i = 0; i < n; i++) {
@@ -156,6 +185,7 @@ export class DispatchedDevice extends UmemDevice implements FrameDevice {
 
   /** Hands released RX frames back to the dispatcher, which keeps the kernel's fill ring full. */
   refill(): number {
+    if (this.closed) return 0;
     const n = this.returnCount;
     if (n > 0) this.pushReturns();
     return n - this.returnCount;
@@ -186,6 +216,16 @@ export class DispatchedDevice extends UmemDevice implements FrameDevice {
   /** Native parks so far. */
   get parks(): number {
     return this.waiter.parks;
+  }
+
+  /**
+   * Stops every movement of frames (after holdings()): a stopped worker's app may still send
+   * from a timer, and what it sent would then be both in the rings and in the holdings its
+   * successor takes over. allocate() fails from here on.
+   */
+  close(): void {
+    this.closed = true;
+    this.freeTop = 0;
   }
 
   /** The frames held here, for the engine-wide audit (call at a quiet point). */

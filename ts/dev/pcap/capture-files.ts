@@ -7,6 +7,8 @@ import { mergePcapFiles } from './pcap-merge.js';
 
 export class CaptureFiles {
   private finished = false;
+  /** Every file handed out, in order: a worker started again after a resize gets a new one. */
+  private readonly handedOut: string[] = [];
 
   private constructor(
     readonly file: string,
@@ -24,9 +26,16 @@ export class CaptureFiles {
     return new CaptureFiles(file, parts);
   }
 
-  /** The file worker `w` captures into. */
+  /**
+   * The file worker `w` captures into. Asked again for the same worker (one started on a
+   * stopped worker's rings after a resize), a file of its own, so the first one's frames stay.
+   */
   workerFile(w: number): string {
-    return this.parts[w];
+    const base = this.parts[w];
+    const earlier = this.handedOut.filter((f) => f === base || f.startsWith(`${base}.`)).length;
+    const file = earlier === 0 || this.parts.length === 1 ? base : `${base}.${earlier}`;
+    this.handedOut.push(file);
+    return file;
   }
 
   /**
@@ -36,7 +45,7 @@ export class CaptureFiles {
   finish(): void {
     if (this.finished || this.parts.length === 1) return;
     this.finished = true;
-    const written = this.parts.filter((p) => fs.existsSync(p));
+    const written = [...new Set(this.handedOut)].filter((p) => fs.existsSync(p));
     try {
       if (written.length > 0) mergePcapFiles(written, this.file);
     } finally {

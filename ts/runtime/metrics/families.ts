@@ -28,7 +28,10 @@ export interface XskSnapshot {
 /** Everything one scrape reads, taken once per scrape. */
 export interface EngineSnapshot {
   mode: string;
+  /** One entry per worker number that has run (a stopped one keeps its final counters). */
   workers: StackWorkerStats[];
+  /** Workers running now (after a resize, fewer than `workers` has entries); default all. */
+  running?: number;
   /** netstatCounters() of each worker, in the same order. */
   netstat: NetstatCounters[];
   sockets: XskSnapshot[];
@@ -282,7 +285,7 @@ function engineFamily(): Family {
     help: 'Stack workers of the engine, with how frames reach them (mode: xdp, steered, dispatch)',
     type: 'gauge',
     labelNames: ['mode'],
-    samples: (s) => [[{ mode: s.mode }, s.workers.length]],
+    samples: (s) => [[{ mode: s.mode }, s.running ?? s.workers.length]],
   };
 }
 

@@ -102,6 +102,9 @@ export class TcpStack implements TransportHandler, TcpHost {
   private readonly isnRemote = new Uint8Array(16);
   /** While a connect takes over a TIME-WAIT (twReuse): the lowest ISS it may use, else -1. */
   private issFloor = -1;
+  private readonly hasher: ToeplitzHasher | null;
+  /** The RETA that says which worker may open a new flow; null: any flow that reaches us. */
+  private newFlowTable: Uint8Array | null = null;
 
   constructor(iface: Interface, options: TcpStackOptions = {}) {
     this.iface = iface;
@@ -111,6 +114,7 @@ export class TcpStack implements TransportHandler, TcpHost {
     this.ctx = new TcpContext(this.clock, this, tcpConfig(options.config));
     const range = options.ephemeralRange ?? DEFAULT_EPHEMERAL_RANGE;
     const steering = options.steering ?? null;
+    this.hasher = steering?.hasher ?? null;
     this.setup = new ConnSetup(
       iface,
       this.ctx,
@@ -451,6 +455,41 @@ export class TcpStack implements TransportHandler, TcpHost {
     return c === null ? Infinity : c.deadline;
   }
 
+  /**
+   * From a worker-count change on: create state for a new flow (a SYN-RECEIVED child, a cookie's
+   * connection) or answer a segment without a connection with a reset only when `table` (a
+   * RETA, indexed by the flow's RSS hash) gives the flow to this worker; null lifts the rule.
+   * While the RETA changes, segments of a flow nobody has opened yet can still reach the worker
+   * that owned its bucket before (sent before the change, or read from its ring after it):
+   * state made there would be stranded when the flow's next segment goes to the new owner, and a
+   * reset would kill a handshake the new owner is about to complete (the SO_REUSEPORT failure).
+   * Dropped, the segment is retransmitted by the peer and reaches the owner.
+   */
+  ownNewFlowsBy(table: Uint8Array | null): void {
+    if (table !== null && this.hasher === null) {
+      throw Object.assign(new Error('new-flow ownership needs RSS steering'), { code: 'EINVAL' });
+    }
+    this.newFlowTable = table;
+  }
+
+  /** Whether this worker may open (or reset) the flow of `d`; see ownNewFlowsBy. */
+  private ownsNewFlow(d: RxDatagram): boolean {
+    const table = this.newFlowTable;
+    if (table === null) return true;
+    // Only a packet the dispatcher steered by its 4-tuple has its bucket: a reassembled IPv4
+    // datagram or an IPv6 packet with extension headers went by its addresses alone
+    // (ts/dev/steering/flow-owner.ts has the rules), to a worker the 4-tuple does not name.
+    if (d.frameAddr < 0 || (d.family === 6 && d.l4Off !== d.ipOff + 40)) return true;
+    const hasher = this.hasher as ToeplitzHasher;
+    const hash =
+      d.family === 4
+        ? hasher.hashIpv4(d.buf, d.srcOff, d.l4Off)
+        : hasher.hashIpv6(d.buf, d.srcOff, d.l4Off);
+    if (table[hash & (table.length - 1)] === this.workerId) return true;
+    this.stats.newFlowsNotOwned++;
+    return false;
+  }
+
   // ---- input ---------------------------------------------------------------------------------
 
   input(d: RxDatagram): number {
@@ -485,6 +524,7 @@ export class TcpStack implements TransportHandler, TcpHost {
       if (r !== TcpInputResult.NewConnection) return;
       c.tcb.abortQuietly(); // RFC 6191: TIME-WAIT gives way to the new SYN
     }
+    if (!this.ownsNewFlow(d)) return;
     const l = this.listeners.find(d, h);
     if (l === null) {
       this.output.resetFor(d, h, this.ctx.seg);

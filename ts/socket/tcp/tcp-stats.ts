@@ -29,6 +29,12 @@ export class TcpStats {
   timeWait = 0;
   /** TWRecycled: TIME-WAITs an outgoing connect took over (tcp_tw_reuse, config twReuse). */
   timeWaitReused = 0;
+  /**
+   * Segments that would have opened a connection (or drawn a reset) here but whose flow another
+   * worker owns since a worker-count change: dropped quietly, the peer's retransmission reaches
+   * the owner (TcpStack.ownNewFlowsBy).
+   */
+  newFlowsNotOwned = 0;
   /** Segments the interface could not send (no frame, no route): retransmission covers them. */
   outErrors = 0;
 

@@ -177,6 +177,21 @@ export class UdpStack implements TransportHandler {
 
   // The source address the interface will pick (what the peer's replies are addressed to).
   // Mirrors the interface's choice: the address on the destination's subnet, else the first.
+  /**
+   * The local address a connected socket's datagrams carry (its bound one, or the one routing
+   * picks for its peer), 4 or 16 bytes: with the ports and the peer, its flow's RSS input.
+   * Cold path (flow pinning across a worker-count change).
+   */
+  connectedLocalAddress(pcb: UdpPcb): Uint8Array {
+    const remote = {
+      is4: pcb.remoteIs4,
+      addr4: pcb.remote4,
+      addr6: pcb.remote6,
+      port: pcb.remotePort,
+    };
+    return this.sourceFor(pcb, remote);
+  }
+
   private sourceFor(pcb: UdpPcb, remote: EphemeralHint): Uint8Array {
     const a = this.iface.addresses;
     if (remote.is4) {
