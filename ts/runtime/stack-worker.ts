@@ -52,6 +52,9 @@ interface Capture {
  */
 const CAPTURE_FLUSH_MS = 1000;
 
+/** Longest the TCP timers wait while full receive batches keep coming (see the poll target). */
+const TIMERS_DEFERRED_MS = 10;
+
 function startCapture(file: string): Capture {
   const writer = new PcapWriter(file);
   const timer = setInterval(() => writer.flush(), CAPTURE_FLUSH_MS);
@@ -236,21 +239,29 @@ const api = {
       udp,
       tcp,
     };
+    let timersRanAt = 0;
     const target: PollTarget = {
-      // One pass: due TCP timers (delayed ACK 40 ms, RTO >= 200 ms; a heap peek when idle), then
-      // one receive batch, then one flush of everything the pass queued (iface.poll ends with
-      // it). TCP defers its ACKs past the app's callbacks for the batch (they run between
-      // passes); settle() sends them, with whatever the callbacks wrote, in one more flush.
+      // One pass: one receive batch, ending with one flush (iface.poll), then the due TCP timers
+      // (delayed ACK 40 ms, RTO >= 200 ms; a heap peek when idle) once the ring is drained. TCP
+      // defers its ACKs past the app's callbacks for the batch (they run between passes);
+      // settle() sends them, with whatever the callbacks and timers wrote, in one more flush.
       poll: () => {
-        // Due timers count as work: the loop keeps polling (not parking) until all have run.
         const now = tcp.clock.now();
-        const timers = tcp.runTimers(now, device.batch);
+        let received: number;
         tcp.beginBatch(now);
         try {
-          return timers + iface.poll(now);
+          received = iface.poll(now);
         } finally {
           tcp.endBatch();
         }
+        // Input before timers, as Linux's softirq reads the ring before its timers fire: after
+        // a stall (the thread descheduled, a long app callback) the ACK that stops a
+        // retransmission timer may be waiting in the ring. So timers wait while full batches
+        // come in, but no longer than TIMERS_DEFERRED_MS under a flood.
+        if (received >= device.batch && now - timersRanAt < TIMERS_DEFERRED_MS) return received;
+        timersRanAt = now;
+        // Due timers count as work: the loop keeps polling (not parking) until all have run.
+        return received + tcp.runTimers(now, device.batch);
       },
       tick: () => iface.tick(),
       park,
