@@ -13,7 +13,15 @@ export * as undici from './api/undici-ns.js';
 export * as sys from './api/sys/index.js';
 
 // The engine: options, and what stats(), sockets() and stop() report.
-export { Engine, type EngineOptions, type EngineAudit } from './runtime/engine.js';
+export {
+  Engine,
+  type EngineOptions,
+  type EngineAudit,
+  type EngineRssFacts,
+  type ResizeReport,
+  type WorkerState,
+} from './runtime/engine.js';
+export type { RssMode } from './runtime/rss-choice.js';
 export type { MetricsOption } from './runtime/metrics/address.js';
 export type { BindingFacts } from './dev/xdp/xdp-binding.js';
 export type { BusyPollOptions, BusyPollFacts, KnobReport } from './dev/xdp/busy-poll.js';
