@@ -1,7 +1,8 @@
 // What happens around the engine's process: kill -9 leaves no XDP program behind, and running
 // without the needed privileges fails with an error that names what is missing.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestBed } from '../../ts/testbed/testbed.js';
@@ -9,6 +10,8 @@ import { nodeXdp } from '../../ts/dev/xdp/native.js';
 
 /** How `ip link show` marks an attached XDP program (not the bed's "xdpnet-N" namespace name). */
 const XDP_ATTACHED = /\sxdp(generic|drv|offload)?\s|prog\/xdp/;
+
+const execFileP = promisify(execFile);
 
 const fixture = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -89,6 +92,23 @@ describe('engine process lifetime and privileges', function () {
     }
     assert.equal(nodeXdp().attachedXdpProgram(bed.engineIf), null);
     assert.doesNotMatch(await linkShow(bed.engineIf), XDP_ATTACHED);
+  });
+
+  it('an engine the app keeps no reference to keeps running through garbage collection', async function () {
+    this.timeout(30000);
+    const script = path.join(path.dirname(fixture), 'unreferenced-engine.js');
+    const { stdout } = await execFileP(
+      process.execPath,
+      ['--expose-gc', script, bed.engineIf, `${bed.engineIpv4}/${bed.ipv4Prefix}`],
+      { timeout: 25000 },
+    );
+    assert.deepEqual(JSON.parse(stdout.trim()), { attached: true });
+    // Its process exited: the bpf_link went with its last fd.
+    const deadline = Date.now() + 5000;
+    while (nodeXdp().attachedXdpProgram(bed.engineIf) !== null && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(nodeXdp().attachedXdpProgram(bed.engineIf), null);
   });
 
   it('fails with a clear error naming the missing privileges when not root', async function () {

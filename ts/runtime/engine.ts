@@ -289,6 +289,13 @@ function addStats(now: StackWorkerStats, retired: StackWorkerStats): StackWorker
 /** How often a resized engine looks for closed pinned flows and drained workers. */
 const REAP_MS = 200;
 
+/**
+ * Engines started and not yet stopped. A listening net.Server stays alive with no reference of
+ * the app's (the event loop holds its handle); so must an engine: collected by the GC, its
+ * binding's native objects would close the XDP program and sockets under the running workers.
+ */
+const runningEngines = new Set<Engine>();
+
 export class Engine {
   private closed = false;
   /** stop() has begun: no resize or reap starts from here on. */
@@ -373,6 +380,7 @@ export class Engine {
       ephemeralPorts: opts.ephemeralPorts,
     };
     const engine = new Engine(bound, maxWorkers, template, rss);
+    runningEngines.add(engine);
     engine.capture = capture;
     if (opts.handleSignals !== false) engine.unregisterStop = onGracefulStop(() => engine.stop());
     try {
@@ -745,6 +753,7 @@ export class Engine {
     if (unrestored.length > 0) audit.problems.push(...unrestored);
     audit.ok &&= unrestored.length === 0;
     this.capture?.finish(); // the workers have closed their files
+    runningEngines.delete(this);
     return audit;
   }
 
