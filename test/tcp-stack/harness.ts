@@ -5,6 +5,9 @@
 import type { VirtualClock } from '../../ts/dev/memory/clock.js';
 import type { Interface } from '../../ts/iface/interface.js';
 import type { InterfaceConfig } from '../../ts/iface/config.js';
+import assert from 'node:assert/strict';
+import { parseIpv4Address } from '../../ts/wire/address.js';
+import type { TcpConn, TcpListener } from '../../ts/socket/tcp/tcp-conn.js';
 import { TcpStack, type TcpStackOptions } from '../../ts/socket/tcp/tcp-stack.js';
 import { PairFixture, type OpenPair } from '../dev/pair-fixture.js';
 import type { MemoryPairOptions } from '../../ts/dev/memory/memory-pair.js';
@@ -72,4 +75,23 @@ export class TcpFixture {
     this.beds = [];
     this.pairs.settleAndAudit();
   }
+}
+
+/** An IPv4 listener on `port` of `tcp`; fails the test when listen() returns an error. */
+export function listen4(tcp: TcpStack, port: number): TcpListener {
+  const l = tcp.listen({ port, is4: true });
+  assert.ok(typeof l === 'object', `listen: ${String(l)}`);
+  return l;
+}
+
+/** An IPv4 connect from `tcp` to `host`:`port`; fails the test when connect() returns an error. */
+export function dial4(tcp: TcpStack, host: string, port: number): TcpConn {
+  const c = tcp.connect({
+    is4: true,
+    addr4: parseIpv4Address(host),
+    addr6: new Uint8Array(16),
+    port,
+  });
+  assert.ok(typeof c === 'object', `connect: ${String(c)}`);
+  return c;
 }

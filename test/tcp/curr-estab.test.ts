@@ -3,27 +3,9 @@
 // connection still exists; on a memory pair in virtual time both ends are checked through one
 // connection left open, one half-closed and one fully closed.
 import assert from 'node:assert/strict';
-import { parseIpv4Address } from '../../ts/wire/address.js';
 import { TcpState } from '../../ts/socket/tcp/state.js';
-import type { TcpConn, TcpListener } from '../../ts/socket/tcp/tcp-conn.js';
-import { A4, TcpFixture, type Side } from '../tcp-stack/harness.js';
-
-function listen(side: Side, port: number): TcpListener {
-  const l = side.tcp.listen({ port, is4: true });
-  assert.ok(typeof l === 'object', `listen: ${String(l)}`);
-  return l;
-}
-
-function dial(side: Side, port: number): TcpConn {
-  const c = side.tcp.connect({
-    is4: true,
-    addr4: parseIpv4Address(A4),
-    addr6: new Uint8Array(16),
-    port,
-  });
-  assert.ok(typeof c === 'object', `connect: ${String(c)}`);
-  return c;
-}
+import type { TcpConn } from '../../ts/socket/tcp/tcp-conn.js';
+import { A4, TcpFixture, listen4, dial4 } from '../tcp-stack/harness.js';
 
 describe('tcp-stack: CurrEstab counts ESTABLISHED and CLOSE-WAIT only', function () {
   const fx = new TcpFixture();
@@ -31,8 +13,12 @@ describe('tcp-stack: CurrEstab counts ESTABLISHED and CLOSE-WAIT only', function
 
   it('leaves out FIN-WAIT-2 and TIME-WAIT, keeps CLOSE-WAIT, and is a gauge in the stats', async () => {
     const bed = fx.open();
-    const l = listen(bed.a, 7100);
-    const clients = [dial(bed.b, 7100), dial(bed.b, 7100), dial(bed.b, 7100)];
+    const l = listen4(bed.a.tcp, 7100);
+    const clients = [
+      dial4(bed.b.tcp, A4, 7100),
+      dial4(bed.b.tcp, A4, 7100),
+      dial4(bed.b.tcp, A4, 7100),
+    ];
     const servers: TcpConn[] = [];
     assert.ok(
       await bed.until(() => {

@@ -5,29 +5,10 @@
 // does not: why the engine gives all its workers one secret).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { parseIpv4Address } from '../../ts/wire/address.js';
 import { DEFAULT_RSS_KEY, Reta, ToeplitzHasher } from '../../ts/rss/index.js';
 import { TcpStack } from '../../ts/socket/tcp/tcp-stack.js';
 import { TcpState } from '../../ts/socket/tcp/state.js';
-import type { TcpConn, TcpListener } from '../../ts/socket/tcp/tcp-conn.js';
-import { A4, TcpFixture, type Side } from '../tcp-stack/harness.js';
-
-function listen(tcp: TcpStack, port: number): TcpListener {
-  const l = tcp.listen({ port, is4: true });
-  assert.ok(typeof l === 'object', `listen: ${String(l)}`);
-  return l;
-}
-
-function dial(side: Side, port: number): TcpConn {
-  const c = side.tcp.connect({
-    is4: true,
-    addr4: parseIpv4Address(A4),
-    addr6: new Uint8Array(16),
-    port,
-  });
-  assert.ok(typeof c === 'object', `connect: ${String(c)}`);
-  return c;
-}
+import { A4, TcpFixture, listen4, dial4 } from '../tcp-stack/harness.js';
 
 describe('tcp: new flows across a worker-count change', function () {
   const fx = new TcpFixture();
@@ -37,9 +18,9 @@ describe('tcp: new flows across a worker-count change', function () {
     const steering = { hasher: new ToeplitzHasher(DEFAULT_RSS_KEY), reta: new Reta(2, 128) };
     const bed = fx.open({}, { a: { workerId: 0, steering } });
     const a = bed.a.tcp;
-    listen(a, 9004);
+    listen4(a, 9004);
     a.ownNewFlowsBy(new Uint8Array(128).fill(1)); // worker 1 owns every bucket now
-    const c = dial(bed.b, 9004);
+    const c = dial4(bed.b.tcp, A4, 9004);
     assert.ok(await bed.until(() => a.stats.newFlowsNotOwned >= 1, 200));
     for (let i = 0; i < 5; i++) await bed.round();
     assert.equal(c.tcb.state, TcpState.SynSent);
@@ -60,15 +41,15 @@ describe('tcp: new flows across a worker-count change', function () {
     it(`a cookie's ACK that reaches another worker's stack is ${shared ? 'accepted with the shared secret' : 'reset without it'}`, async () => {
       const secret = randomBytes(16);
       const bed = fx.open({}, { a: { cookieSecret: secret } });
-      const l = listen(bed.a.tcp, 9003);
+      const l = listen4(bed.a.tcp, 9003);
       l.synBacklog = 0; // every SYN is answered with a cookie
-      const c = dial(bed.b, 9003);
+      const c = dial4(bed.b.tcp, A4, 9003);
       assert.ok(await bed.until(() => bed.a.tcp.stats.syncookiesSent === 1, 200));
       // Before the ACK comes back, another worker's stack takes the port over (its bucket moved).
       const other = new TcpStack(bed.a.iface, {
         cookieSecret: shared ? secret : randomBytes(16),
       });
-      const l2 = listen(other, 9003);
+      const l2 = listen4(other, 9003);
       try {
         assert.ok(
           await bed.until(() => l2.acceptQueue.length > 0 || c.tcb.state === TcpState.Closed, 200),

@@ -8,33 +8,15 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from '../../ts/api/net.js';
 import { createSocket } from '../../ts/api/dgram.js';
-import { parseIpv4Address } from '../../ts/wire/address.js';
 import { TcpState } from '../../ts/socket/tcp/state.js';
 import type { TcpConn, TcpListener } from '../../ts/socket/tcp/tcp-conn.js';
 import { UdpStack } from '../../ts/socket/udp/udp-stack.js';
-import { A4, B4, TcpFixture, type Side, type TcpBed } from '../tcp-stack/harness.js';
+import { A4, B4, TcpFixture, type TcpBed, listen4, dial4 } from '../tcp-stack/harness.js';
 import { pattern } from '../support/byte-pattern.js';
 import { sendIcmp4Unreachable } from '../support/icmp4-unreachable.js';
 
 /** An address on the pair's subnet that no one answers ARP for. */
 const SILENT4 = '198.18.15.77';
-
-function listen(side: Side, port: number): TcpListener {
-  const l = side.tcp.listen({ port, is4: true });
-  assert.ok(typeof l === 'object', `listen: ${String(l)}`);
-  return l;
-}
-
-function dial(side: Side, host: string, port: number): TcpConn {
-  const c = side.tcp.connect({
-    is4: true,
-    addr4: parseIpv4Address(host),
-    addr6: new Uint8Array(16),
-    port,
-  });
-  assert.ok(typeof c === 'object', `connect: ${String(c)}`);
-  return c;
-}
 
 /** Pumps `data` into conn's TCB whenever it has room. */
 function pump(c: TcpConn, data: Uint8Array, state: { sent: number }): void {
@@ -72,10 +54,10 @@ describe('tcp-stack paths: RetransSegs, path MTU, unreachable next hops', functi
 
   it('counts SYN, SYN-ACK and FIN retransmissions in RetransSegs', async () => {
     const bed = fx.open();
-    const l = listen(bed.a, 7001);
+    const l = listen4(bed.a.tcp, 7001);
     // B's first SYN is lost.
     bed.pair.b.setFaults({ lossRate: 1 });
-    const c = dial(bed.b, A4, 7001);
+    const c = dial4(bed.b.tcp, A4, 7001);
     await bed.round();
     bed.pair.b.setFaults({ lossRate: 0 });
     assert.equal(bed.b.tcp.stats.retransSegs, 0);
@@ -99,8 +81,8 @@ describe('tcp-stack paths: RetransSegs, path MTU, unreachable next hops', functi
 
   it('lowers an open connection\u2019s MSS on ICMP fragmentation needed and completes byte-exact', async () => {
     const bed = fx.open();
-    const l = listen(bed.a, 7002);
-    const c = dial(bed.b, A4, 7002);
+    const l = listen4(bed.a.tcp, 7002);
+    const c = dial4(bed.b.tcp, A4, 7002);
     const server = await established(bed, l, c);
     const data = pattern(400_000, 3);
     const st = { sent: 0 };
@@ -155,8 +137,8 @@ describe('tcp-stack paths: RetransSegs, path MTU, unreachable next hops', functi
 
   async function lowerMtuByAnotherFlow(reported: number, mtu: number): Promise<void> {
     const bed = fx.open();
-    const l = listen(bed.a, 7003);
-    const c = dial(bed.b, A4, 7003);
+    const l = listen4(bed.a.tcp, 7003);
+    const c = dial4(bed.b.tcp, A4, 7003);
     const server = await established(bed, l, c);
     const data = pattern(400_000, 4);
     const st = { sent: 0 };
@@ -229,8 +211,8 @@ describe('tcp-stack paths: RetransSegs, path MTU, unreachable next hops', functi
 
   it('keeps an ICMP unreachable on an open connection as a soft error reported at timeout', async () => {
     const bed = fx.open();
-    const l = listen(bed.a, 7003);
-    const c = dial(bed.b, A4, 7003);
+    const l = listen4(bed.a.tcp, 7003);
+    const c = dial4(bed.b.tcp, A4, 7003);
     await established(bed, l, c);
     c.tcb.setUserTimeout(3000);
     bed.pair.b.setFaults({ lossRate: 1 });
