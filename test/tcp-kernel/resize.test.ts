@@ -310,21 +310,20 @@ describe('tcp-kernel: changing the worker count of a running engine', function (
     }
   });
 
-  it('keeps half-open connections and SYN cookies in flight through 2 -> 1 -> 2 (20 ms to the engine, a SYN queue of 3)', async function () {
+  it('keeps half-open connections and SYN cookies in flight through 2 -> 1 -> 2 (20 ms to the engine, a SYN queue of 1)', async function () {
     this.timeout(180000);
     const n = 400;
     // Every handshake takes 20 ms or more (a bed whose relay delays each frame: this kernel has
-    // no netem) and the SYN queue holds three: at each change many connections are SYN-RECEIVED
+    // no netem) and the SYN queue holds one: at each change many connections are SYN-RECEIVED
     // (pinned) or have a cookie SYN-ACK out (accepted wherever the ACK lands, with the shared
     // secret).
     const b = await TestBed.up({ wire: true });
     try {
       await b.setNetem({ delayMs: 20 });
-      // A backlog of 3: the SYN queue still overflows into cookies (about 160 a run), and the
-      // accept queue does not. With 1, the app's accept queue overflowed too, and 1 or 2 of 400
-      // cookie connections were reset (SyncookiesFailed) with or without a resize, mostly on
-      // Node 22: a fault of the cookie path under accept-queue overflow, not of resize.
-      process.env.XDPNET_ECHO_BACKLOG = '3';
+      // A backlog of 1: the SYN queue overflows into cookies and the app's accept queue
+      // overflows too, so cookie ACKs meet a full accept queue (test/tcp-stack/
+      // syn-cookie-overflow.test.ts has that case step by step).
+      process.env.XDPNET_ECHO_BACKLOG = '1';
       try {
         engine = await startEngineOnBed(b, backlogApp, { workers: 2, softwareRss: true });
       } finally {

@@ -67,10 +67,12 @@ export class ListenPath {
   }
 
   /**
-   * A bare ACK for a SYN-RECEIVED child that acknowledges a valid cookie, not the child's ISS:
-   * the peer completed the handshake with a cookie SYN-ACK of ours while its retransmitted SYN
-   * made the child (with another ISS). Linux would reset an established peer here; the caller
-   * lets the cookie win instead.
+   * An ACK for a SYN-RECEIVED child that acknowledges a valid cookie, not the child's ISS: two
+   * copies of the peer's SYN came in, one answered with a cookie SYN-ACK (the SYN queue was
+   * full) and one with the child's (it had room), and the peer completed the handshake with the
+   * cookie. The cookie is checked against the child's IRS, not the segment's seq - 1: the ACK
+   * may be the peer's answer to the child's SYN-ACK, sent after its first data. Linux would
+   * reset an established peer here; the cookie wins instead (see replaceChild).
    */
   cookieBeatsChild(c: TcpConn, d: RxDatagram, h: TcpHeader): boolean {
     if (!this.syncookies || c.listener === null) return false;
@@ -78,9 +80,19 @@ export class ListenPath {
     if (h.ack === seqAdd(c.tcb.iss, 1)) return false;
     this.tupleWords(d);
     const ports = (h.srcPort << 16) | h.dstPort;
-    const irs = (h.seq - 1) >>> 0;
     const iss = (h.ack - 1) >>> 0;
-    return this.cookies.check(this.w1, this.w2, ports, irs, iss, this.ctx.clock.now()) >= 0;
+    return this.cookies.check(this.w1, this.w2, ports, c.tcb.irs, iss, this.ctx.clock.now()) >= 0;
+  }
+
+  /**
+   * The cookie beat child `c` (cookieBeatsChild): the connection is rebuilt from the cookie,
+   * with the child's IRS, in the child's place.
+   */
+  replaceChild(c: TcpConn, d: RxDatagram, h: TcpHeader): void {
+    const l = c.listener as TcpListener;
+    const irs = c.tcb.irs;
+    c.tcb.abortQuietly();
+    this.acceptCookie(l, d, h, irs);
   }
 
   /** Connected: a child moves from the SYN queue to the accept queue and wakes the listener. */
@@ -170,25 +182,28 @@ export class ListenPath {
     this.output.raw(d, seg);
   }
 
-  /** The ACK completing a cookie handshake: rebuild the connection from it (RFC 4987 3.6). */
-  private acceptCookie(l: TcpListener, d: RxDatagram, h: TcpHeader): boolean {
-    if (l.acceptQueue.length >= l.backlog) {
-      this.stats.listenOverflows++;
-      this.stats.listenDrops++;
-      return true; // Linux drops it: the client's retransmission may find room
-    }
+  /**
+   * The ACK completing a cookie handshake: rebuild the connection from it (RFC 4987 3.6). The
+   * peer's ISN is the ACK's seq - 1 unless `knownIrs` (a child's, see replaceChild) says it.
+   * Returns false when the cookie is not valid (the caller resets).
+   */
+  private acceptCookie(
+    l: TcpListener,
+    d: RxDatagram,
+    h: TcpHeader,
+    knownIrs = (h.seq - 1) >>> 0,
+  ): boolean {
     this.tupleWords(d);
     const iss = (h.ack - 1) >>> 0;
-    const irs = (h.seq - 1) >>> 0;
     const ports = (h.srcPort << 16) | h.dstPort;
-    const now = this.ctx.clock.now();
-    const mss = this.cookies.check(this.w1, this.w2, ports, irs, iss, now);
+    const mss = this.cookies.check(this.w1, this.w2, ports, knownIrs, iss, this.ctx.clock.now());
     if (mss < 0) {
       this.stats.syncookiesFailed++;
       return false;
     }
     this.stats.syncookiesRecv++;
-    const syn = this.synFromCookie(h, irs, mss);
+    const full = l.acceptQueue.length >= l.backlog;
+    const syn = this.synFromCookie(h, knownIrs, mss);
     const c = this.childFor(l, d, syn);
     // Replay the SYN without answering it: the cookie SYN-ACK already went out, with ISS `iss`.
     this.output.suppress = true;
@@ -199,6 +214,16 @@ export class ListenPath {
     } finally {
       this.output.suppress = false;
       this.forcedIss = -1;
+    }
+    if (full) {
+      // Linux drops this ACK (the accept queue is full) and keeps nothing, so the client's
+      // next segment must carry seq irs + 1 to match the cookie again; its answer to a
+      // duplicate SYN-ACK (a challenge ACK, RFC 5961 4.2) carries seq irs + 1 + the data it
+      // sent and was reset. The connection stays SYN-RECEIVED instead, as Linux keeps a
+      // request sock whose ACK met a full accept queue: the client's next segment completes it.
+      this.stats.listenOverflows++;
+      this.stats.listenDrops++;
+      return true;
     }
     c.tcb.input(h, d.buf);
     return true;

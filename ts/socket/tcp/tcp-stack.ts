@@ -513,10 +513,7 @@ export class TcpStack implements TransportHandler, TcpHost {
   private dispatch(d: RxDatagram, h: TcpHeader): void {
     const c = this.conns.find(d, h);
     if (c !== null && c.inSynQueue && this.listenPath.cookieBeatsChild(c, d, h)) {
-      // The cookie wins: the child goes quietly and the listener rebuilds from the cookie.
-      const l = c.listener as TcpListener;
-      c.tcb.abortQuietly();
-      this.listenPath.input(l, d, h);
+      this.listenPath.replaceChild(c, d, h);
       return;
     }
     if (c !== null) {
