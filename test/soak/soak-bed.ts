@@ -213,8 +213,8 @@ function receive(s: Side, now: number): number {
   }
 }
 
-/** The worker loop's settle: the ACKs the batch owes and what the app wrote, in one flush. */
+/** The worker loop's settle: what the app wrote, what waited for room and the owed ACKs, in one flush. */
 function settle(s: Side): number {
-  s.tcp.sendOwedAcks();
+  s.tcp.settle();
   return s.iface.flush();
 }

@@ -1,5 +1,5 @@
-// The loop that drives two TCP stacks on an interface pair in virtual time. A round runs both
-// stacks' timers, polls both interfaces, ticks the interfaces every 100 ms of virtual time and
+// The loop that drives two TCP stacks on an interface pair in virtual time. A round settles
+// both stacks (what the test wrote), runs their timers, polls both interfaces, ticks the interfaces every 100 ms of virtual time and
 // lets callbacks run; when a round moved nothing, the clock jumps to the next event (a TCB
 // deadline or a frame the pair holds back), so retransmission timeouts cost no wall-clock time.
 import type { TcpStack } from '../../ts/socket/tcp/tcp-stack.js';
@@ -18,8 +18,17 @@ export function tcpRounds(
   bTcp: TcpStack,
 ): TcpRounds {
   let lastTick = clock.now();
+  // The worker loop's settle: what the app wrote or ended since, and the owed ACKs, in one flush.
+  const settle = (): void => {
+    aTcp.settle();
+    bTcp.settle();
+    a.flush();
+    b.flush();
+  };
   const round = async (): Promise<number> => {
-    // As the worker loop does: due timers first, so the polls' flushes send what they queued.
+    // As the worker loop does: settle what the test did since the last round, then due timers,
+    // so the polls' flushes send what they queued, and settle again after the callbacks.
+    settle();
     aTcp.runTimers();
     bTcp.runTimers();
     const n = a.poll() + b.poll();
@@ -29,6 +38,7 @@ export function tcpRounds(
       b.tick();
     }
     await new Promise((resolve) => setImmediate(resolve));
+    settle();
     return n;
   };
   const until = async (cond: () => boolean, max = 2000): Promise<boolean> => {

@@ -98,6 +98,13 @@ export class TcpStack implements TransportHandler, TcpHost {
   private readonly owedAcks = new WorkList<Tcb>();
   /** TCBs that mayTransmit() told to wait for device room, oldest first (each once). */
   private readonly waitingForRoom = new Set<Tcb>();
+  /**
+   * TCBs the app gave data or a FIN between passes: built at settle(), just before the flush
+   * that sends them, not when the app called (see mayTransmit).
+   */
+  private readonly outputAtSettle = new Set<Tcb>();
+  /** Nonzero while the stack itself runs: input, timers, settle. */
+  private stackDepth = 0;
   private readonly isnLocal = new Uint8Array(16);
   private readonly isnRemote = new Uint8Array(16);
   /** While a connect takes over a TIME-WAIT (twReuse): the lowest ISS it may use, else -1. */
@@ -396,8 +403,30 @@ export class TcpStack implements TransportHandler, TcpHost {
    * the ACKs deferred in the last batch that nothing has carried since.
    */
   settle(): void {
-    if (this.waitingForRoom.size > 0) this.resumeWaiting();
-    this.sendOwedAcks();
+    this.stackDepth++;
+    try {
+      if (this.waitingForRoom.size > 0) this.resumeWaiting();
+      if (this.outputAtSettle.size > 0) this.sendAppOutput();
+      this.sendOwedAcks();
+    } finally {
+      this.stackDepth--;
+    }
+  }
+
+  /**
+   * What the app wrote or ended since the last pass, while there is room; the rest waits for
+   * room like any other output. Building it here, at the flush, rather than in the app's call
+   * starts each retransmission timer when its segment leaves: an app that ends 20,000
+   * connections in one callback spends a good part of an RTO in that callback, and segments
+   * built at its start would time out before their ACKs could be read.
+   */
+  private sendAppOutput(): void {
+    const pending = this.outputAtSettle;
+    for (const tcb of pending) {
+      pending.delete(tcb);
+      if (this.iface.txRoom() > 0) tcb.resumeOutput();
+      else this.waitingForRoom.add(tcb);
+    }
   }
 
   /**
@@ -430,6 +459,15 @@ export class TcpStack implements TransportHandler, TcpHost {
    * while a few per pass go out as completions come back). Returns how many ran.
    */
   runTimers(now: number = this.clock.now(), max = 100_000): number {
+    this.stackDepth++;
+    try {
+      return this.runDueTimers(now, max);
+    } finally {
+      this.stackDepth--;
+    }
+  }
+
+  private runDueTimers(now: number, max: number): number {
     this.refileMoved();
     const heap = this.heap;
     let ran = 0;
@@ -505,7 +543,12 @@ export class TcpStack implements TransportHandler, TcpHost {
     }
     if (d.toGroup) return InputResult.Done; // RFC 1122 4.2.3.10: TCP is unicast only
     this.stats.inSegs++;
-    this.dispatch(d, h);
+    this.stackDepth++;
+    try {
+      this.dispatch(d, h);
+    } finally {
+      this.stackDepth--;
+    }
     return InputResult.Done;
   }
 
@@ -542,7 +585,16 @@ export class TcpStack implements TransportHandler, TcpHost {
     this.output.transmit(tcb, seg);
   }
 
+  /**
+   * Input, timers and settle() build segments at once. A call from the app (write, end) between
+   * passes leaves them for settle(), which the loop runs before its flush: the frames leave at
+   * the same moment either way, and the clock the TCB reads is the one they leave by.
+   */
   mayTransmit(tcb: Tcb): boolean {
+    if (this.stackDepth === 0) {
+      this.outputAtSettle.add(tcb);
+      return false;
+    }
     if (this.iface.txRoom() > 0) return true;
     this.waitingForRoom.add(tcb);
     return false;
