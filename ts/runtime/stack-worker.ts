@@ -52,8 +52,11 @@ interface Capture {
  */
 const CAPTURE_FLUSH_MS = 1000;
 
-/** Longest the TCP timers wait while full receive batches keep coming (see the poll target). */
-const TIMERS_DEFERRED_MS = 10;
+/**
+ * How many frames full receive batches may bring in before the TCP timers run anyway (see the
+ * poll target): the default fill target, i.e. what the kernel can have waiting in the ring.
+ */
+const TIMERS_DEFERRED_FRAMES = 4096;
 
 function startCapture(file: string): Capture {
   const writer = new PcapWriter(file);
@@ -239,7 +242,8 @@ const api = {
       udp,
       tcp,
     };
-    let timersRanAt = 0;
+    /** Frames read by the current run of full receive batches (0 while the ring keeps up). */
+    let backlogRead = 0;
     const target: PollTarget = {
       // One pass: one receive batch, ending with one flush (iface.poll), then the due TCP timers
       // (delayed ACK 40 ms, RTO >= 200 ms; a heap peek when idle) once the ring is drained. TCP
@@ -255,11 +259,18 @@ const api = {
           tcp.endBatch();
         }
         // Input before timers, as Linux's softirq reads the ring before its timers fire: after
-        // a stall (the thread descheduled, a long app callback) the ACK that stops a
+        // a stall (the thread descheduled, long app callbacks) the ACK that stops a
         // retransmission timer may be waiting in the ring. So timers wait while full batches
-        // come in, but no longer than TIMERS_DEFERRED_MS under a flood.
-        if (received >= device.batch && now - timersRanAt < TIMERS_DEFERRED_MS) return received;
-        timersRanAt = now;
+        // come in, until this run of full batches has read as many frames as the ring can hold:
+        // whatever waited when the stall ended has been read by then. Counted in frames, not
+        // milliseconds: the app's callbacks between passes can take longer than the RTO's
+        // margin (20,000 connections ended at once on a loaded machine: 80-170 ms a turn), and
+        // a time limit let the timers fire while those ACKs still waited (tens of spurious RTOs).
+        if (received >= device.batch) {
+          backlogRead += received;
+          if (backlogRead < TIMERS_DEFERRED_FRAMES) return received;
+        }
+        backlogRead = 0;
         // Due timers count as work: the loop keeps polling (not parking) until all have run.
         return received + tcp.runTimers(now, device.batch);
       },
