@@ -400,7 +400,8 @@ export class TcpStack implements TransportHandler, TcpHost {
   /**
    * The end of a pass, after the application's callbacks and before the device flush:
    * connections that waited for device room send (oldest first, while there is room), then
-   * the ACKs deferred in the last batch that nothing has carried since.
+   * what the application wrote or ended since the last pass, then the ACKs deferred in the
+   * last batch that nothing has carried since.
    */
   settle(): void {
     this.stackDepth++;
