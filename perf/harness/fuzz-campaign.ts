@@ -493,12 +493,16 @@ export async function runFuzzCampaign(
     );
     const first = passes[0];
     const heap = (p: FuzzPassReport) => p.workerHeap?.heapUsed ?? NaN;
+    // The worker's JS heap is judged by what it uses after a full GC. What V8 reserves for it
+    // (heapTotal) grows by V8's own policy: on Node 26 it grew 15 MiB between the first two
+    // passes while the heap used stayed flat. So the anonymous RSS is judged without it.
+    const outsideHeap = (p: FuzzPassReport) => p.ownedRssBytes - (p.workerHeap?.heapTotal ?? 0);
     const memoryProblems: string[] = [];
     for (const p of passes.slice(1)) {
-      if (p.ownedRssBytes > first.ownedRssBytes * 1.1) {
+      if (outsideHeap(p) > outsideHeap(first) * 1.1) {
         memoryProblems.push(
-          `anonymous RSS after pass ${p.pass} is ` +
-            `${(p.ownedRssBytes / first.ownedRssBytes).toFixed(3)}x the first`,
+          `anonymous RSS outside the worker's JS heap after pass ${p.pass} is ` +
+            `${(outsideHeap(p) / outsideHeap(first)).toFixed(3)}x the first`,
         );
       }
       if (!(heap(p) <= heap(first) * 1.1)) {
@@ -510,9 +514,9 @@ export async function runFuzzCampaign(
     check(
       'memory',
       memoryProblems,
-      'anonymous RSS and the worker heap (after a full GC) after each pass within 10% of the ' +
-        'first: ' +
-        passes.map((p) => `${mib(p.ownedRssBytes)} (${mib(heap(p))})`).join(', ') +
+      "anonymous RSS outside the worker's JS heap, and the heap it uses after a full GC, " +
+        'after each pass within 10% of the first: ' +
+        passes.map((p) => `${mib(outsideHeap(p))} (${mib(heap(p))})`).join(', ') +
         ' MiB',
     );
     const ledger: string[] = [];
