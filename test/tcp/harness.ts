@@ -148,6 +148,10 @@ export class Endpoint implements TcpHost {
   deadlineChanged(): void {}
 
   /** The harness's wire never runs short of room. */
+  defersOutput(): boolean {
+    return false;
+  }
+
   mayTransmit(): boolean {
     return true;
   }

@@ -74,6 +74,12 @@ export interface TcpHost {
    * and dropped, which only a retransmission timeout would repair.
    */
   mayTransmit(tcb: Tcb): boolean;
+  /**
+   * Whether the host builds `tcb`'s output later, at its flush, rather than now: it then calls
+   * tcb.resumeOutput() before that flush. Asked each time the TCB is about to send what its
+   * windows allow; a host that sends at once says false.
+   */
+  defersOutput(tcb: Tcb): boolean;
   /** RFC 6528 ISN for the TCB's 4-tuple (see isn.ts). */
   initialSequence(tcb: Tcb): number;
   /** Something happened on `tcb` (see TcpEvent). Called synchronously from TCB methods. */

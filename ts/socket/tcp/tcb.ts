@@ -93,6 +93,11 @@ export class TcpContext {
    * the clock.
    */
   batchNow = -1;
+  /**
+   * The owner's latest clock reading (a batch's or a settle's), -1 before the first: for what
+   * needs only a pass's precision, as Linux's tcp_mstamp serves receive-buffer auto-tuning.
+   */
+  passNow = -1;
   constructor(
     readonly clock: Clock,
     readonly host: TcpHost,
@@ -271,7 +276,8 @@ export class Tcb {
   private beginCall(): boolean {
     if (this.inCall) return false;
     this.inCall = true;
-    this.callNow = NaN;
+    // Inside the owner's batch or settle, its reading; otherwise the first now() reads one.
+    this.callNow = this.ctx.batchNow >= 0 ? this.ctx.batchNow : NaN;
     return true;
   }
 
@@ -367,7 +373,9 @@ export class Tcb {
   private readData(dst: Uint8Array, off: number, len: number): number {
     const n = this.receiveBuffer.read(dst, off, len);
     if (n === 0) return 0;
-    this.receiveBuffer.autotune(this.now(), this.rtt.hasSample ? this.rtt.srtt : 100);
+    const passNow = this.ctx.passNow;
+    const now = passNow >= 0 ? passNow : this.now();
+    this.receiveBuffer.autotune(now, this.rtt.hasSample ? this.rtt.srtt : 100);
     if (canReceiveData(this.state) && this.windowUpdateWorthSending()) this.sendAck();
     return n;
   }
@@ -1217,6 +1225,7 @@ export class Tcb {
 
   /** Send what windows, Nagle and loss recovery allow, then any ACK still owed. */
   private output(): void {
+    if (this.ctx.host.defersOutput(this)) return;
     const now = this.now();
     if (this.isSendingState()) {
       this.cwndLimited = false;

@@ -32,6 +32,10 @@ export class TcpConn {
   deadline = Infinity;
   /** Listed in the stack's moved-deadline list, to be re-filed before timers are next looked at. */
   deadlineMoved = false;
+  /** Listed for the stack's settle(): the app wrote or ended between passes. */
+  outputDue = false;
+  /** In the stack's line of connections waiting for device room. */
+  waitingForRoom = false;
   /** The listener of a passive open until the application accepts it. */
   listener: TcpListener | null = null;
   inSynQueue = false;

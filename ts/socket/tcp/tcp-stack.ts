@@ -36,6 +36,7 @@ import { TcpConn, TcpListener } from './tcp-conn.js';
 import { TcpStats } from './tcp-stats.js';
 import { TimerHeap } from './timer-heap.js';
 import { WorkList } from '../work-list.js';
+import { WorkQueue } from '../work-queue.js';
 
 export { TcpStats } from './tcp-stats.js';
 
@@ -96,13 +97,13 @@ export class TcpStack implements TransportHandler, TcpHost {
   private readonly hdr = new TcpHeader();
   /** TCBs owing an ACK at the end of the current receive batch (ctx.ackBatch while open). */
   private readonly owedAcks = new WorkList<Tcb>();
-  /** TCBs that mayTransmit() told to wait for device room, oldest first (each once). */
-  private readonly waitingForRoom = new Set<Tcb>();
+  /** Connections that mayTransmit() told to wait for device room, oldest first (each once). */
+  private readonly waitingForRoom = new WorkQueue<TcpConn>();
   /**
-   * TCBs the app gave data or a FIN between passes: built at settle(), just before the flush
-   * that sends them, not when the app called (see mayTransmit).
+   * Connections the app gave data or a FIN between passes: built at settle(), just before the
+   * flush that sends them, not when the app called (see defersOutput).
    */
-  private readonly outputAtSettle = new Set<Tcb>();
+  private readonly outputAtSettle = new WorkList<TcpConn>();
   /** Nonzero while the stack itself runs: input, timers, settle. */
   private stackDepth = 0;
   private readonly isnLocal = new Uint8Array(16);
@@ -390,6 +391,7 @@ export class TcpStack implements TransportHandler, TcpHost {
     this.sendOwedAcks();
     this.ctx.ackBatch = this.owedAcks;
     this.ctx.batchNow = now;
+    this.ctx.passNow = now;
   }
 
   endBatch(): void {
@@ -404,13 +406,20 @@ export class TcpStack implements TransportHandler, TcpHost {
    * last batch that nothing has carried since.
    */
   settle(): void {
+    const building = this.waitingForRoom.length > 0 || this.outputAtSettle.length > 0;
+    if (!building && this.owedAcks.length === 0) return;
+    // One clock reading for all it builds, taken now: the app's callbacks may have run long.
+    const ctx = this.ctx;
+    const outer = ctx.batchNow;
+    ctx.batchNow = ctx.passNow = this.clock.now();
     this.stackDepth++;
     try {
-      if (this.waitingForRoom.size > 0) this.resumeWaiting();
-      if (this.outputAtSettle.size > 0) this.sendAppOutput();
+      if (this.waitingForRoom.length > 0) this.resumeWaiting();
+      if (this.outputAtSettle.length > 0) this.sendAppOutput();
       this.sendOwedAcks();
     } finally {
       this.stackDepth--;
+      ctx.batchNow = outer;
     }
   }
 
@@ -423,11 +432,20 @@ export class TcpStack implements TransportHandler, TcpHost {
    */
   private sendAppOutput(): void {
     const pending = this.outputAtSettle;
-    for (const tcb of pending) {
-      pending.delete(tcb);
-      if (this.iface.txRoom() > 0) tcb.resumeOutput();
-      else this.waitingForRoom.add(tcb);
+    for (let i = 0; i < pending.length; i++) {
+      const c = pending.at(i);
+      c.outputDue = false;
+      if (this.iface.txRoom() > 0) c.tcb.resumeOutput();
+      else this.waitForRoom(c);
     }
+    pending.clear();
+  }
+
+  /** Puts the connection at the back of the line for device room, unless it is in it. */
+  private waitForRoom(c: TcpConn): void {
+    if (c.waitingForRoom) return;
+    c.waitingForRoom = true;
+    this.waitingForRoom.push(c);
   }
 
   /**
@@ -439,10 +457,12 @@ export class TcpStack implements TransportHandler, TcpHost {
   private resumeWaiting(): void {
     const waiting = this.waitingForRoom;
     let budget = Math.max(1, this.iface.device.batch >>> 2);
-    for (const tcb of waiting) {
+    // Only those in line now: one that waits again goes to the back, for a later pass.
+    for (let n = waiting.length; n > 0; n--) {
       if (budget-- === 0 || this.iface.txRoom() <= 0) return;
-      waiting.delete(tcb);
-      tcb.resumeOutput(); // may wait again, at the back of the line
+      const c = waiting.shift();
+      c.waitingForRoom = false;
+      c.tcb.resumeOutput();
     }
   }
 
@@ -589,15 +609,22 @@ export class TcpStack implements TransportHandler, TcpHost {
   /**
    * Input, timers and settle() build segments at once. A call from the app (write, end) between
    * passes leaves them for settle(), which the loop runs before its flush: the frames leave at
-   * the same moment either way, and the clock the TCB reads is the one they leave by.
+   * the same moment either way, and the clock the TCB reads is the one they leave by. Writes of
+   * one callback share segments, and the TCB's output path runs once for them.
    */
-  mayTransmit(tcb: Tcb): boolean {
-    if (this.stackDepth === 0) {
-      this.outputAtSettle.add(tcb);
-      return false;
+  defersOutput(tcb: Tcb): boolean {
+    if (this.stackDepth > 0) return false;
+    const c = tcb.context as TcpConn;
+    if (!c.outputDue) {
+      c.outputDue = true;
+      this.outputAtSettle.push(c);
     }
+    return true;
+  }
+
+  mayTransmit(tcb: Tcb): boolean {
     if (this.iface.txRoom() > 0) return true;
-    this.waitingForRoom.add(tcb);
+    this.waitForRoom(tcb.context as TcpConn);
     return false;
   }
 
