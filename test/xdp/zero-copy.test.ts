@@ -110,3 +110,59 @@ describe('zero copy between the AF_XDP rings and TypeScript', function () {
     assert.ok(device.audit().ok, device.audit().problems.join('; '));
   });
 });
+
+describe('XskPort handles: the data-path functions by id', function () {
+  let bed: TestBed;
+  let binding: XdpBinding;
+
+  before(async function () {
+    bed = await TestBed.up({ staticNeighbours: true });
+    binding = XdpBinding.open({ ifname: bed.engineIf, ipv4: [bed.engineIpv4] });
+  });
+
+  after(async function () {
+    try {
+      binding?.close();
+    } finally {
+      await bed?.down();
+    }
+  });
+
+  it('reach the open port by its handle, throw EBADF once it is closed, and never reuse one', async function () {
+    const { nodeXdp } = await import('../../ts/dev/xdp/native.js');
+    const native = nodeXdp();
+    const words = (n: number) => new Uint32Array(new SharedArrayBuffer(4 * n));
+    const socketId = binding.assignment(0).socketId;
+    const open = () =>
+      native.XskPort.open(socketId, {
+        rx: words(128),
+        tx: words(128),
+        fill: words(64),
+        comp: words(64),
+      });
+    const first = open();
+    const handle = first.handle;
+    assert.equal(native.xskRx(handle, 64), first.rx(64)); // nothing received: 0 both ways
+    assert.equal(native.xskComplete(handle, 64), 0);
+    first.close();
+    for (const call of [
+      () => native.xskRx(handle, 64),
+      () => native.xskFill(handle, 1),
+      () => native.xskTx(handle, 0),
+      () => native.xskComplete(handle, 64),
+    ]) {
+      assert.throws(call, (err: Error & { code?: string }) => err.code === 'EBADF');
+    }
+    const second = open();
+    try {
+      assert.notEqual(second.handle, handle);
+      assert.throws(
+        () => native.xskRx(handle, 64),
+        (err: Error & { code?: string }) => err.code === 'EBADF',
+      );
+      assert.equal(native.xskRx(second.handle, 64), 0);
+    } finally {
+      second.close();
+    }
+  });
+});

@@ -5,6 +5,7 @@
 //! Descriptors cross into JS as u32 pairs `[addr, len]` (UMEM is at most 4 GiB); fill and
 //! completion entries as single u32 addresses.
 
+use std::cell::{Cell, RefCell};
 use std::os::fd::RawFd;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -173,7 +174,83 @@ impl Drop for Inner {
 /// Exclusive data-path access to one AF_XDP socket.
 #[napi]
 pub struct XskPort {
-    inner: Option<Inner>,
+    /// Boxed so that its address, which this thread's port table holds, stays put.
+    inner: Option<Box<Inner>>,
+    /// The port's id in this thread's table (`handle`), for the data-path functions.
+    id: u32,
+}
+
+thread_local! {
+    /// This thread's open ports by id, for `xskRx`, `xskFill`, `xskTx` and `xskComplete`. A
+    /// napi-rs class method takes a reference to `this`, records a native borrow and allocates on
+    /// every call: most of a tcp-rr worker's native time went there, four times per loop pass.
+    /// A plain function with integer arguments does none of that. Ids are never reused, so a
+    /// stale id finds nothing rather than another port.
+    static PORTS: RefCell<Vec<(u32, NonNull<Inner>)>> = const { RefCell::new(Vec::new()) };
+    static NEXT_PORT_ID: Cell<u32> = const { Cell::new(1) };
+}
+
+fn register_port(inner: &mut Inner) -> u32 {
+    let id = NEXT_PORT_ID.with(|next| {
+        let id = next.get();
+        next.set(id.wrapping_add(1).max(1));
+        id
+    });
+    PORTS.with(|ports| ports.borrow_mut().push((id, NonNull::from(inner))));
+    id
+}
+
+fn unregister_port(id: u32) {
+    PORTS.with(|ports| ports.borrow_mut().retain(|&(i, _)| i != id));
+}
+
+/// Runs `f` on the open port `id` of this thread; EBADF when there is none.
+fn with_port<R>(id: u32, f: impl FnOnce(&mut Inner) -> Result<R>) -> Result<R> {
+    let found = PORTS.with(|ports| {
+        ports
+            .borrow()
+            .iter()
+            .find(|&&(i, _)| i == id)
+            .map(|&(_, p)| p)
+    });
+    let mut ptr = found.ok_or_else(|| err("EBADF", "this XskPort is closed"))?;
+    // SAFETY: the pointer is the boxed Inner of a live XskPort of this thread: close() and Drop
+    // take it out of the table before the box is freed, and the table is thread-local, so no
+    // other thread sees it. JS makes one native call at a time on this thread and none of these
+    // calls re-enters JS, so no other reference to this Inner exists while `f` runs.
+    f(unsafe { ptr.as_mut() })
+}
+
+impl Drop for XskPort {
+    fn drop(&mut self) {
+        if self.inner.is_some() {
+            unregister_port(self.id);
+        }
+    }
+}
+
+/// `port.rx(max)` of the port with this `handle`, without the method call's per-call costs.
+#[napi]
+pub fn xsk_rx(handle: u32, max: u32) -> Result<u32> {
+    with_port(handle, |p| p.rx(max))
+}
+
+/// `port.fill(count)` of the port with this `handle`.
+#[napi]
+pub fn xsk_fill(handle: u32, count: u32) -> Result<u32> {
+    with_port(handle, |p| p.fill(count))
+}
+
+/// `port.tx(count)` of the port with this `handle`.
+#[napi]
+pub fn xsk_tx(handle: u32, count: u32) -> Result<u32> {
+    with_port(handle, |p| p.tx(count))
+}
+
+/// `port.complete(max)` of the port with this `handle`.
+#[napi]
+pub fn xsk_complete(handle: u32, max: u32) -> Result<u32> {
+    with_port(handle, |p| Ok(p.complete(max)))
 }
 
 #[napi]
@@ -243,26 +320,35 @@ impl XskPort {
                 Consumer::new(socket.comp.ptrs()),
             )
         };
+        let mut inner = Box::new(Inner {
+            rx,
+            tx,
+            fill,
+            comp,
+            rx_words,
+            tx_words,
+            fill_words,
+            comp_words,
+            fd: socket.raw_fd(),
+            need_wakeup: socket.need_wakeup,
+            umem_size: socket.umem.size,
+            frame_size: u64::from(socket.umem.frame_size),
+            multi_buffer: socket.multi_buffer,
+            tx_chain: Vec::new(),
+            frames,
+            socket,
+        });
+        let id = register_port(&mut inner);
         Ok(XskPort {
-            inner: Some(Inner {
-                rx,
-                tx,
-                fill,
-                comp,
-                rx_words,
-                tx_words,
-                fill_words,
-                comp_words,
-                fd: socket.raw_fd(),
-                need_wakeup: socket.need_wakeup,
-                umem_size: socket.umem.size,
-                frame_size: u64::from(socket.umem.frame_size),
-                multi_buffer: socket.multi_buffer,
-                tx_chain: Vec::new(),
-                frames,
-                socket,
-            }),
+            inner: Some(inner),
+            id,
         })
+    }
+
+    /// The id the data-path functions (`xskRx`, `xskFill`, `xskTx`, `xskComplete`) take.
+    #[napi(getter)]
+    pub fn handle(&self) -> u32 {
+        self.id
     }
 
     /// Moves up to `max` received descriptors into `rx` as `[addr, len]` pairs; returns how many.
@@ -324,6 +410,9 @@ impl XskPort {
     /// Gives up the data path; the socket can be opened by another port.
     #[napi]
     pub fn close(&mut self) {
+        if self.inner.is_some() {
+            unregister_port(self.id);
+        }
         self.inner = None;
     }
 }
@@ -331,7 +420,7 @@ impl XskPort {
 impl XskPort {
     fn inner(&mut self) -> Result<&mut Inner> {
         self.inner
-            .as_mut()
+            .as_deref_mut()
             .ok_or_else(|| err("EBADF", "this XskPort is closed"))
     }
 }

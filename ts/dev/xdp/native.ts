@@ -194,6 +194,8 @@ export interface PortBuffers {
 
 /** The data path of one socket: one native call per batch, descriptors in shared arrays. */
 export interface NativeXskPort {
+  /** The id xskRx, xskFill, xskTx and xskComplete take (the data path's calls). */
+  readonly handle: number;
   rx(max: number): number;
   fill(count: number): number;
   tx(count: number): number;
@@ -241,6 +243,12 @@ export interface NodeXdp {
   Umem: new (memory: Uint8Array, opts: UmemOptions) => NativeUmem;
   XskSocket: { create(umem: NativeUmem, opts: XskOptions): NativeXskSocket };
   XskPort: { open(socketId: number, buffers: PortBuffers): NativeXskPort };
+  // The data path of an XskPort by its handle: the same as its methods, as plain functions that
+  // skip the per-call costs of a class method (see crates/node-xdp/src/port.rs).
+  xskRx(handle: number, max: number): number;
+  xskFill(handle: number, count: number): number;
+  xskTx(handle: number, count: number): number;
+  xskComplete(handle: number, max: number): number;
   XskPollSet: { open(socketIds: number[]): NativeXskPollSet };
   XdpProgram: {
     attach(

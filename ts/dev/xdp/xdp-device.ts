@@ -1,7 +1,7 @@
 // The worker-side device over one AF_XDP socket: batched RX, fill, TX and completion calls on
 // descriptor arrays in shared memory, a free stack of frames, and the frame ledger. Packet bytes
 // are never copied: callers read and write `bytes` at `umemOffset + addr`.
-import { nodeXdp, type NativeXskPort, type RingCounts } from './native.js';
+import { nodeXdp, type NativeXskPort, type NodeXdp, type RingCounts } from './native.js';
 import type { FrameAccount, FrameDevice } from '../frame-device.js';
 import { FrameLedger, FramePlace } from './frame-ledger.js';
 import { type DeviceCounters, UmemDevice } from './umem-device.js';
@@ -74,6 +74,9 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
   };
 
   private readonly port: NativeXskPort;
+  /** The addon, whose xskRx/xskFill/xskTx/xskComplete run the port's data path by handle. */
+  private readonly native: NodeXdp;
+  private readonly handle: number;
   private readonly fillAddrs: Uint32Array;
   private readonly compAddrs: Uint32Array;
   private sentNotReaped = 0;
@@ -143,13 +146,15 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
     // A batch-sized top-up per poll left the ring a few batches deep when the first burst came
     // (the loop parks between polls), so a burst outran it and the kernel dropped frames.
     this.fillAddrs = shared(Math.max(this.fillTarget, 1));
-    this.port = nodeXdp().XskPort.open(config.socketId, {
+    this.native = nodeXdp();
+    this.port = this.native.XskPort.open(config.socketId, {
       rx: this.rxDesc,
       tx: this.txDesc,
       fill: this.fillAddrs,
       comp: this.compAddrs,
       umem: this.bytes,
     });
+    this.handle = this.port.handle;
     this.ledger = new FrameLedger(config.firstFrame, config.frameCount);
     this.refill();
   }
@@ -160,7 +165,7 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
     if (want > this.freeTop) want = this.freeTop;
     if (want <= 0) return 0;
     for (let i = 0; i < want; i++) this.fillAddrs[i] = this.freeStack[this.freeTop - 1 - i];
-    const n = this.port.fill(want);
+    const n = this.native.xskFill(this.handle, want);
     for (let i = 0; i < n; i++) {
       const addr = this.freeStack[--this.freeTop];
       this.ledger.move(addr >>> this.shift, FramePlace.Free, FramePlace.Fill);
@@ -171,7 +176,7 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
 
   /** Takes up to one batch of received packets; their [addr, len] are in rxDesc. */
   receive(): number {
-    const n = this.port.rx(this.batch);
+    const n = this.native.xskRx(this.handle, this.batch);
     const desc = this.rxDesc;
     const ok = this.rxChecksumOk;
     let bytes = 0;
@@ -293,10 +298,10 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
     if (count === 0) {
       // In copy mode the kernel sends a bounded number of frames per wake-up; frames still in
       // the TX ring would wait for the next send otherwise, so keep kicking until they are done.
-      if (this.txWaiting) this.txWaiting = this.port.tx(0) >>> 31 === 1;
+      if (this.txWaiting) this.txWaiting = this.native.xskTx(this.handle, 0) >>> 31 === 1;
       return 0;
     }
-    const r = this.port.tx(count);
+    const r = this.native.xskTx(this.handle, count);
     this.txWaiting = r >>> 31 === 1;
     const n = r & TX_COUNT_MASK;
     const desc = this.txDesc;
@@ -338,7 +343,7 @@ export class XdpDevice extends UmemDevice implements FrameDevice {
 
   /** Reaps completed TX frames back into the free stack. One native call. */
   reap(): number {
-    const n = this.port.complete(this.compAddrs.length);
+    const n = this.native.xskComplete(this.handle, this.compAddrs.length);
     const comp = this.compAddrs;
     for (let i = 0; i < n; i++) {
       const base = comp[i] & ~(this.frameSize - 1);
