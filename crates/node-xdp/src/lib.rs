@@ -19,6 +19,7 @@
 use napi_derive::napi;
 
 pub mod bpf;
+pub mod data_path;
 pub mod dispatch;
 pub mod error;
 pub mod ethtool;

@@ -181,11 +181,8 @@ pub struct XskPort {
 }
 
 thread_local! {
-    /// This thread's open ports by id, for `xskRx`, `xskFill`, `xskTx` and `xskComplete`. A
-    /// napi-rs class method takes a reference to `this`, records a native borrow and allocates on
-    /// every call: most of a tcp-rr worker's native time went there, four times per loop pass.
-    /// A plain function with integer arguments does none of that. Ids are never reused, so a
-    /// stale id finds nothing rather than another port.
+    /// This thread's open ports by id, for the data-path functions of data_path.rs. Ids are
+    /// never reused, so a stale id finds nothing rather than another port.
     static PORTS: RefCell<Vec<(u32, NonNull<Inner>)>> = const { RefCell::new(Vec::new()) };
     static NEXT_PORT_ID: Cell<u32> = const { Cell::new(1) };
 }
@@ -229,27 +226,23 @@ impl Drop for XskPort {
     }
 }
 
-/// `port.rx(max)` of the port with this `handle`, without the method call's per-call costs.
-#[napi]
-pub fn xsk_rx(handle: u32, max: u32) -> Result<u32> {
+/// `port.rx(max)` of the port with this `handle` (data_path.rs exports it as `xskRx`).
+pub(crate) fn rx_by_handle(handle: u32, max: u32) -> Result<u32> {
     with_port(handle, |p| p.rx(max))
 }
 
-/// `port.fill(count)` of the port with this `handle`.
-#[napi]
-pub fn xsk_fill(handle: u32, count: u32) -> Result<u32> {
+/// `port.fill(count)` of the port with this `handle` (`xskFill`).
+pub(crate) fn fill_by_handle(handle: u32, count: u32) -> Result<u32> {
     with_port(handle, |p| p.fill(count))
 }
 
-/// `port.tx(count)` of the port with this `handle`.
-#[napi]
-pub fn xsk_tx(handle: u32, count: u32) -> Result<u32> {
+/// `port.tx(count)` of the port with this `handle` (`xskTx`).
+pub(crate) fn tx_by_handle(handle: u32, count: u32) -> Result<u32> {
     with_port(handle, |p| p.tx(count))
 }
 
-/// `port.complete(max)` of the port with this `handle`.
-#[napi]
-pub fn xsk_complete(handle: u32, max: u32) -> Result<u32> {
+/// `port.complete(max)` of the port with this `handle` (`xskComplete`).
+pub(crate) fn complete_by_handle(handle: u32, max: u32) -> Result<u32> {
     with_port(handle, |p| Ok(p.complete(max)))
 }
 
@@ -345,7 +338,7 @@ impl XskPort {
         })
     }
 
-    /// The id the data-path functions (`xskRx`, `xskFill`, `xskTx`, `xskComplete`) take.
+    /// The id the data-path functions take (`xskRx`, `xskFill`, `xskTx`, `xskComplete`; data_path.rs).
     #[napi(getter)]
     pub fn handle(&self) -> u32 {
         self.id
