@@ -3,6 +3,9 @@
 // milliseconds so the app's timers, promises and I/O keep running.
 import { defaultBackoff, IdleAction, IdleBackoff } from '../worker/idle-backoff.js';
 
+// Node's global `performance` is a getter: looked up once, not on every pass.
+const PERFORMANCE = performance;
+
 export interface PollTarget {
   /** One batch of work; returns frames handled. */
   poll(): number;
@@ -69,17 +72,17 @@ export class StackLoop {
     }
     const target = this.target;
     target.settle();
-    const end = performance.now() + SLICE_MS;
+    const end = PERFORMANCE.now() + SLICE_MS;
     let work: number;
     for (;;) {
-      const now = performance.now();
+      const now = PERFORMANCE.now();
       if (now - this.lastTick >= TICK_MS) {
         this.lastTick = now;
         target.tick();
       }
       this.passes++;
       work = target.poll();
-      if (this.backoff.next(work) === IdleAction.Park) {
+      if (this.backoff.next(work, now) === IdleAction.Park) {
         target.park(this.backoff.parkMs);
         break;
       }

@@ -6,6 +6,9 @@
 //   on the socket, so an idle engine uses next to no CPU. Every park also gives the Node event loop
 //   a turn, so the app's timers, promises and fs callbacks keep running.
 
+// Node's global `performance` is a getter: looked up once, not on every pass of a spinning loop.
+const PERFORMANCE = performance;
+
 export interface BackoffPolicy {
   /** Idle passes that retry at once before parking. */
   spinPasses: number;
@@ -43,7 +46,7 @@ const WINDOW_MS = 2;
 export class IdleBackoff {
   private idlePasses = 0;
   private lastWorkAt = 0;
-  private windowStart = performance.now();
+  private windowStart = PERFORMANCE.now();
   private windowPackets = 0;
   /** Smoothed packets per millisecond. */
   private ratePerMs = 0;
@@ -57,9 +60,12 @@ export class IdleBackoff {
     private readonly policy: BackoffPolicy = defaultBackoff,
   ) {}
 
-  /** Call after every pass with the work it did; says what to do next. */
-  next(work: number): IdleAction {
-    this.track(work);
+  /**
+   * Call after every pass with the work it did; says what to do next. `now` is the pass's
+   * performance.now() when the caller has one.
+   */
+  next(work: number, now: number = PERFORMANCE.now()): IdleAction {
+    this.track(work, now);
     if (work >= this.batch) {
       this.idlePasses = 0;
       return IdleAction.Continue;
@@ -88,9 +94,8 @@ export class IdleBackoff {
   /** performance.now() of the latest pass. */
   private now = 0;
 
-  private track(work: number): void {
+  private track(work: number, now: number): void {
     this.windowPackets += work;
-    const now = performance.now();
     this.now = now;
     if (work > 0) this.lastWorkAt = now;
     const elapsed = now - this.windowStart;
