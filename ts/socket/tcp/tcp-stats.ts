@@ -38,7 +38,19 @@ export class TcpStats {
   /** Segments the interface could not send (no frame, no route): retransmission covers them. */
   outErrors = 0;
 
+  readonly #established: EstablishedCount;
+
+  /**
+   * One getter for every instance: an accessor defined with a different function per instance
+   * gives each its own map, and V8 turns the second and later ones into dictionary objects, so
+   * the counters the fast path bumps (inSegs, outSegs) became slow property stores.
+   */
+  static readonly #readCurrEstab = function (this: TcpStats): number {
+    return this.#established();
+  };
+
   constructor(established: EstablishedCount = () => 0) {
-    Object.defineProperty(this, 'currEstab', { get: established, enumerable: true });
+    this.#established = established;
+    Object.defineProperty(this, 'currEstab', { get: TcpStats.#readCurrEstab, enumerable: true });
   }
 }
