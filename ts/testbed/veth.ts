@@ -133,6 +133,15 @@ async function configurePeerEnd(cfg: VethConfig): Promise<void> {
   await mustRun(ipn.concat(['link', 'set', 'dev', 'lo', 'up']));
   // No DAD on the peer: its link-local and global addresses are usable at once.
   await mustRun(inNetns(netns, ['sysctl', '-qw', `net.ipv6.conf.${dev}.accept_dad=0`]));
+  // The peer is the load generator of the connection-rate modes (tcp-crr: a connection per
+  // request, each left in TIME-WAIT at the peer for 60 s). Linux's connect() takes the even ports
+  // of the ephemeral range first and, once they are all in TIME-WAIT, probes every one of them
+  // before an odd one: past about 14,000 connections each connect() cost milliseconds, whatever
+  // server answered, and both the engine and Node measured the same 3,100 connections/s. So the
+  // peer uses every unprivileged port, and takes over a TIME-WAIT more than a second old
+  // (tcp_tw_reuse, safe with the timestamps both servers use: RFC 7323 5, PAWS).
+  await mustRun(inNetns(netns, ['sysctl', '-qw', 'net.ipv4.ip_local_port_range=1024 65535']));
+  await mustRun(inNetns(netns, ['sysctl', '-qw', 'net.ipv4.tcp_tw_reuse=1']));
   await mustRun(ipn.concat(['link', 'set', 'dev', dev, 'mtu', String(cfg.mtu)]));
   // With TX checksum offload the kernel sends partial checksums, which reach AF_XDP as invalid
   // (docs/architecture.md#verified-platform-facts).
