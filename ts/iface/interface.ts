@@ -5,7 +5,7 @@
 // address states), so what one worker learns, all use. See ts/iface/README.md.
 
 import type { FrameDevice } from '../dev/frame-device.js';
-import type { Clock } from '../dev/memory/clock.js';
+import { type Clock, monotonicNow } from '../dev/memory/clock.js';
 import { bytesEqual } from '../wire/bytes.js';
 import { DropReason, dropCountsByName, type DropCounters } from '../wire/drop-reason.js';
 import { EthernetHeader, EtherType, isBroadcastMac, parseEthernet } from '../wire/ethernet.js';
@@ -78,12 +78,9 @@ export function createSharedInterfaceState(neighbourCapacity = 1024): SharedInte
 
 // Read once: the getter returns a new boxed double on every call.
 const TIME_ORIGIN = performance.timeOrigin;
-// Node defines the global `performance` with a getter: looked up per call, it cost as much as
-// the clock read itself on the request/response path.
-const PERFORMANCE = performance;
 
 /** Epoch-aligned milliseconds: the same base in every thread (performance.now() is not). */
-export const sharedClock: Clock = { now: () => TIME_ORIGIN + PERFORMANCE.now() };
+export const sharedClock: Clock = { now: () => TIME_ORIGIN + monotonicNow() };
 
 const PMTU_EXPIRE_INTERVAL_MS = 10_000;
 

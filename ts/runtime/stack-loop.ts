@@ -2,9 +2,7 @@
 // when idle (ts/worker/idle-backoff.ts), giving the Node event loop a turn at least every few
 // milliseconds so the app's timers, promises and I/O keep running.
 import { defaultBackoff, IdleAction, IdleBackoff } from '../worker/idle-backoff.js';
-
-// Node's global `performance` is a getter: looked up once, not on every pass.
-const PERFORMANCE = performance;
+import { monotonicNow } from '../dev/memory/clock.js';
 
 export interface PollTarget {
   /** One batch of work; returns frames handled. */
@@ -72,10 +70,10 @@ export class StackLoop {
     }
     const target = this.target;
     target.settle();
-    const end = PERFORMANCE.now() + SLICE_MS;
+    const end = monotonicNow() + SLICE_MS;
     let work: number;
     for (;;) {
-      const now = PERFORMANCE.now();
+      const now = monotonicNow();
       if (now - this.lastTick >= TICK_MS) {
         this.lastTick = now;
         target.tick();

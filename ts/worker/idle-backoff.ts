@@ -6,8 +6,7 @@
 //   on the socket, so an idle engine uses next to no CPU. Every park also gives the Node event loop
 //   a turn, so the app's timers, promises and fs callbacks keep running.
 
-// Node's global `performance` is a getter: looked up once, not on every pass of a spinning loop.
-const PERFORMANCE = performance;
+import { monotonicNow } from '../dev/memory/clock.js';
 
 export interface BackoffPolicy {
   /** Idle passes that retry at once before parking. */
@@ -46,7 +45,7 @@ const WINDOW_MS = 2;
 export class IdleBackoff {
   private idlePasses = 0;
   private lastWorkAt = 0;
-  private windowStart = PERFORMANCE.now();
+  private windowStart = monotonicNow();
   private windowPackets = 0;
   /** Smoothed packets per millisecond. */
   private ratePerMs = 0;
@@ -64,7 +63,7 @@ export class IdleBackoff {
    * Call after every pass with the work it did; says what to do next. `now` is the pass's
    * performance.now() when the caller has one.
    */
-  next(work: number, now: number = PERFORMANCE.now()): IdleAction {
+  next(work: number, now: number = monotonicNow()): IdleAction {
     this.track(work, now);
     if (work >= this.batch) {
       this.idlePasses = 0;

@@ -2,6 +2,7 @@
 // its four rings (DispatchedDevice) and runs a packet loop; the control plane is threads.js.
 import { expose } from 'threads/worker';
 import { DispatchedDevice, type WorkerHoldings } from '../dev/dispatch/dispatched-device.js';
+import { monotonicNow } from '../dev/memory/clock.js';
 import type { DispatchWorkerConfig } from '../dev/dispatch/dispatch-layout.js';
 import type { PacketLoop } from './loops/packet-loop.js';
 import { LoopWorkerState } from './loop-worker-state.js';
@@ -32,9 +33,9 @@ function runLoop(
   return new Promise((resolve) => {
     let idle = 0;
     const slice = (): void => {
-      const sliceEnd = performance.now() + SLICE_MS;
+      const sliceEnd = monotonicNow() + SLICE_MS;
       for (;;) {
-        const now = performance.now();
+        const now = monotonicNow();
         if (stopped() || loop.done() || now >= deadline) return resolve();
         if (loop.step() > 0) {
           idle = 0;
@@ -43,7 +44,7 @@ function runLoop(
         }
         if (++idle <= SPIN_PASSES) continue;
         idle = 0;
-        if (dev.waitForWork(PARK_MS) === 0 || performance.now() >= sliceEnd) break;
+        if (dev.waitForWork(PARK_MS) === 0 || monotonicNow() >= sliceEnd) break;
       }
       setImmediate(slice);
     };

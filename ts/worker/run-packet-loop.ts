@@ -2,6 +2,7 @@
 // them) keeps getting turns, with the idle back-off between passes.
 import type { PacketLoop } from './loops/packet-loop.js';
 import { IdleAction, IdleBackoff, nap } from './idle-backoff.js';
+import { monotonicNow } from '../dev/memory/clock.js';
 
 export interface ParkableDevice {
   readonly batch: number;
@@ -20,7 +21,7 @@ export function runPacketLoop(
   return new Promise((resolve) => {
     const slice = (): void => {
       for (let pass = 0; pass < 256; pass++) {
-        if (stopped() || loop.done() || performance.now() >= deadline) return resolve(backoff);
+        if (stopped() || loop.done() || monotonicNow() >= deadline) return resolve(backoff);
         const action = backoff.next(loop.step());
         if (action === IdleAction.Nap) nap(backoff.napMs);
         else if (action === IdleAction.Park) {
