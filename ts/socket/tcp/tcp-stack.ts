@@ -97,7 +97,7 @@ export class TcpStack implements TransportHandler, TcpHost {
   private readonly hdr = new TcpHeader();
   /** TCBs owing an ACK at the end of the current receive batch (ctx.ackBatch while open). */
   private readonly owedAcks = new WorkList<Tcb>();
-  /** Connections that mayTransmit() told to wait for device room, oldest first (each once). */
+  /** Connections waiting for device room (mayTransmit or settle found none), oldest first. */
   private readonly waitingForRoom = new WorkQueue<TcpConn>();
   /**
    * Connections the app gave data or a FIN between passes: built at settle(), just before the
