@@ -87,6 +87,8 @@ export interface BedSummary extends BedState, BedAddresses {
 }
 
 const MAX_QUEUES = 256;
+/** Linux's default gso_max_segs (GSO_MAX_SEGS), restored when the loss filter goes. */
+const GSO_MAX_SEGS = 65535;
 
 /** Whether the kernel has the netem qdisc; learnt from the first setNetem(). */
 let netemAvailable: boolean | undefined;
@@ -355,10 +357,12 @@ export class TestBed {
       await mustRun(['ip', '-n', this.netns, 'link', 'set', 'dev', sink, 'addrgenmode', 'none']);
     }
     await mustRun(['ip', '-n', this.netns, 'link', 'set', 'dev', sink, 'up']);
-    // Loss per segment: the filter sees what the peer's stack hands the veth, and with segment
-    // offloads on that can be one packet per burst of up to 64 KB, so "1%" of a 20 MB transfer
-    // may drop a handful of bursts or none.
-    await this.inNetns(['ethtool', '-K', this.peerIf, 'tso', 'off', 'gso', 'off']);
+    // Loss per segment: the filter sees the skbs the peer's stack hands the veth, before GSO
+    // splits them. Linux TCP builds GSO bursts of up to 64 KB even with `ethtool -K gso off`
+    // (it segments in software after the filter), so "1%" of a 20 MB transfer could drop a
+    // handful of bursts or none. gso_max_segs 1 makes every skb one segment; new connections
+    // read it when they pick their route (sk_setup_caps).
+    await this.setPeerGsoMaxSegs(1);
     await this.inNetns(['tc', 'qdisc', 'replace', 'dev', this.peerIf, 'clsact']);
     await this.inNetns(lossFilterArgs(this.peerIf, sink, pct));
   }
@@ -403,8 +407,15 @@ export class TestBed {
     if (/^qdisc (netem|tbf) \S+ root/m.test(shown)) {
       await this.inNetns([...tc, 'replace', 'dev', this.peerIf, 'root', ...PEER_ROOT_QDISC]);
     }
-    if (/^qdisc clsact /m.test(shown))
+    if (/^qdisc clsact /m.test(shown)) {
       await this.inNetns([...tc, 'del', 'dev', this.peerIf, 'clsact']);
+      await this.setPeerGsoMaxSegs(GSO_MAX_SEGS);
+    }
+  }
+
+  private async setPeerGsoMaxSegs(segs: number): Promise<void> {
+    const link = ['link', 'set', 'dev', this.peerIf, 'gso_max_segs', String(segs)];
+    await mustRun(['ip', '-n', this.netns, ...link]);
   }
 
   private inNetns(argv: string[]): Promise<CommandResult> {
