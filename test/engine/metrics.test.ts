@@ -2,7 +2,7 @@
 // engine with two workers serves TCP and UDP echo and Prometheus metrics on 127.0.0.1; the peer
 // sends UDP datagrams and opens TCP connections; two scrapes, parsed with a Prometheus text
 // parser, must show every worker's counters, increases in line with what the peer sent, and a
-// frame account that adds up. Also: the address is checked before anything starts, a taken port
+// frame account that adds up; scrapes taken while the peer sends parse whole and climb. Also: the address is checked before anything starts, a taken port
 // fails Engine.start with EADDRINUSE (and leaves nothing attached), the endpoint closes with the
 // engine, and `xdpnet run --metrics` serves the same.
 import assert from 'node:assert/strict';
@@ -25,6 +25,9 @@ const cli = path.join(here, '../../../bin/xdpnet.js');
 
 const DATAGRAMS = 300;
 const CONNECTIONS = 20;
+/** Round trips per flow for the scrapes taken during traffic: long enough to scrape many times. */
+const LONG_DATAGRAMS = 2500;
+const LONG_FLOWS = 2;
 
 /** The sum over workers of `name`'s increase from `a` to `b`. */
 function increase(a: Scrape, b: Scrape, name: string): number {
@@ -149,6 +152,38 @@ describe('engine: the metrics endpoint', function () {
       fetch(url, { signal: AbortSignal.timeout(5000) }),
       'the endpoint closes with the engine',
     );
+  });
+
+  it('answers scrapes while the peer sends: each parses whole, and the counts climb through the run', async function () {
+    engine = await start({ host: '127.0.0.1', port: 0 });
+    const url = engine.metricsUrl!;
+    const first = await scrape(url);
+    let running = true;
+    const traffic = runPeerPython(
+      bed!,
+      PY_ECHO_TRAFFIC,
+      [bed!.engineIpv4, String(LONG_DATAGRAMS), String(LONG_FLOWS), '0'],
+      60_000,
+    ).finally(() => (running = false));
+    // Scrapes whose answer came back before the peer finished: taken while its traffic ran.
+    const during: Scrape[] = [];
+    while (running) {
+      const s = await scrape(url);
+      if (running) during.push(s);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(await traffic, `${LONG_DATAGRAMS * LONG_FLOWS} 0`, 'every datagram echoed');
+    const last = await scrape(url);
+    const udpIn = (s: Scrape): number =>
+      samples(s, 'xdpnet_udp_in_datagrams_total').reduce((n, x) => n + x.value, 0);
+    const counts = during.map(udpIn);
+    const brief = `UDP InDatagrams: ${udpIn(first)} before, ${counts.join(' ')} during, ${udpIn(last)} after`;
+    assert.ok(
+      counts.some((n) => n > udpIn(first) && n < udpIn(last)),
+      `a scrape saw the traffic half way (${brief})`,
+    );
+    for (let i = 1; i < counts.length; i++) assert.ok(counts[i] >= counts[i - 1], brief);
+    for (const s of during) checkWorkers(s, 2);
   });
 
   it("with more workers than queues (software RSS), serves the dispatcher's counters and socket too", async function () {
