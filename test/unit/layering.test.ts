@@ -1,6 +1,7 @@
 // Layering: the public API (ts/api) sits on the socket and iface layers and never imports the
 // worker runtime (ts/runtime). The runtime is the layer that wires things: it builds a worker's
-// stack and hands it to the api (ts/api/worker-stack.ts), not the other way round.
+// stack and hands it to the api (ts/api/worker-stack.ts), not the other way round. Likewise the
+// CLI runs the perf harness, which never reaches back into the CLI.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -69,5 +70,10 @@ describe('layering', () => {
   it('no file under ts/api imports from ts/runtime', () => {
     assert.ok(tsFiles(path.join(root, 'ts/api')).length > 10, 'found the ts/api sources');
     assert.deepEqual(importsInto('ts/api', 'ts/runtime'), []);
+  });
+
+  it('perf does not import the CLI (the CLI runs perf, one direction only)', () => {
+    assert.ok(importsInto('ts/cli', 'perf').length > 0, 'the CLI does import perf');
+    assert.deepEqual(importsInto('perf', 'ts/cli'), []);
   });
 });
