@@ -172,7 +172,7 @@ async function ownedRss(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function xdpCounters(ifname: string): Promise<XdpCounters> {
+export async function xdpCounters(ifname: string): Promise<XdpCounters> {
   const { code, stdout, stderr } = await runCommand(['ethtool', '-S', ifname]);
   if (code !== 0)
     throw Object.assign(new Error(`ethtool -S ${ifname}: ${stderr}`), { code: 'EIO' });

@@ -2,11 +2,12 @@
 // and mutated frames (default 1,000,000) in four passes while a normal client exchanges data with
 // the echo app and checks every echo; then the campaign's checks (perf/harness/fuzz-campaign.ts):
 // the engine serves, RSS stays within 10% of its value after the first pass, every frame is
-// accounted for, every drop is counted by reason. Progress and the full report go to stderr; a
-// failed check fails the run (EFUZZ).
+// accounted for, every drop is counted by reason. Progress (--interval: the frames the engine's
+// XDP program saw, from the driver's counters), a line per pass and the full report go to
+// stderr; a failed check fails the run (EFUZZ).
 import type { PerfResult } from '../harness/perf-result.js';
 import { round } from '../harness/perf-result.js';
-import { runFuzzCampaign, type FuzzCampaignReport } from '../harness/fuzz-campaign.js';
+import { runFuzzCampaign, xdpCounters, type FuzzCampaignReport } from '../harness/fuzz-campaign.js';
 import { requireBed, type PerfTarget } from './common.js';
 
 const PASSES = 4;
@@ -37,19 +38,26 @@ export async function fuzz(target: PerfTarget): Promise<PerfResult> {
   const bed = requireBed(target, 'fuzz');
   const o = target.options;
   const count = o.count ?? DEFAULT_FUZZ_COUNT;
-  const report = await runFuzzCampaign(bed, {
-    seed: o.seed ?? 1,
-    count: Math.ceil(count / PASSES),
-    // The end of the first pass is the memory baseline: it must have warmed the engine up (code
-    // optimised, heaps grown to their working size). A 5,000-frame first pass had not, on
-    // Node 22: 10 MiB more anonymous memory after the second pass than after the first.
-    firstCount: Math.max(Math.ceil(count / PASSES), WARM_UP_FRAMES),
-    passes: PASSES,
-    rate: o.rate,
-    xdpMode: o.xdpMode,
-    bindMode: o.bindMode,
-    log: (line) => process.stderr.write(`  ${line}\n`),
-  });
+  const phase = {
+    side: 'engine' as const,
+    label: 'xdpnet under fuzz',
+    packets: async () => (await xdpCounters(bed.engineIf)).packets,
+  };
+  const report = await target.progress.during(phase, () =>
+    runFuzzCampaign(bed, {
+      seed: o.seed ?? 1,
+      count: Math.ceil(count / PASSES),
+      // The end of the first pass is the memory baseline: it must have warmed the engine up (code
+      // optimised, heaps grown to their working size). A 5,000-frame first pass had not, on
+      // Node 22: 10 MiB more anonymous memory after the second pass than after the first.
+      firstCount: Math.max(Math.ceil(count / PASSES), WARM_UP_FRAMES),
+      passes: PASSES,
+      rate: o.rate,
+      xdpMode: o.xdpMode,
+      bindMode: o.bindMode,
+      log: (line) => process.stderr.write(`  ${line}\n`),
+    }),
+  );
   process.stderr.write(`${summary(report)}\n${JSON.stringify(report)}\n`);
   if (!report.ok) {
     const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
