@@ -7,6 +7,8 @@
 // flow. More workers than queues need the Rust dispatcher (software RSS), which reads one queue:
 // only an interface with one queue can have more workers than queues.
 
+import { DEFAULT_FRAME_SIZE, needsMultiBuffer } from '../dev/xdp/umem-layout.js';
+
 /**
  * 'xdp': one worker reads every queue. 'steered': each worker reads its share of the queues and
  * hands the flows it does not own to their owner. 'dispatch': the software-RSS dispatcher reads
@@ -38,6 +40,28 @@ export function planBinding(ifname: string, workers: number, queues: number): Bi
     Array.from({ length: queues }, (_, q) => q).filter((q) => q % workers === w),
   );
   return { workers, queues, kind: workers === 1 ? 'xdp' : 'steered', queuesOf };
+}
+
+/**
+ * ENOTSUP when frames of `mtu` bytes need multi-buffer descriptor chains and `plan` is not one
+ * worker on a one-queue interface: chains are gathered by the device a worker reads itself
+ * (XdpDevice); the dispatcher, steering and multi-queue devices move one descriptor per packet.
+ */
+export function checkFrameFit(
+  plan: BindingPlan,
+  mtu: number,
+  frameSize = DEFAULT_FRAME_SIZE,
+  headroom = 0,
+): void {
+  if (!needsMultiBuffer(mtu, frameSize, headroom)) return;
+  if (plan.kind === 'xdp' && plan.queues === 1) return;
+  throw Object.assign(
+    new Error(
+      `MTU ${mtu} needs multi-buffer frames, which run on an interface with one queue and ` +
+        `one worker (got ${plan.queues} queues, ${plan.workers} workers)`,
+    ),
+    { code: 'ENOTSUP' },
+  );
 }
 
 export function unservedQueues(ifname: string, workers: number, queues: number): Error {

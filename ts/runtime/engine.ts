@@ -7,14 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { spawn, Thread, Worker, type ModuleThread } from 'threads';
 import { XdpBinding, type BindingFacts, type XdpBindingOptions } from '../dev/xdp/xdp-binding.js';
 import type { BusyPollOptions } from '../dev/xdp/busy-poll.js';
-import { planBinding, type BindingPlan } from './binding-plan.js';
+import { checkFrameFit, planBinding, type BindingPlan } from './binding-plan.js';
 import { chooseRss, type RssChoice, type RssMode } from './rss-choice.js';
 import { nicRssReading } from '../dev/xdp/nic-info.js';
 import { ProgrammedNicRss } from '../dev/xdp/nic-rss-writer.js';
 import { DispatchBinding } from '../dev/dispatch/dispatch-binding.js';
 import { createSteeringLayout, type SteeringLayout } from '../dev/steering/index.js';
 import { nodeXdp } from '../dev/xdp/native.js';
-import { needsMultiBuffer } from '../dev/xdp/umem-layout.js';
 import { createSharedInterfaceState } from '../iface/interface.js';
 import { linkLocalFromMac, type InterfaceConfig } from '../iface/config.js';
 import { parseMac } from '../wire/index.js';
@@ -135,20 +134,7 @@ function bind(
 ): Binding {
   const { queues } = plan;
   const maxWorkers = plan.workers;
-  const mtu = common.mtu ?? 1500;
-  if (needsMultiBuffer(mtu, common.frameSize ?? 2048, common.headroom ?? 0)) {
-    // Chains of descriptors are handled by the device a worker reads itself (XdpDevice); the
-    // dispatcher, steering and multi-queue devices move one descriptor per packet.
-    if (plan.kind !== 'xdp' || queues > 1) {
-      throw Object.assign(
-        new Error(
-          `MTU ${mtu} needs multi-buffer frames, which run on an interface with one queue and ` +
-            `one worker (got ${queues} queues, ${maxWorkers} workers)`,
-        ),
-        { code: 'ENOTSUP' },
-      );
-    }
-  }
+  checkFrameFit(plan, common.mtu ?? 1500, common.frameSize, common.headroom);
   if (plan.kind === 'dispatch') {
     return {
       kind: 'dispatch',

@@ -6,7 +6,7 @@
 import { chooseAttachMode, chooseBindMode } from '../dev/xdp/bind-mode.js';
 import { BUSY_POLL_DEFAULTS } from '../dev/xdp/busy-poll.js';
 import { isUnsupported, type NicInfo } from '../dev/xdp/nic-info.js';
-import { planBinding, type BindingKind, type BindingPlan } from './binding-plan.js';
+import { checkFrameFit, planBinding, type BindingKind, type BindingPlan } from './binding-plan.js';
 import { chooseRss, type RssMode } from './rss-choice.js';
 
 /** The engine with `workers` workers: how frames would reach them, or why it would refuse. */
@@ -53,6 +53,7 @@ function workerPlan(info: NicInfo, workers: number, isDefault: boolean): WorkerP
   const queues = Math.max(info.rxQueues, 1);
   try {
     const plan = planBinding(info.name, workers, queues);
+    checkFrameFit(plan, info.mtu);
     const summary =
       plan.kind === 'dispatch'
         ? `the software-RSS dispatcher reads queue 0 and spreads it over ${plural(workers, 'worker')} by the engine's Toeplitz hash`
