@@ -27,14 +27,14 @@ export const RX_CONTINUED = 0x40000000;
 /** Ethernet header bytes in front of the IP datagram (no VLAN tags: the engine configures none). */
 const ETH_HLEN = 14;
 
+/** The UMEM frame size the engine uses unless told otherwise. */
+export const DEFAULT_FRAME_SIZE = 2048;
+
 /**
  * Whether an MTU needs multi-buffer frames: a whole Ethernet frame of `mtu` bytes of IP does not
  * fit the RX room of one UMEM frame (the frame less its headroom and XDP_PACKET_HEADROOM, which
  * copy mode leaves in front of the data: net/xdp/xsk_buff_pool.c `frame_len`).
  */
-/** The UMEM frame size the engine uses unless told otherwise. */
-export const DEFAULT_FRAME_SIZE = 2048;
-
 export function needsMultiBuffer(mtu: number, frameSize: number, headroom: number): boolean {
   return mtu + ETH_HLEN > frameSize - headroom - XDP_PACKET_HEADROOM;
 }
