@@ -1,8 +1,8 @@
 // xdpnet perf --pcap (issue 12), through the command as a user runs it, on short rate-limited
 // runs: rxdrop's capture holds exactly the packets the engine received; udp-echo's holds the
 // requests the stack received and an answer to each (its echo, or port unreachable once the app's
-// socket had closed); a mode that cannot capture refuses the flag
-// instead of ignoring it. No timing assertions.
+// socket had closed); a mode that cannot capture refuses the flag instead of ignoring it. No
+// timing assertions.
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
