@@ -10,7 +10,12 @@ import {
   type XdpAttachMode,
   type XskOptions,
 } from './native.js';
-import { allocateUmemMemory, needsMultiBuffer, type UmemLayout } from './umem-layout.js';
+import {
+  allocateUmemMemory,
+  DEFAULT_FRAME_SIZE,
+  needsMultiBuffer,
+  type UmemLayout,
+} from './umem-layout.js';
 import {
   chooseAttachMode,
   chooseBindMode,
@@ -164,9 +169,13 @@ export class XdpBinding {
     const queues = opts.queues ?? Array.from({ length: Math.max(info.rxQueues, 1) }, (_, i) => i);
     const headroom = opts.headroom ?? 0;
     // Multi-buffer only where the MTU needs it: up to that, today's one frame per packet.
-    const multiBuffer = needsMultiBuffer(opts.mtu ?? 1500, opts.frameSize ?? 2048, headroom);
+    const multiBuffer = needsMultiBuffer(
+      opts.mtu ?? 1500,
+      opts.frameSize ?? DEFAULT_FRAME_SIZE,
+      headroom,
+    );
     // 4 KiB frames for jumbo MTUs: 9000 bytes take three buffers instead of five.
-    const frameSize = opts.frameSize ?? (multiBuffer ? 4096 : 2048);
+    const frameSize = opts.frameSize ?? (multiBuffer ? 4096 : DEFAULT_FRAME_SIZE);
     const framesPerQueue = opts.framesPerQueue ?? 8192;
     const frameCount = framesPerQueue * queues.length;
     const memory = allocateUmemMemory(frameSize, frameCount);
