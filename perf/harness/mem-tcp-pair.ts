@@ -33,6 +33,29 @@ const SLICE_MS = 20;
 export const STALL_MS = 10_000;
 
 /**
+ * Turns each stack takes at the workload. The host's speed drifts over seconds on a shared
+ * machine (a fixed integer loop took 1.5 s in one run and 3.0 s in the next, seconds apart), so
+ * ours-then-smoltcp in one go could hand one side a slow spell; in turns, in ABBA order (ours,
+ * smoltcp, smoltcp, ours, ...), both get the same share of slow and fast spells, and a drift
+ * that is steady over the run cancels.
+ */
+export const MEM_TURNS = 4;
+
+/** Whether our stack goes first in turn `i` (ABBA: ours first in turns 0, 2, 4, ...). */
+export function oursFirst(turn: number): boolean {
+  return turn % 2 === 0;
+}
+
+/** `total` bytes split into at most MEM_TURNS whole shares, the remainder in the last. */
+export function byteShares(total: number): number[] {
+  const turns = Math.max(1, Math.min(MEM_TURNS, Math.floor(total)));
+  const share = Math.floor(total / turns);
+  const shares = new Array<number>(turns).fill(share);
+  shares[turns - 1] = total - share * (turns - 1);
+  return shares;
+}
+
+/**
  * The socket buffers of both engines and of the baseline: the engine's defaults, with receive
  * auto-tuning capped at the default receive buffer, since smoltcp's buffers are fixed in size and
  * a window grown past it would not be the same workload.

@@ -1,6 +1,8 @@
 // Live progress of a perf run. Every phase (the engine's, then the baseline's) samples a packet
 // counter once an interval, prints the rate on stderr (stdout keeps only the table and the JSON
-// line) and keeps the samples for the report's throughput chart.
+// line) and keeps the samples for the report's throughput chart. A mode whose sides take turns
+// runs several phases of one side and label: each continues where the last one left that series
+// (time and packets), so the chart shows one line per side.
 
 export type Side = 'engine' | 'baseline';
 
@@ -31,18 +33,29 @@ export interface ProgressOptions {
   print: boolean;
 }
 
+/** Where a series stands: its seconds and packets so far. */
+interface SeriesEnd {
+  t: number;
+  packets: number;
+}
+
 export class ProgressLog {
   readonly samples: ProgressSample[] = [];
+  /** Each series' end, by side and label, for a later phase of the same series to go on from. */
+  private readonly ends = new Map<string, SeriesEnd>();
 
   constructor(private readonly options: ProgressOptions) {}
 
   /** Runs `run` while sampling `phase`'s counter; the last sample is taken when it ends. */
   async during<T>(phase: Phase, run: () => Promise<T>): Promise<T> {
-    const ticker = await PhaseTicker.start(phase, this.options, (s) => this.samples.push(s));
+    const key = `${phase.side}:${phase.label}`;
+    const from = this.ends.get(key) ?? { t: 0, packets: 0 };
+    const keep = (s: ProgressSample): number => this.samples.push(s);
+    const ticker = await PhaseTicker.start(phase, this.options, keep, from);
     try {
       return await run();
     } finally {
-      await ticker.stop();
+      this.ends.set(key, await ticker.stop());
     }
   }
 }
@@ -62,6 +75,8 @@ class PhaseTicker {
     private readonly keep: (sample: ProgressSample) => void,
     private readonly firstCount: number,
     private readonly startedAt: number,
+    /** Where the series stood when this phase began. */
+    private readonly from: SeriesEnd,
   ) {
     this.lastCount = firstCount;
   }
@@ -70,20 +85,28 @@ class PhaseTicker {
     phase: Phase,
     options: ProgressOptions,
     keep: (sample: ProgressSample) => void,
+    from: SeriesEnd,
   ): Promise<PhaseTicker> {
     const first = await readCount(phase.packets);
-    const ticker = new PhaseTicker(phase, options, keep, first ?? 0, performance.now());
+    const ticker = new PhaseTicker(phase, options, keep, first ?? 0, performance.now(), from);
     ticker.timer = setInterval(() => ticker.tick(), options.intervalSeconds * 1000);
     return ticker;
   }
 
-  async stop(): Promise<void> {
+  /** Stops sampling; returns where the series stands now, for a phase that continues it. */
+  async stop(): Promise<SeriesEnd> {
     clearInterval(this.timer);
     await this.reading;
     // A short tail still counts (a 1 s run with a 1 s interval has nothing else), a sliver not,
     // unless it is all there is: every phase has at least one sample.
     const tail = this.secondsSinceStart() - this.lastT;
     if (this.taken === 0 || tail >= 0.2 * this.options.intervalSeconds) await this.sample();
+    // The packets of a sliver left unsampled still belong to the series.
+    const count = (await readCount(this.phase.packets)) ?? this.lastCount;
+    return {
+      t: this.from.t + this.secondsSinceStart(),
+      packets: this.from.packets + count - this.firstCount,
+    };
   }
 
   private tick(): void {
@@ -101,8 +124,8 @@ class PhaseTicker {
     const kept: ProgressSample = {
       side: this.phase.side,
       label: this.phase.label,
-      t: round3(t),
-      packets: count - this.firstCount,
+      t: round3(this.from.t + t),
+      packets: this.from.packets + count - this.firstCount,
       pps: Math.round(pps),
     };
     this.keep(kept);

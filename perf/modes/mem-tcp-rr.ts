@@ -1,29 +1,53 @@
 // perf mem-tcp-rr: request/response rate of the TCP stack alone. On one connection over a
 // MemoryPair in one thread (perf/harness/mem-tcp-pair.ts), A sends a 1-byte request, B echoes
-// it, A checks it and sends the next, for --seconds. Then the smoltcp baseline does the same.
-// Its packets are the frames both ends received.
+// it, A checks it and sends the next, for --seconds. The smoltcp baseline does the same for as
+// long. The two take turns (MEM_TURNS, ABBA order), each on a fresh connection, and each side's
+// figures and latencies are those of all its turns together. Its packets are the frames both
+// ends received.
 import { packetsOver, round } from '../harness/perf-result.js';
 import type { ProgressLog } from '../harness/progress.js';
-import { decodeHistogram, histogramOfMicros } from '../harness/latency.js';
+import {
+  decodeHistogram,
+  histogramOfMicros,
+  newLatencyHistogram,
+  type Histogram,
+} from '../harness/latency.js';
 import { threadCpuSeconds } from '../../ts/worker/thread-cpu.js';
 import { TcpEvent } from '../../ts/socket/tcp/host.js';
-import { MemTcpPair, runSmoltcpBench, STALL_MS } from '../harness/mem-tcp-pair.js';
+import {
+  MEM_TURNS,
+  MemTcpPair,
+  oursFirst,
+  runSmoltcpBench,
+  STALL_MS,
+} from '../harness/mem-tcp-pair.js';
 import { perRequest, type TcpFigures, type TcpPerfResult } from './tcp-common.js';
 import type { PerfTarget } from './common.js';
-import type { Measured } from './app-versus-baseline.js';
 
-interface SmoltcpRr {
+/** What one turn did, and what it took. */
+interface RrTurn {
   requests: number;
   seconds: number;
   cpuSeconds: number;
-  rps: number;
-  p50_us: number;
-  p99_us: number;
-  p999_us: number;
-  /** Frames both ends sent over the run. */
+  /** Frames both ends received (ours) or sent (smoltcp's bench): the same count. */
   frames: number;
+}
+
+interface SmoltcpRr extends RrTurn {
   /** Every round trip: an encoded HdrHistogram in nanoseconds. */
   histogram: string;
+}
+
+interface EngineRr extends RrTurn {
+  /** Every round trip, in microseconds. */
+  latencies: Float64Array;
+}
+
+function addTurn(sum: RrTurn, turn: RrTurn): void {
+  sum.requests += turn.requests;
+  sum.seconds += turn.seconds;
+  sum.cpuSeconds += turn.cpuSeconds;
+  sum.frames += turn.frames;
 }
 
 export type MemRrResult = TcpPerfResult;
@@ -36,7 +60,7 @@ function quantile(sorted: Float64Array, p: number): number | undefined {
 }
 
 /** Our stack: round trips for `seconds`; throws EBADMSG on a response that is not the request. */
-async function engineRr(seconds: number, progress: ProgressLog): Promise<Measured<TcpFigures>> {
+async function engineRr(seconds: number, progress: ProgressLog): Promise<EngineRr> {
   const pair = new MemTcpPair();
   try {
     const { client, server } = await pair.connect();
@@ -101,20 +125,13 @@ async function engineRr(seconds: number, progress: ProgressLog): Promise<Measure
         'the request/response loop',
       );
     });
-    const elapsed = (performance.now() - t0) / 1000;
-    const cpu = threadCpuSeconds() - cpu0;
-    const sorted = latencies.subarray(0, requests).sort();
-    const figures = {
-      rps: Math.round(requests / elapsed),
+    return {
       requests,
-      seconds: round(elapsed, 3),
-      cpuUsPerRequest: perRequest(cpu, requests),
-      p50_us: quantile(sorted, 0.5),
-      p99_us: quantile(sorted, 0.99),
-      p999_us: quantile(sorted, 0.999),
-      ...packetsOver(pair.frames - frames0, elapsed, cpu),
+      seconds: (performance.now() - t0) / 1000,
+      cpuSeconds: threadCpuSeconds() - cpu0,
+      frames: pair.frames - frames0,
+      latencies: latencies.subarray(0, requests),
     };
-    return { figures, histogram: histogramOfMicros(sorted) };
   } finally {
     pair.close();
   }
@@ -134,31 +151,72 @@ async function smoltcpRr(seconds: number, progress: ProgressLog): Promise<Smoltc
   });
 }
 
+/** A side's figures over all its turns; p50/p99/p999 from `latencyUs` (a quantile in us). */
+function rrFigures(sum: RrTurn, latencyUs: (q: number) => number | undefined): TcpFigures {
+  return {
+    rps: Math.round(sum.requests / sum.seconds),
+    requests: sum.requests,
+    seconds: round(sum.seconds, 3),
+    cpuUsPerRequest: perRequest(sum.cpuSeconds, sum.requests),
+    p50_us: latencyUs(0.5),
+    p99_us: latencyUs(0.99),
+    p999_us: latencyUs(0.999),
+    ...packetsOver(sum.frames, sum.seconds, sum.cpuSeconds),
+  };
+}
+
+/** Every turn's latencies, sorted, in one array. */
+function sortedTogether(parts: Float64Array[]): Float64Array {
+  const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all.sort();
+}
+
 export async function memTcpRr(target: PerfTarget): Promise<MemRrResult> {
   const seconds = target.options.seconds;
   if (!(seconds > 0)) {
     throw Object.assign(new Error(`--seconds ${seconds} must be positive`), { code: 'EINVAL' });
   }
-  process.stderr.write(`mem-tcp-rr: 1-byte request/response for ${seconds} s, ours then smoltcp\n`);
-  const ours = await engineRr(seconds, target.progress);
-  const base = await smoltcpRr(seconds, target.progress);
-  target.histograms.engine = ours.histogram;
-  target.histograms.baseline = decodeHistogram(base.histogram);
+  process.stderr.write(
+    `mem-tcp-rr: 1-byte request/response for ${seconds} s each, ours and smoltcp in ${MEM_TURNS} turns\n`,
+  );
+  const share = seconds / MEM_TURNS;
+  const ours: RrTurn = { requests: 0, seconds: 0, cpuSeconds: 0, frames: 0 };
+  const base: RrTurn = { requests: 0, seconds: 0, cpuSeconds: 0, frames: 0 };
+  const ourLatencies: Float64Array[] = [];
+  const baseHistogram: Histogram = newLatencyHistogram();
+  const runOurs = async (): Promise<void> => {
+    const turn = await engineRr(share, target.progress);
+    addTurn(ours, turn);
+    ourLatencies.push(turn.latencies);
+  };
+  const runBase = async (): Promise<void> => {
+    const turn = await smoltcpRr(share, target.progress);
+    addTurn(base, turn);
+    baseHistogram.add(decodeHistogram(turn.histogram));
+  };
+  for (let i = 0; i < MEM_TURNS; i++) {
+    if (oursFirst(i)) {
+      await runOurs();
+      await runBase();
+    } else {
+      await runBase();
+      await runOurs();
+    }
+  }
+  const sorted = sortedTogether(ourLatencies);
+  target.histograms.engine = histogramOfMicros(sorted);
+  target.histograms.baseline = baseHistogram;
+  const baseUs = (q: number): number | undefined =>
+    base.requests > 0 ? round(baseHistogram.getValueAtPercentile(q * 100) / 1000, 3) : undefined;
   return {
     mode: 'mem-tcp-rr',
     workers: 1,
-    ...ours.figures,
-    baseline: {
-      name: 'smoltcp',
-      workers: 1,
-      rps: Math.round(base.rps),
-      requests: base.requests,
-      seconds: round(base.seconds, 3),
-      cpuUsPerRequest: perRequest(base.cpuSeconds, base.requests),
-      p50_us: base.p50_us,
-      p99_us: base.p99_us,
-      p999_us: base.p999_us,
-      ...packetsOver(base.frames, base.seconds, base.cpuSeconds),
-    },
+    ...rrFigures(ours, (q) => quantile(sorted, q)),
+    baseline: { name: 'smoltcp', workers: 1, ...rrFigures(base, baseUs) },
   };
 }

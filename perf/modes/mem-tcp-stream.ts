@@ -1,6 +1,8 @@
 // perf mem-tcp-stream: bulk throughput of the TCP stack alone. A sends --bytes (default 1 GiB)
 // to B over a MemoryPair in one thread (perf/harness/mem-tcp-pair.ts); B checks every byte
-// against the pattern. Then the smoltcp baseline moves the same bytes the same way.
+// against the pattern. The smoltcp baseline moves the same bytes the same way. The two take
+// turns (MEM_TURNS, ABBA order), each moving its share on a fresh connection, and each side's
+// figures are the sums over its turns.
 //
 // Data segments are what A's stack sent while the bytes moved (B sends no data, so A sends no
 // bare ACKs; retransmissions, if any, count, as in Linux's data_segs_out). CPU is this thread's.
@@ -9,7 +11,9 @@ import type { ProgressLog } from '../harness/progress.js';
 import { threadCpuSeconds } from '../../ts/worker/thread-cpu.js';
 import { TcpEvent } from '../../ts/socket/tcp/host.js';
 import {
+  byteShares,
   MemTcpPair,
+  oursFirst,
   PATTERN_CHUNK,
   PATTERN_PERIOD,
   runSmoltcpBench,
@@ -31,12 +35,19 @@ export interface StreamFigures extends TcpFigures {
 export type MemStreamResult = TcpPerfResult &
   StreamFigures & { baseline?: StreamFigures & { name: string } };
 
-interface SmoltcpStream {
+/** What one turn moved, and what it took: ours measures it here, smoltcp's bench reports it. */
+interface StreamTurn {
   bytes: number;
   seconds: number;
   dataSegments: number;
   cpuSeconds: number;
-  bps: number;
+}
+
+function addTurn(sum: StreamTurn, turn: StreamTurn): void {
+  sum.bytes += turn.bytes;
+  sum.seconds += turn.seconds;
+  sum.dataSegments += turn.dataSegments;
+  sum.cpuSeconds += turn.cpuSeconds;
 }
 
 function streamFigures(
@@ -54,7 +65,7 @@ function streamFigures(
 }
 
 /** Our stack: moves `total` bytes A to B; throws EBADMSG on a byte that differs. */
-async function engineStream(total: number, progress: ProgressLog): Promise<StreamFigures> {
+async function engineStream(total: number, progress: ProgressLog): Promise<StreamTurn> {
   const pair = new MemTcpPair();
   try {
     const { client, server } = await pair.connect();
@@ -103,23 +114,26 @@ async function engineStream(total: number, progress: ProgressLog): Promise<Strea
         'the stream',
       );
     });
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = threadCpuSeconds() - cpu0;
-    return streamFigures(received, pair.a.tcp.stats.outSegs - segs0, seconds, cpu);
+    return {
+      bytes: received,
+      seconds: (performance.now() - t0) / 1000,
+      dataSegments: pair.a.tcp.stats.outSegs - segs0,
+      cpuSeconds: threadCpuSeconds() - cpu0,
+    };
   } finally {
     pair.close();
   }
 }
 
 /** The smoltcp baseline moving `total` bytes, with its progress (data segments). */
-function smoltcpStream(total: number, progress: ProgressLog): Promise<SmoltcpStream> {
+function smoltcpStream(total: number, progress: ProgressLog): Promise<StreamTurn> {
   // At 1 Gbit/s or better, the baseline is done long before this.
   const timeoutMs = STALL_MS + (total / 1e8) * 1000 * 10;
   let segments = 0;
   const phase = { side: 'baseline' as const, label: 'smoltcp in memory', packets: () => segments };
   return progress.during(phase, async () => {
     const args = ['stream', '--bytes', String(total)];
-    const report = await runSmoltcpBench<SmoltcpStream>(args, timeoutMs, (n) => (segments = n));
+    const report = await runSmoltcpBench<StreamTurn>(args, timeoutMs, (n) => (segments = n));
     // The last sample has the final count, also when the bench ended before its first line.
     segments = report.dataSegments;
     return report;
@@ -133,18 +147,28 @@ export async function memTcpStream(target: PerfTarget): Promise<MemStreamResult>
       code: 'EINVAL',
     });
   }
-  process.stderr.write(`mem-tcp-stream: ${total} bytes, ours then smoltcp\n`);
-  const ours = await engineStream(total, target.progress);
-  const base = await smoltcpStream(total, target.progress);
+  const shares = byteShares(total);
+  process.stderr.write(
+    `mem-tcp-stream: ${total} bytes, ours and smoltcp in ${shares.length} turns each\n`,
+  );
+  const ours: StreamTurn = { bytes: 0, seconds: 0, dataSegments: 0, cpuSeconds: 0 };
+  const base: StreamTurn = { bytes: 0, seconds: 0, dataSegments: 0, cpuSeconds: 0 };
+  for (let i = 0; i < shares.length; i++) {
+    const share = shares[i];
+    if (oursFirst(i)) {
+      addTurn(ours, await engineStream(share, target.progress));
+      addTurn(base, await smoltcpStream(share, target.progress));
+    } else {
+      addTurn(base, await smoltcpStream(share, target.progress));
+      addTurn(ours, await engineStream(share, target.progress));
+    }
+  }
+  const figures = (t: StreamTurn): StreamFigures =>
+    streamFigures(t.bytes, t.dataSegments, t.seconds, t.cpuSeconds);
   return {
     mode: 'mem-tcp-stream',
     workers: 1,
-    ...ours,
-    baseline: {
-      name: 'smoltcp',
-      workers: 1,
-      ...streamFigures(base.bytes, base.dataSegments, base.seconds, base.cpuSeconds),
-      bps: Math.round(base.bps),
-    },
+    ...figures(ours),
+    baseline: { name: 'smoltcp', workers: 1, ...figures(base) },
   };
 }
