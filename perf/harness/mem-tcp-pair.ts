@@ -46,6 +46,15 @@ export function oursFirst(turn: number): boolean {
   return turn % 2 === 0;
 }
 
+/** Adds `turn`'s `keys` (counts and seconds, which add up over turns) into `sum`. */
+export function addTurn<K extends string>(
+  sum: Record<K, number>,
+  turn: Record<K, number>,
+  keys: readonly K[],
+): void {
+  for (const k of keys) sum[k] += turn[k];
+}
+
 /** `total` bytes split into at most MEM_TURNS whole shares, the remainder in the last. */
 export function byteShares(total: number): number[] {
   const turns = Math.max(1, Math.min(MEM_TURNS, Math.floor(total)));

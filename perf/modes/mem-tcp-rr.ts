@@ -15,6 +15,7 @@ import {
 import { threadCpuSeconds } from '../../ts/worker/thread-cpu.js';
 import { TcpEvent } from '../../ts/socket/tcp/host.js';
 import {
+  addTurn,
   MEM_TURNS,
   MemTcpPair,
   oursFirst,
@@ -43,12 +44,7 @@ interface EngineRr extends RrTurn {
   latencies: Float64Array;
 }
 
-function addTurn(sum: RrTurn, turn: RrTurn): void {
-  sum.requests += turn.requests;
-  sum.seconds += turn.seconds;
-  sum.cpuSeconds += turn.cpuSeconds;
-  sum.frames += turn.frames;
-}
+const RR_SUMS = ['requests', 'seconds', 'cpuSeconds', 'frames'] as const;
 
 export type MemRrResult = TcpPerfResult;
 
@@ -191,12 +187,12 @@ export async function memTcpRr(target: PerfTarget): Promise<MemRrResult> {
   const baseHistogram: Histogram = newLatencyHistogram();
   const runOurs = async (): Promise<void> => {
     const turn = await engineRr(share, target.progress);
-    addTurn(ours, turn);
+    addTurn(ours, turn, RR_SUMS);
     ourLatencies.push(turn.latencies);
   };
   const runBase = async (): Promise<void> => {
     const turn = await smoltcpRr(share, target.progress);
-    addTurn(base, turn);
+    addTurn(base, turn, RR_SUMS);
     baseHistogram.add(decodeHistogram(turn.histogram));
   };
   for (let i = 0; i < MEM_TURNS; i++) {

@@ -11,6 +11,7 @@ import type { ProgressLog } from '../harness/progress.js';
 import { threadCpuSeconds } from '../../ts/worker/thread-cpu.js';
 import { TcpEvent } from '../../ts/socket/tcp/host.js';
 import {
+  addTurn,
   byteShares,
   MemTcpPair,
   oursFirst,
@@ -43,12 +44,7 @@ interface StreamTurn {
   cpuSeconds: number;
 }
 
-function addTurn(sum: StreamTurn, turn: StreamTurn): void {
-  sum.bytes += turn.bytes;
-  sum.seconds += turn.seconds;
-  sum.dataSegments += turn.dataSegments;
-  sum.cpuSeconds += turn.cpuSeconds;
-}
+const STREAM_SUMS = ['bytes', 'seconds', 'dataSegments', 'cpuSeconds'] as const;
 
 function streamFigures(
   bytes: number,
@@ -156,11 +152,11 @@ export async function memTcpStream(target: PerfTarget): Promise<MemStreamResult>
   for (let i = 0; i < shares.length; i++) {
     const share = shares[i];
     if (oursFirst(i)) {
-      addTurn(ours, await engineStream(share, target.progress));
-      addTurn(base, await smoltcpStream(share, target.progress));
+      addTurn(ours, await engineStream(share, target.progress), STREAM_SUMS);
+      addTurn(base, await smoltcpStream(share, target.progress), STREAM_SUMS);
     } else {
-      addTurn(base, await smoltcpStream(share, target.progress));
-      addTurn(ours, await engineStream(share, target.progress));
+      addTurn(base, await smoltcpStream(share, target.progress), STREAM_SUMS);
+      addTurn(ours, await engineStream(share, target.progress), STREAM_SUMS);
     }
   }
   const figures = (t: StreamTurn): StreamFigures =>
