@@ -46,6 +46,19 @@ export function oursFirst(turn: number): boolean {
   return turn % 2 === 0;
 }
 
+/** Runs `ours(i)` and `baseline(i)` for every turn i < `turns`, the first of each pair by oursFirst. */
+export async function inTurns(
+  turns: number,
+  ours: (turn: number) => Promise<void>,
+  baseline: (turn: number) => Promise<void>,
+): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    const [first, second] = oursFirst(i) ? [ours, baseline] : [baseline, ours];
+    await first(i);
+    await second(i);
+  }
+}
+
 /** Adds `turn`'s `keys` (counts and seconds, which add up over turns) into `sum`. */
 export function addTurn<K extends string>(
   sum: Record<K, number>,

@@ -50,8 +50,7 @@ export class ProgressLog {
   async during<T>(phase: Phase, run: () => Promise<T>): Promise<T> {
     const key = `${phase.side}:${phase.label}`;
     const from = this.ends.get(key) ?? { t: 0, packets: 0 };
-    const keep = (s: ProgressSample): number => this.samples.push(s);
-    const ticker = await PhaseTicker.start(phase, this.options, keep, from);
+    const ticker = await PhaseTicker.start(phase, this.options, (s) => this.samples.push(s), from);
     try {
       return await run();
     } finally {

@@ -16,9 +16,9 @@ import { threadCpuSeconds } from '../../ts/worker/thread-cpu.js';
 import { TcpEvent } from '../../ts/socket/tcp/host.js';
 import {
   addTurn,
+  inTurns,
   MEM_TURNS,
   MemTcpPair,
-  oursFirst,
   runSmoltcpBench,
   STALL_MS,
 } from '../harness/mem-tcp-pair.js';
@@ -185,25 +185,19 @@ export async function memTcpRr(target: PerfTarget): Promise<MemRrResult> {
   const base: RrTurn = { requests: 0, seconds: 0, cpuSeconds: 0, frames: 0 };
   const ourLatencies: Float64Array[] = [];
   const baseHistogram: Histogram = newLatencyHistogram();
-  const runOurs = async (): Promise<void> => {
-    const turn = await engineRr(share, target.progress);
-    addTurn(ours, turn, RR_SUMS);
-    ourLatencies.push(turn.latencies);
-  };
-  const runBase = async (): Promise<void> => {
-    const turn = await smoltcpRr(share, target.progress);
-    addTurn(base, turn, RR_SUMS);
-    baseHistogram.add(decodeHistogram(turn.histogram));
-  };
-  for (let i = 0; i < MEM_TURNS; i++) {
-    if (oursFirst(i)) {
-      await runOurs();
-      await runBase();
-    } else {
-      await runBase();
-      await runOurs();
-    }
-  }
+  await inTurns(
+    MEM_TURNS,
+    async () => {
+      const turn = await engineRr(share, target.progress);
+      addTurn(ours, turn, RR_SUMS);
+      ourLatencies.push(turn.latencies);
+    },
+    async () => {
+      const turn = await smoltcpRr(share, target.progress);
+      addTurn(base, turn, RR_SUMS);
+      baseHistogram.add(decodeHistogram(turn.histogram));
+    },
+  );
   const sorted = sortedTogether(ourLatencies);
   target.histograms.engine = histogramOfMicros(sorted);
   target.histograms.baseline = baseHistogram;

@@ -13,8 +13,8 @@ import { TcpEvent } from '../../ts/socket/tcp/host.js';
 import {
   addTurn,
   byteShares,
+  inTurns,
   MemTcpPair,
-  oursFirst,
   PATTERN_CHUNK,
   PATTERN_PERIOD,
   runSmoltcpBench,
@@ -149,16 +149,11 @@ export async function memTcpStream(target: PerfTarget): Promise<MemStreamResult>
   );
   const ours: StreamTurn = { bytes: 0, seconds: 0, dataSegments: 0, cpuSeconds: 0 };
   const base: StreamTurn = { bytes: 0, seconds: 0, dataSegments: 0, cpuSeconds: 0 };
-  for (let i = 0; i < shares.length; i++) {
-    const share = shares[i];
-    if (oursFirst(i)) {
-      addTurn(ours, await engineStream(share, target.progress), STREAM_SUMS);
-      addTurn(base, await smoltcpStream(share, target.progress), STREAM_SUMS);
-    } else {
-      addTurn(base, await smoltcpStream(share, target.progress), STREAM_SUMS);
-      addTurn(ours, await engineStream(share, target.progress), STREAM_SUMS);
-    }
-  }
+  await inTurns(
+    shares.length,
+    async (i) => addTurn(ours, await engineStream(shares[i], target.progress), STREAM_SUMS),
+    async (i) => addTurn(base, await smoltcpStream(shares[i], target.progress), STREAM_SUMS),
+  );
   const figures = (t: StreamTurn): StreamFigures =>
     streamFigures(t.bytes, t.dataSegments, t.seconds, t.cpuSeconds);
   return {
